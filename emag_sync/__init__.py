@@ -1,0 +1,1 @@
+"""eMAG sync: the local mirror of eMAG Marketplace offers and orders."""

@@ -1,0 +1,628 @@
+"""The thin typed client of the eMAG Marketplace API: one HTTP session per account.
+
+Every call POSTs flat JSON to `{api_url}/{resource}/{action}` (emag-api-reference.md §1.2,
+§1.4), waits for the shared rate limiter before each attempt, retries only throttling and
+transient failures, and reports one `EmagCall` for the request log. eMAG's failures become
+the typed errors below; their messages never carry the password or the Authorization header.
+The client knows nothing of the database.
+"""
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from emag_sync.accounts import EmagAccount
+from emag_sync.ratelimit import RateLimiter, bucket_for, get_rate_limiter
+
+logger = logging.getLogger(__name__)
+
+# eMAG serves at most 100 items per page (§3.2).
+MAX_PER_PAGE = 100
+# A TCP/TLS handshake slower than this means an unreachable host, not a busy eMAG, so it
+# fails well before the (longer) read timeout.
+CONNECT_TIMEOUT = 10.0
+# eMAG documents no Retry-After (§2.2); if some gateway sends one, honour it, but never let a
+# broken header park a worker for hours.
+RETRY_AFTER_CEILING = 300.0
+# Long enough to recognise an HTML error page or a cut-off body, short enough for a log row.
+EXCERPT_CHARS = 200
+# eMAG's validation errors can be many; keep them readable but bounded.
+MESSAGE_CHARS = 1000
+# Concurrent page fetches share one session; keep their connections alive.
+POOL_SIZE = 16
+USER_AGENT = f"MagFlow-eMAG-Sync/0.1 python-requests/{requests.__version__}"
+# eMAG's date filters: local time of the account's platform, no zone (§1.4, §5.3).
+EMAG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+_IP_NOT_WHITELISTED_MARKER = "invalid vendor ip"
+_BAD_CREDENTIALS_MARKER = "not allowed to use this api"
+
+
+class EmagError(Exception):
+    """Base of every failure talking to eMAG; `retryable` says whether trying again may help."""
+
+    retryable: bool = False
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class EmagAuthError(EmagError):
+    """eMAG refused the credentials, or the user has no API rights."""
+
+
+class EmagIpNotWhitelisted(EmagError):
+    """eMAG refused this machine's IP address ("Invalid vendor ip")."""
+
+
+class EmagRateLimited(EmagError):
+    """eMAG answered 429: the account's request budget is spent for now."""
+
+    retryable = True
+
+
+class EmagServerError(EmagError):
+    """eMAG answered 5xx."""
+
+    retryable = True
+
+
+class EmagTimeout(EmagError):
+    """eMAG did not answer in time."""
+
+    retryable = True
+
+
+class EmagConnectionError(EmagError):
+    """eMAG could not be reached, or the connection broke mid-answer."""
+
+    retryable = True
+
+
+class EmagInvalidResponse(EmagError):
+    """eMAG's answer was not JSON, was cut off, or did not have the documented shape."""
+
+
+class EmagApiError(EmagError):
+    """eMAG rejected the request (`isError: true`, validation errors, other 4xx)."""
+
+
+@dataclass(frozen=True)
+class PageCount:
+    """Totals from a `*/count` action."""
+
+    items: int
+    pages: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The outcome of `EmagClient.test_connection`, worded for a person."""
+
+    ok: bool
+    latency_ms: int
+    total_products: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class EmagCall:
+    """One logical call (all its attempts), as the request log records it.
+
+    `latency_ms` is the time spent in HTTP over all attempts; `waited_ms` is the time spent
+    waiting for the rate limiter and between retries.
+    """
+
+    account: str
+    resource: str
+    action: str
+    status_code: int | None
+    ok: bool
+    latency_ms: int
+    attempts: int
+    throttled: int
+    error: str
+    started_at: datetime
+    waited_ms: int = 0
+
+
+@dataclass
+class _Progress:
+    attempts: int = 0
+    throttled: int = 0
+    status_code: int | None = None
+    http_seconds: float = 0.0
+    waited_seconds: float = 0.0
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, EmagError) and error.retryable
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_CEILING)
+
+
+def _network_reason(error: requests.RequestException) -> str:
+    # requests wraps urllib3's MaxRetryError, which wraps the real cause; its text starts
+    # with a connection repr ("HTTPConnection(host=..., port=...): ") that says nothing new.
+    reason: object = error.args[0] if error.args else error
+    reason = getattr(reason, "reason", None) or reason
+    text = str(reason)
+    head, separator, tail = text.partition("): ")
+    return tail if separator and "Connection" in head else text
+
+
+def _messages_text(messages: Any) -> str:
+    if not isinstance(messages, list):
+        messages = [messages] if messages else []
+    texts = []
+    for item in messages:
+        if isinstance(item, dict):
+            # Official examples only show strings; tolerate {"message": ..., "code": ...}.
+            texts.append(str(item.get("message") or json.dumps(item, default=str)))
+        elif item not in (None, ""):
+            texts.append(str(item))
+    return "; ".join(texts) or "(eMAG gave no message)"
+
+
+class EmagClient:
+    """Call one eMAG account's API through one session, paced, retried and reported."""
+
+    def __init__(
+        self,
+        account: EmagAccount,
+        *,
+        rate_limiter: RateLimiter | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        on_call: Callable[[EmagCall], None] | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_max_wait: float | None = None,
+    ) -> None:
+        self.account = account
+        self.timeout = float(timeout if timeout is not None else settings.EMAG_TIMEOUT)
+        self.max_retries = int(
+            max_retries if max_retries is not None else settings.EMAG_MAX_RETRIES
+        )
+        self.retry_max_wait = float(
+            retry_max_wait if retry_max_wait is not None else settings.EMAG_RETRY_MAX_WAIT
+        )
+        self._rate_limiter = rate_limiter if rate_limiter is not None else get_rate_limiter()
+        self._on_call = on_call
+        self._sleep = sleep
+        self._timeouts = (min(CONNECT_TIMEOUT, self.timeout), self.timeout)
+        self._secrets = self._secret_strings(account)
+
+        self._owns_session = session is None
+        self.session = session if session is not None else requests.Session()
+        if self._owns_session:
+            # Retries are tenacity's job below; urllib3 must not retry on its own.
+            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=POOL_SIZE, max_retries=0)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+        self.session.auth = (account.username, account.password)
+        self.session.headers.update(
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self.session.close()
+
+    def __enter__(self) -> "EmagClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- endpoints ----------------------------------------------------------------------------
+
+    def count_offers(self, **filters: Any) -> PageCount:
+        """Return how many offers (and pages) match the filters."""
+        # Reference: emag-api-reference.md §3.3 (product_offer/count), §3.2
+        return self._count("product_offer", filters)
+
+    def read_offers(self, *, page: int, per_page: int = MAX_PER_PAGE, **filters: Any) -> list[dict]:
+        """Return one page of the seller's offers matching the filters."""
+        # Reference: emag-api-reference.md §3.3 (product_offer/read), §3.2
+        return self._read_page("product_offer", page, per_page, filters)
+
+    def read_vat(self) -> list[dict]:
+        """Return the VAT rates the platform accepts."""
+        # Reference: emag-api-reference.md §3.1 (vat/read), §3.6
+        return self._as_list("vat/read", self._call("vat", "read", {}))
+
+    def count_orders(self, **filters: Any) -> PageCount:
+        """Return how many orders (and pages) match the filters."""
+        # Reference: emag-api-reference.md §5.3 (order/count)
+        return self._count("order", filters)
+
+    def read_orders(self, *, page: int, per_page: int = MAX_PER_PAGE, **filters: Any) -> list[dict]:
+        """Return one page of orders matching the filters."""
+        # Reference: emag-api-reference.md §5.3 (order/read), §3.2
+        return self._read_page("order", page, per_page, filters)
+
+    def acknowledge_order(self, order_id: int) -> None:
+        """Acknowledge a new order, moving it from status 1 to 2 on eMAG."""
+        # Reference: emag-api-reference.md §5.2 (order/acknowledge/{orderId}), §1.2
+        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id < 1:
+            raise ValueError(f"order_id must be a positive integer, got {order_id!r}")
+        # A write, yet retried like a read: acknowledging an already acknowledged order
+        # changes nothing in eMAG's flow, so a retry after a timeout (when we cannot tell
+        # whether the first attempt arrived) is safe. The id travels in the path.
+        self._call("order", f"acknowledge/{order_id}", {}, retry=True)
+
+    def test_connection(self) -> ConnectionCheck:
+        """Make one cheap authenticated call and describe the outcome; never raise for eMAG."""
+        # Reference: emag-api-reference.md §1.3 (auth, IP whitelist), §3.3 (product_offer/count)
+        env_prefix = f"EMAG_{self.account.name.upper()}_"
+        if not self.account.has_credentials:
+            return ConnectionCheck(
+                ok=False,
+                latency_ms=0,
+                total_products=None,
+                message=f"No credentials for account '{self.account.name}': "
+                f"set {env_prefix}USERNAME and {env_prefix}PASSWORD.",
+            )
+        reports: list[EmagCall] = []
+        try:
+            # No retries: a person is waiting for the answer, and the answer is the point.
+            count = self._count("product_offer", {}, retry=False, observe=reports.append)
+        except EmagError as error:
+            return ConnectionCheck(
+                ok=False,
+                latency_ms=reports[-1].latency_ms if reports else 0,
+                total_products=None,
+                message=self._explain(error, env_prefix),
+            )
+        # eMAG's answer time, without the wait for the shared rate limiter.
+        latency_ms = reports[-1].latency_ms
+        return ConnectionCheck(
+            ok=True,
+            latency_ms=latency_ms,
+            total_products=count.items,
+            message=f"Connected to {self.account.api_url} as {self.account.username}: "
+            f"{count.items} offers, answered in {latency_ms} ms.",
+        )
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _read_page(self, resource: str, page: int, per_page: int, filters: dict) -> list[dict]:
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+            raise ValueError(f"page must be a positive integer, got {page!r}")
+        if isinstance(per_page, bool) or not isinstance(per_page, int):
+            raise ValueError(f"per_page must be an integer, got {per_page!r}")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
+        payload = {**self._encode_filters(filters), "currentPage": page, "itemsPerPage": per_page}
+        return self._as_list(f"{resource}/read", self._call(resource, "read", payload))
+
+    def _count(
+        self,
+        resource: str,
+        filters: dict,
+        *,
+        retry: bool = True,
+        observe: Callable[[EmagCall], None] | None = None,
+    ) -> PageCount:
+        route = f"{resource}/count"
+        payload = self._encode_filters(filters)
+        results = self._call(resource, "count", payload, retry=retry, observe=observe)
+        if not isinstance(results, dict) or not {"noOfItems", "noOfPages"} <= results.keys():
+            raise EmagInvalidResponse(
+                f"eMAG {route}: expected results with noOfItems and noOfPages, got "
+                f"{self._excerpt(json.dumps(results, default=str))}"
+            )
+        per_page = results.get("itemsPerPage", payload.get("itemsPerPage", MAX_PER_PAGE))
+        return PageCount(
+            items=self._as_int(route, "noOfItems", results["noOfItems"]),
+            pages=self._as_int(route, "noOfPages", results["noOfPages"]),
+            per_page=self._as_int(route, "itemsPerPage", per_page),
+        )
+
+    def _encode_filters(self, filters: dict) -> dict:
+        encoded = {}
+        for name, value in filters.items():
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    raise ValueError(
+                        f"filter {name}: pass an aware datetime; it is sent in the account's "
+                        f"time zone ({self.account.timezone.key})"
+                    )
+                value = value.astimezone(self.account.timezone).strftime(EMAG_DATETIME_FORMAT)
+            elif isinstance(value, bool):
+                # eMAG's flags (is_complete, ...) are documented as 0/1.
+                value = int(value)
+            encoded[name] = value
+        return encoded
+
+    def _as_list(self, route: str, results: Any) -> list[dict]:
+        if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
+            raise EmagInvalidResponse(
+                f"eMAG {route}: expected results to be a list of objects, got "
+                f"{self._excerpt(json.dumps(results, default=str))}"
+            )
+        return results
+
+    def _as_int(self, route: str, name: str, value: Any) -> int:
+        # The community simulator (and perhaps eMAG) sends counts as strings.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        raise EmagInvalidResponse(f"eMAG {route}: {name} is not a whole number: {value!r}")
+
+    def _call(
+        self,
+        resource: str,
+        action: str,
+        payload: dict,
+        *,
+        retry: bool = True,
+        observe: Callable[[EmagCall], None] | None = None,
+    ) -> Any:
+        """Send one logical call, retrying transient failures, and return its `results`.
+
+        The call's report goes to `on_call`, and to `observe` when given.
+        """
+        route = f"{resource}/{action}"
+        url = f"{self.account.api_url}/{route}"
+        bucket = bucket_for(resource)
+        progress = _Progress()
+        started_at = datetime.now(UTC)
+
+        def attempt() -> Any:
+            progress.attempts += 1
+            progress.status_code = None
+            progress.waited_seconds += self._rate_limiter.acquire(self.account.name, bucket)
+            return self._send(url, route, payload, progress)
+
+        def sleep(seconds: float) -> None:
+            progress.waited_seconds += seconds
+            self._sleep(seconds)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(1 + (self.max_retries if retry else 0)),
+            retry=retry_if_exception(_is_retryable),
+            wait=self._backoff,
+            sleep=sleep,
+            before_sleep=lambda state: self._log_retry(route, state),
+            reraise=True,
+        )
+        error = ""
+        try:
+            return retrying(attempt)
+        except Exception as exc:
+            error = self._redact(str(exc), EXCERPT_CHARS) or type(exc).__name__
+            raise
+        finally:
+            report = EmagCall(
+                account=self.account.name,
+                resource=resource,
+                action=action,
+                status_code=progress.status_code,
+                ok=not error,
+                latency_ms=round(progress.http_seconds * 1000),
+                attempts=progress.attempts,
+                throttled=progress.throttled,
+                error=error,
+                started_at=started_at,
+                waited_ms=round(progress.waited_seconds * 1000),
+            )
+            if observe is not None:
+                observe(report)
+            self._report(report)
+
+    def _send(self, url: str, route: str, payload: dict, progress: _Progress) -> Any:
+        started = time.monotonic()
+        try:
+            response = self.session.post(url, json=payload, timeout=self._timeouts)
+        except requests.Timeout as exc:
+            phase = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting"
+            limit = self._timeouts[0 if phase == "connecting" else 1]
+            raise EmagTimeout(
+                f"eMAG {route}: timed out {phase} for {self.account.api_url} (limit {limit:g} s)"
+            ) from exc
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise EmagConnectionError(
+                f"eMAG {route}: connection to {self.account.api_url} failed: "
+                f"{self._redact(_network_reason(exc), EXCERPT_CHARS)}"
+            ) from exc
+        finally:
+            progress.http_seconds += time.monotonic() - started
+        progress.status_code = response.status_code
+        if response.status_code == 429:
+            progress.throttled += 1
+        return self._parse(route, response)
+
+    def _parse(self, route: str, response: requests.Response) -> Any:
+        status = response.status_code
+        if status == 429:
+            raise EmagRateLimited(
+                f"eMAG {route}: rate limit exceeded (HTTP 429)",
+                status_code=status,
+                retry_after=_retry_after(response),
+            )
+        if status >= 500:
+            raise EmagServerError(
+                f"eMAG {route}: server error HTTP {status}: {self._excerpt(response.text)}",
+                status_code=status,
+                retry_after=_retry_after(response),
+            )
+        if status >= 400:
+            try:
+                body = json.loads(response.text)
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and ("messages" in body or "message" in body):
+                text = _messages_text(body.get("messages") or body.get("message"))
+            else:
+                text = response.text or "(empty body)"
+            raise self._rejection(route, text, status)
+        if status != 200:
+            raise EmagInvalidResponse(
+                f"eMAG {route}: unexpected HTTP {status}: {self._excerpt(response.text)}",
+                status_code=status,
+            )
+        body = self._decode(route, response)
+        if not isinstance(body, dict) or "isError" not in body:
+            raise EmagInvalidResponse(
+                f"eMAG {route}: expected an object with isError, got "
+                f"{self._excerpt(response.text)}",
+                status_code=status,
+            )
+        # eMAG's rule: anything but an explicit isError false is a failure (§1.5).
+        if body["isError"] not in (False, 0, "false", "0"):
+            raise self._rejection(route, _messages_text(body.get("messages")), status)
+        return body.get("results")
+
+    def _decode(self, route: str, response: requests.Response) -> Any:
+        text = response.text
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            stripped = text.strip()
+            at_end = getattr(exc, "pos", 0) >= len(text.rstrip())
+            if stripped.startswith(("{", "[")) and (
+                at_end or getattr(exc, "msg", "").startswith("Unterminated")
+            ):
+                problem = f"the JSON ends early (truncated after {len(response.content)} bytes)"
+            elif stripped.startswith(("{", "[")):
+                problem = "the JSON is malformed"
+            else:
+                problem = "the body is not JSON"
+            raise EmagInvalidResponse(
+                f"eMAG {route}: {problem}: {self._excerpt(text) or '(empty body)'}",
+                status_code=response.status_code,
+            ) from None
+
+    def _rejection(self, route: str, text: str, status: int) -> EmagError:
+        text = self._redact(text, MESSAGE_CHARS)
+        lowered = text.lower()
+        name = self.account.name
+        if _IP_NOT_WHITELISTED_MARKER in lowered:
+            return EmagIpNotWhitelisted(
+                f"eMAG {route}: this machine's IP address is not whitelisted for account "
+                f"'{name}' ({text}); add it in the eMAG Marketplace API settings",
+                status_code=status,
+            )
+        if status in (401, 403) or _BAD_CREDENTIALS_MARKER in lowered:
+            return EmagAuthError(
+                f"eMAG {route}: credentials of account '{name}' refused ({text}); check the "
+                f"username, the password and that the user has API rights",
+                status_code=status,
+            )
+        return EmagApiError(f"eMAG {route}: request rejected: {text}", status_code=status)
+
+    def _backoff(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, EmagError) and error.retry_after is not None:
+            return error.retry_after
+        # Full jitter: uniform in [0, min(cap, 2^(n-1)) s], so throttled workers spread out.
+        return wait_random_exponential(multiplier=1, max=self.retry_max_wait)(state)
+
+    def _log_retry(self, route: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.warning(
+            "eMAG %s %s: %s; retry %d of %d in %.1f s",
+            self.account.name,
+            route,
+            error,
+            state.attempt_number,
+            self.max_retries,
+            wait,
+        )
+
+    def _report(self, call: EmagCall) -> None:
+        if self._on_call is None:
+            return
+        try:
+            self._on_call(call)
+        except Exception:
+            # A broken request log must not fail the sync that eMAG answered.
+            logger.exception(
+                "on_call failed for eMAG %s %s/%s", call.account, call.resource, call.action
+            )
+
+    def _explain(self, error: EmagError, env_prefix: str) -> str:
+        if isinstance(error, EmagAuthError):
+            return f"Bad credentials: {error} ({env_prefix}USERNAME / {env_prefix}PASSWORD)."
+        if isinstance(error, EmagIpNotWhitelisted):
+            return f"IP not whitelisted: {error}."
+        if isinstance(error, EmagTimeout):
+            return f"Timeout: {error}."
+        if isinstance(error, EmagConnectionError):
+            return f"Unreachable: {error}."
+        if isinstance(error, EmagRateLimited):
+            return f"Rate limited: {error}; the credentials were not checked, try again shortly."
+        if isinstance(error, EmagServerError):
+            return f"eMAG is failing: {error}."
+        if isinstance(error, EmagInvalidResponse):
+            return f"Unexpected answer (is {env_prefix}API_URL right?): {error}."
+        return f"eMAG refused the request: {error}."
+
+    # --- secrets ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _secret_strings(account: EmagAccount) -> tuple[str, ...]:
+        if not account.password:
+            return ()
+        secrets = {account.password}
+        for encoding in ("latin-1", "utf-8"):
+            try:
+                raw = f"{account.username}:{account.password}".encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            secrets.add(base64.b64encode(raw).decode("ascii"))
+        # Longest first, so a token containing the password is replaced whole.
+        return tuple(sorted(secrets, key=len, reverse=True))
+
+    def _redact(self, text: str, limit: int) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        text = " ".join(text.split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _excerpt(self, text: str) -> str:
+        return self._redact(text, EXCERPT_CHARS)

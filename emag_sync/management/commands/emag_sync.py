@@ -1,0 +1,208 @@
+"""Run eMAG syncs from the command line.
+
+    python manage.py emag_sync products --account all --mode full
+    python manage.py emag_sync products --account main --mode selective --filter status=1 --sku ABC-1
+    python manage.py emag_sync cancel 42
+
+Exit status: 0 when every run completed, 3 when a sync of that stream was already
+running, 1 when a run ended partial, failed or cancelled, 2 for bad arguments.
+"""
+
+import json
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from emag_sync.accounts import resolve_account_names
+from emag_sync.models import ConflictStrategy, SyncMode, SyncRun, SyncStatus
+from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError, offer_sync
+from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
+
+EXIT_ALREADY_RUNNING = 3
+EXIT_USAGE = 2
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key.strip():
+        raise CommandError(f"--filter takes KEY=VALUE, got {text!r}", returncode=EXIT_USAGE)
+    return key.strip(), value.strip()
+
+
+def _split_list(values: list[str] | None) -> list[str]:
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+def run_summary(run: SyncRun) -> dict:
+    """Return the run fields the --json output promises."""
+    return {
+        "id": run.pk,
+        "account": run.account,
+        "status": run.status,
+        "seen": run.items_seen,
+        "created": run.items_created,
+        "updated": run.items_updated,
+        "unchanged": run.items_unchanged,
+        "failed": run.items_failed,
+        "missing": run.items_missing,
+        "pages": run.pages_done,
+        "requests": run.requests,
+        "throttled": run.throttled,
+        "duration_s": round(run.duration_seconds or 0.0, 3),
+    }
+
+
+class Command(BaseCommand):
+    help = "Sync offers from eMAG, or cancel a running sync."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        streams = parser.add_subparsers(dest="stream", required=True)
+        products = streams.add_parser("products", help="Sync offers (eMAG product offers).")
+        products.add_argument("--account", default="all", help="Account name, all or both.")
+        products.add_argument("--mode", choices=SyncMode.values, default=SyncMode.INCREMENTAL)
+        products.add_argument(
+            "--conflict-strategy",
+            choices=ConflictStrategy.values,
+            default=ConflictStrategy.EMAG_PRIORITY,
+        )
+        products.add_argument("--max-pages", type=int, help="Incremental: pages per run.")
+        products.add_argument(
+            "--include-inactive", action="store_true", help="Incremental: inactive offers too."
+        )
+        products.add_argument(
+            "--filter",
+            action="append",
+            dest="filters",
+            metavar="KEY=VALUE",
+            help="Selective: an eMAG filter (status, part_number, part_number_key, id, "
+            "general_stock, estimated_stock, validation_status, offer_validation_status).",
+        )
+        products.add_argument("--id", action="append", dest="ids", help="Selective: seller ids.")
+        products.add_argument("--sku", action="append", dest="skus", help="Selective: SKUs.")
+        products.add_argument("--json", action="store_true", help="Print a JSON summary.")
+        cancel = streams.add_parser("cancel", help="Ask a running sync to stop.")
+        cancel.add_argument("run_id", type=int)
+
+    def handle(self, *args, **options) -> None:
+        if options["stream"] == "cancel":
+            return self._cancel(options["run_id"])
+        return self._products(options)
+
+    def _cancel(self, run_id: int) -> None:
+        try:
+            run = sync_run_cancel(run_id=run_id)
+        except SyncRun.DoesNotExist:
+            raise CommandError(f"no sync run #{run_id}", returncode=EXIT_USAGE) from None
+        if run.is_active:
+            self.stdout.write(f"Run #{run.pk} will stop after its current page.")
+        else:
+            self.stdout.write(f"Run #{run.pk} is {run.status}.")
+
+    def _products(self, options: dict) -> None:
+        try:
+            accounts = resolve_account_names(options["account"])
+            ids = [int(value) for value in _split_list(options["ids"])]
+        except KeyError as error:
+            raise CommandError(error.args[0], returncode=EXIT_USAGE) from None
+        except ValueError:
+            raise CommandError("--id takes whole numbers", returncode=EXIT_USAGE) from None
+        sync_options = OfferSyncOptions(
+            mode=options["mode"],
+            conflict_strategy=options["conflict_strategy"],
+            max_pages=options["max_pages"],
+            include_inactive=options["include_inactive"],
+            filters=dict(_key_value(text) for text in options["filters"] or []),
+            emag_ids=ids,
+            skus=_split_list(options["skus"]),
+        )
+        try:
+            sync_options.validate()
+        except SyncOptionsError as error:
+            raise CommandError(str(error), returncode=EXIT_USAGE) from None
+
+        progress = _Progress(self.stdout, enabled=not options["json"] and self.stdout.isatty())
+
+        def sync_one(account: str):
+            try:
+                return offer_sync(
+                    account=account,
+                    options=OfferSyncOptions(**vars(sync_options)),
+                    triggered_by="cli",
+                    on_progress=progress.update,
+                )
+            except SyncAlreadyRunning as busy:
+                return busy
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=len(accounts)) as pool:
+            results = list(pool.map(sync_one, accounts))
+        progress.finish()
+        self._report(results, as_json=options["json"])
+        busy = [result for result in results if isinstance(result, SyncAlreadyRunning)]
+        runs = [result for result in results if isinstance(result, SyncRun)]
+        if any(run.status != SyncStatus.COMPLETED for run in runs):
+            sys.exit(1)
+        if busy:
+            sys.exit(EXIT_ALREADY_RUNNING)
+
+    def _report(self, results: list, *, as_json: bool) -> None:
+        if as_json:
+            payload = {
+                "runs": [run_summary(r) for r in results if isinstance(r, SyncRun)],
+                "already_running": [
+                    {"account": r.account, "run_id": r.run.pk if r.run else None}
+                    for r in results
+                    if isinstance(r, SyncAlreadyRunning)
+                ],
+            }
+            self.stdout.write(json.dumps(payload))
+            return
+        for result in results:
+            if isinstance(result, SyncAlreadyRunning):
+                self.stderr.write(f"{result.account}: already running ({result})")
+                continue
+            summary = run_summary(result)
+            line = (
+                f"{result.account}: run #{result.pk} {result.status} in {summary['duration_s']} s, "
+                f"{result.pages_done} pages, {result.items_seen} seen, {result.items_created} "
+                f"created, {result.items_updated} updated, {result.items_unchanged} unchanged, "
+                f"{result.items_failed} failed, {result.items_missing} missing, "
+                f"{result.requests} requests ({result.throttled} throttled)"
+            )
+            style = (
+                self.style.SUCCESS if result.status == SyncStatus.COMPLETED else self.style.ERROR
+            )
+            self.stdout.write(style(line))
+            for error in result.errors[:10]:
+                self.stderr.write(f"  page {error.get('page')}: {error.get('message')}")
+
+
+class _Progress:
+    """A one-line progress display of every account's run, for terminals."""
+
+    def __init__(self, stream, *, enabled: bool):
+        self.stream, self.enabled = stream, enabled
+        self.runs: dict[str, SyncRun] = {}
+        self.lock = threading.Lock()
+
+    def update(self, run: SyncRun) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            self.runs[run.account] = run
+            parts = []
+            for account, current in sorted(self.runs.items()):
+                total = current.pages_total or "?"
+                percent = current.progress_percent
+                bar = "#" * ((percent or 0) // 5)
+                parts.append(f"{account} [{bar:<20}] {current.pages_done}/{total} pages")
+            self.stream.write("\r" + "  ".join(parts), ending="")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.runs:
+            self.stream.write("")

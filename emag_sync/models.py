@@ -1,0 +1,415 @@
+"""The local mirror of eMAG offers, and the bookkeeping of the syncs that fill it."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 16, "decimal_places": 4}
+
+
+class OfferStatus(models.IntegerChoices):
+    INACTIVE = 0, "Inactive"
+    ACTIVE = 1, "Active"
+    END_OF_LIFE = 2, "End of life"
+
+
+class Offer(models.Model):
+    """One seller offer on eMAG, as eMAG last returned it, for one account.
+
+    The eMAG columns always mirror eMAG; local edits live in `LocalEdit` as an overlay.
+    Identity is eMAG's seller product id (`emag_id`), never the part number, so a
+    part-number change updates the row instead of creating a duplicate.
+    """
+
+    account = models.CharField(max_length=32, help_text="Configured eMAG account name.")
+    emag_id = models.BigIntegerField(help_text="eMAG seller product id (`id`).")
+    emag_offer_id = models.BigIntegerField(
+        null=True, blank=True, help_text="eMAG's internal offer id (`offer_details.id`)."
+    )
+    part_number = models.CharField("SKU", max_length=64, blank=True, db_index=True)
+    part_number_key = models.CharField("PNK", max_length=32, blank=True, db_index=True)
+    name = models.TextField(blank=True)
+    brand = models.CharField(max_length=255, blank=True)
+    brand_name = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    url = models.TextField(blank=True)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    vendor_category_id = models.CharField(max_length=64, blank=True)
+
+    sale_price = models.DecimalField(**MONEY, null=True, blank=True, help_text="Without VAT.")
+    recommended_price = models.DecimalField(**MONEY, null=True, blank=True)
+    min_sale_price = models.DecimalField(**MONEY, null=True, blank=True)
+    max_sale_price = models.DecimalField(**MONEY, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    vat_id = models.IntegerField(null=True, blank=True)
+    warranty = models.IntegerField(null=True, blank=True, help_text="Months.")
+
+    status = models.SmallIntegerField(choices=OfferStatus.choices, null=True, db_index=True)
+    general_stock = models.IntegerField(null=True, blank=True)
+    estimated_stock = models.IntegerField(null=True, blank=True)
+    stock = models.JSONField(default=list, blank=True, help_text="Stock per warehouse.")
+    handling_time = models.JSONField(default=list, blank=True)
+    availability = models.JSONField(default=list, blank=True)
+
+    validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
+    validation_status_description = models.CharField(max_length=255, blank=True)
+    validation_status_detail = models.JSONField(default=list, blank=True)
+    translation_validation_status = models.SmallIntegerField(null=True, blank=True)
+    translation_validation_status_detail = models.JSONField(default=list, blank=True)
+    offer_validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
+    offer_validation_status_description = models.CharField(max_length=255, blank=True)
+    offer_validation_status_detail = models.JSONField(null=True, blank=True)
+    doc_errors = models.JSONField(null=True, blank=True)
+
+    ownership = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="1 eligible for content updates, 2 not (eMAG returns true/false; stored as 1/2).",
+    )
+    number_of_offers = models.IntegerField(null=True, blank=True)
+    buy_button_rank = models.IntegerField(null=True, blank=True)
+    best_offer_sale_price = models.DecimalField(**MONEY, null=True, blank=True)
+    best_offer_recommended_price = models.DecimalField(**MONEY, null=True, blank=True)
+    genius_eligibility = models.SmallIntegerField(null=True, blank=True)
+    genius_eligibility_type = models.SmallIntegerField(null=True, blank=True)
+    genius_computed = models.SmallIntegerField(null=True, blank=True)
+
+    ean = models.JSONField(default=list, blank=True)
+    images = models.JSONField(default=list, blank=True)
+    characteristics = models.JSONField(default=list, blank=True)
+    family = models.JSONField(null=True, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    offer_details = models.JSONField(null=True, blank=True)
+    manufacturer = models.JSONField(null=True, blank=True)
+    eu_representative = models.JSONField(null=True, blank=True)
+    safety_information = models.TextField(blank=True)
+
+    raw = models.JSONField(default=dict, help_text="The payload exactly as eMAG sent it.")
+    content_hash = models.CharField(max_length=64)
+    synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
+    first_seen_at = models.DateTimeField()
+    missing_since = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Not returned by the last full pass."
+    )
+
+    # Local-only data: never sent by eMAG, never touched by a sync.
+    local_notes = models.TextField(blank=True)
+    custom_attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["account", "emag_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "emag_id"], name="uniq_offer_account_emag_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "status"], name="offer_account_status"),
+            models.Index(fields=["account", "part_number"], name="offer_account_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.upper()} {self.part_number or self.emag_id}"
+
+
+class OfferEan(models.Model):
+    """One EAN of an offer: a plain indexed column, so EAN lookups are fast on any database."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="ean_rows")
+    ean = models.CharField(max_length=32, db_index=True)
+
+    class Meta:
+        verbose_name = "offer EAN"
+        constraints = [models.UniqueConstraint(fields=["offer", "ean"], name="uniq_offer_ean")]
+
+    def __str__(self) -> str:
+        return self.ean
+
+
+class SyncKind(models.TextChoices):
+    OFFERS = "offers", "Offers"
+    ORDERS = "orders", "Orders"
+    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+
+
+class SyncMode(models.TextChoices):
+    FULL = "full", "Full"
+    INCREMENTAL = "incremental", "Incremental"
+    SELECTIVE = "selective", "Selective"
+
+
+class ConflictStrategy(models.TextChoices):
+    EMAG_PRIORITY = "emag_priority", "eMAG priority"
+    LOCAL_PRIORITY = "local_priority", "Local priority"
+    NEWEST_WINS = "newest_wins", "Newest wins"
+    MANUAL = "manual", "Manual review"
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    PARTIAL = "partial", "Partial"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+
+
+class SyncRun(models.Model):
+    """One run of one stream for one account: committed and visible while it runs."""
+
+    kind = models.CharField(max_length=16, choices=SyncKind.choices)
+    account = models.CharField(max_length=32)
+    mode = models.CharField(max_length=16, choices=SyncMode.choices, default=SyncMode.FULL)
+    conflict_strategy = models.CharField(
+        max_length=16, choices=ConflictStrategy.choices, default=ConflictStrategy.EMAG_PRIORITY
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    triggered_by = models.CharField(
+        max_length=150, blank=True, help_text="cli, schedule or a user."
+    )
+
+    pages_total = models.IntegerField(null=True, blank=True)
+    pages_done = models.IntegerField(default=0)
+    items_total = models.IntegerField(null=True, blank=True)
+    items_seen = models.IntegerField(default=0)
+    items_created = models.IntegerField(default=0)
+    items_updated = models.IntegerField(default=0)
+    items_unchanged = models.IntegerField(default=0)
+    items_failed = models.IntegerField(default=0)
+    items_missing = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)
+    throttled = models.IntegerField(default=0, help_text="429 responses.")
+    retries = models.IntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    resumed_from_page = models.IntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            # The single-flight claim: one queued-or-running run per (account, stream).
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="uniq_active_sync_per_account_kind",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "kind", "-created_at"], name="syncrun_account_kind_created"
+            ),
+            models.Index(fields=["status"], name="syncrun_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.account} {self.mode} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        end = self.finished_at or self.heartbeat_at or self.started_at
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def items_per_second(self) -> float | None:
+        duration = self.duration_seconds
+        if not duration:
+            return None
+        return round(self.items_seen / duration, 1)
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.pages_total:
+            return 100 if self.status == SyncStatus.COMPLETED else None
+        return min(100, round(100 * self.pages_done / self.pages_total))
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if not self.is_active or not self.pages_total or not self.pages_done:
+            return None
+        duration = self.duration_seconds or 0.0
+        remaining = max(0, self.pages_total - self.pages_done)
+        return round(duration / self.pages_done * remaining, 1)
+
+
+class SyncState(models.Model):
+    """The checkpoint of one stream: where the next run of (account, stream, mode) starts.
+
+    It is written in the same transaction as the page whose rows it covers, so a crash
+    can neither lose nor skip data.
+    """
+
+    account = models.CharField(max_length=32)
+    stream = models.CharField(max_length=16, choices=SyncKind.choices)
+    mode = models.CharField(max_length=16, choices=SyncMode.choices)
+    next_page = models.IntegerField(default=1)
+    cursor = models.DateTimeField(
+        null=True, blank=True, help_text="Order streams: modified cursor."
+    )
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_complete_pass_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "sync checkpoint"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "stream", "mode"], name="uniq_sync_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.stream} {self.mode}: page {self.next_page}"
+
+
+class EmagRequestLog(models.Model):
+    """One call to eMAG: kept 30 days, as eMAG asks of integrators. Never holds a secret."""
+
+    account = models.CharField(max_length=32)
+    resource = models.CharField(max_length=64)
+    action = models.CharField(max_length=64)
+    status_code = models.IntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=True)
+    latency_ms = models.IntegerField(default=0)
+    attempts = models.SmallIntegerField(default=1)
+    error = models.TextField(blank=True, help_text="A redacted excerpt, on errors only.")
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="request_logs"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "eMAG request"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.resource}/{self.action} {self.status_code}"
+
+
+class RateLimitBucket(models.Model):
+    """The database-backed rate limiter's state, used when no Redis is configured."""
+
+    key = models.CharField(max_length=64, unique=True)
+    recent = models.JSONField(default=list, help_text="Monotonic-free epoch times of recent calls.")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class EditableField(models.TextChoices):
+    """Offer fields a seller may override locally (written back to eMAG in a later release)."""
+
+    SALE_PRICE = "sale_price", "Sale price"
+    RECOMMENDED_PRICE = "recommended_price", "Recommended price"
+    MIN_SALE_PRICE = "min_sale_price", "Minimum sale price"
+    MAX_SALE_PRICE = "max_sale_price", "Maximum sale price"
+    STOCK = "general_stock", "Stock"
+    HANDLING_TIME = "handling_time", "Handling time"
+    STATUS = "status", "Status"
+    NAME = "name", "Name"
+    DESCRIPTION = "description", "Description"
+    BRAND = "brand", "Brand"
+
+
+class LocalEdit(models.Model):
+    """A local value for one field of an offer, overlaid on eMAG's value."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="local_edits")
+    field = models.CharField(max_length=32, choices=EditableField.choices)
+    value = models.JSONField(help_text="Decimals are stored as strings, exactly.")
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["offer", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "field"], name="uniq_local_edit_offer_field")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} {self.field}={self.value}"
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ConflictResolution(models.TextChoices):
+    ACCEPT_EMAG = "accept_emag", "Accept eMAG"
+    KEEP_LOCAL = "keep_local", "Keep local"
+    SET = "set", "Set a value"
+    CONVERGED = "converged", "Both sides agree"
+
+
+class Conflict(models.Model):
+    """A field changed on eMAG and locally since the last sync, waiting for a person."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(max_length=32, choices=EditableField.choices)
+    base_value = models.JSONField(null=True, help_text="eMAG's value at the previous sync.")
+    local_value = models.JSONField(null=True)
+    emag_value = models.JSONField(null=True)
+    status = models.CharField(
+        max_length=16, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+    )
+    resolution = models.CharField(max_length=16, choices=ConflictResolution.choices, blank=True)
+    detected_in = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflicts"
+    )
+    detected_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "field"],
+                condition=Q(status="open"),
+                name="uniq_open_conflict_offer_field",
+            )
+        ]
+        indexes = [models.Index(fields=["status"], name="conflict_status")]
+
+    def __str__(self) -> str:
+        return f"{self.offer} {self.field} ({self.status})"
+
+
+class OfferChange(models.Model):
+    """One field of one offer that a sync saw change on eMAG: the audit trail."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=64)
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer_changes"
+    )
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["offer", "-changed_at"], name="offerchange_offer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} {self.field}: {self.old_value} -> {self.new_value}"

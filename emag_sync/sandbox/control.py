@@ -1,0 +1,89 @@
+"""Control endpoints under `/_sandbox/`, so tests in other processes can steer a running sandbox.
+
+They exist only in the simulator and need no credentials:
+
+    GET    /_sandbox/health              accounts served
+    GET    /_sandbox/stats               requests, 429s and faults per account and action
+    POST   /_sandbox/stats/reset         zero the counters
+    GET    /_sandbox/faults              faults still pending
+    POST   /_sandbox/faults              {"account", "kind", "count", "action", "slow_seconds"}
+    DELETE /_sandbox/faults              clear every fault
+    POST   /_sandbox/drift               {"account", "changes", "seed"} -> what changed
+    POST   /_sandbox/reset               {"account"}: back to the generated data
+    GET    /_sandbox/offers/<account>    the current offers
+    GET    /_sandbox/orders/<account>    the current orders
+"""
+
+import json
+from typing import Any
+
+from emag_sync.sandbox.core import Sandbox, SandboxResponse
+from emag_sync.sandbox.wire import JSON_HEADERS, json_bytes
+
+CONTROL_PREFIX = "/_sandbox/"
+
+
+def is_control_path(path: str) -> bool:
+    return path.startswith(CONTROL_PREFIX)
+
+
+def handle_control(sandbox: Sandbox, method: str, path: str, body: bytes) -> SandboxResponse:
+    """Answer one control request; bad input gets a 400 with the reason."""
+    route = path.partition("?")[0].removeprefix(CONTROL_PREFIX).strip("/")
+    method = method.upper()
+    try:
+        payload = json.loads(body) if body.strip() else {}
+        if not isinstance(payload, dict):
+            raise ValueError("the body must be a JSON object")
+        result = _dispatch(sandbox, method, route, payload)
+    except ValueError as error:  # also json.JSONDecodeError
+        return _json(400, {"error": str(error)})
+    if result is None:
+        return _json(404, {"error": f"no control endpoint {method} {path}"})
+    return _json(200, result)
+
+
+def _dispatch(sandbox: Sandbox, method: str, route: str, payload: dict[str, Any]) -> Any:
+    kind, _, account = route.partition("/")
+    if (method, route) == ("GET", "health"):
+        return {"accounts": sandbox.accounts}
+    if (method, route) == ("GET", "stats"):
+        return sandbox.stats()
+    if (method, route) == ("POST", "stats/reset"):
+        sandbox.reset_stats()
+        return {"ok": True}
+    if (method, route) == ("GET", "faults"):
+        return {"faults": sandbox.faults()}
+    if (method, route) == ("POST", "faults"):
+        if "kind" not in payload:
+            raise ValueError("a fault needs a kind")
+        options: dict[str, Any] = {
+            "count": payload.get("count", 1),
+            "action": payload.get("action"),
+        }
+        if "slow_seconds" in payload:
+            options["slow_seconds"] = float(payload["slow_seconds"])
+        sandbox.inject_fault(payload.get("account"), str(payload["kind"]), **options)
+        return {"ok": True, "faults": sandbox.faults()}
+    if (method, route) == ("DELETE", "faults"):
+        sandbox.clear_faults()
+        return {"ok": True}
+    if (method, route) == ("POST", "drift"):
+        seed = payload.get("seed")
+        return sandbox.drift(
+            payload.get("account"),
+            changes=int(payload.get("changes", 20)),
+            seed=None if seed is None else int(seed),
+        )
+    if (method, route) == ("POST", "reset"):
+        sandbox.reset(payload.get("account"))
+        return {"ok": True}
+    if method == "GET" and kind == "offers" and account:
+        return sandbox.offers(account)
+    if method == "GET" and kind == "orders" and account:
+        return sandbox.orders(account)
+    return None
+
+
+def _json(status: int, value: Any) -> SandboxResponse:
+    return SandboxResponse(status, dict(JSON_HEADERS), json_bytes(value))

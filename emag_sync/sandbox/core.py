@@ -1,0 +1,380 @@
+"""The eMAG API simulator's core: one request in, one response out, no HTTP library.
+
+Adapters (the threaded HTTP server in `http.py`, the `responses` callback in
+`responses_adapter.py`) only translate their transport to `Sandbox.handle` and back, so unit
+tests and end-to-end tests exercise the same behaviour.
+"""
+
+import copy
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from emag_sync.sandbox.catalogue import (
+    DEFAULT_SEED,
+    default_currency,
+    default_offer_count,
+    generate_offers,
+    sandbox_credentials,
+)
+from emag_sync.sandbox.drift import drift_offers, drift_orders
+from emag_sync.sandbox.faults import (
+    AFTER_HANDLING,
+    DEFAULT_SLOW_SECONDS,
+    NOT_ALLOWED_MESSAGE,
+    RATE_LIMIT_BODY,
+    Fault,
+    FaultBook,
+    FaultKind,
+    fault_reply,
+)
+from emag_sync.sandbox.orders import DEFAULT_TIMEZONE, generate_orders
+from emag_sync.sandbox.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
+from emag_sync.sandbox.resources import HANDLERS, AccountState, Request, Route, parse_route
+from emag_sync.sandbox.store import ItemStore
+from emag_sync.sandbox.wire import (
+    JSON_HEADERS,
+    InputError,
+    basic_credentials,
+    error_envelope,
+    json_bytes,
+    lowercase_keys,
+    parse_parameters,
+)
+
+DEFAULT_ACCOUNTS = ("main", "fbe")
+TRANSPORT_TIMEOUT = "timeout"
+TRANSPORT_RESET = "connection_reset"
+
+
+@dataclass
+class SandboxResponse:
+    """What the sandbox answers; `transport_fault` asks the adapter to misbehave instead."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    # "timeout": deliver the answer only after `delay_seconds`; "connection_reset": none.
+    transport_fault: str | None = None
+    delay_seconds: float = 0.0
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Sandbox:
+    """A thread-safe, deterministic stand-in for eMAG's Marketplace API, for several accounts.
+
+    `offers` and `orders` give per-account sizes (offers default to the predecessor's
+    real sizes, orders to none). `clock` (aware UTC) dates orders and drift; `monotonic`
+    drives the rate limiter; both are injectable so tests never sleep.
+    """
+
+    def __init__(
+        self,
+        accounts: Iterable[str] = DEFAULT_ACCOUNTS,
+        *,
+        seed: int = DEFAULT_SEED,
+        offers: Mapping[str, int] | None = None,
+        orders: Mapping[str, int] | None = None,
+        rate_limit: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        timezones: Mapping[str, str | tzinfo] | None = None,
+        currencies: Mapping[str, str] | None = None,
+        credentials: Mapping[str, tuple[str, str]] | None = None,
+        fulfilled_by_emag: Iterable[str] | None = None,
+    ) -> None:
+        names = list(dict.fromkeys(accounts))
+        for option, mapping in (("offers", offers), ("orders", orders), ("timezones", timezones)):
+            unknown = set(mapping or {}) - set(names)
+            if unknown:
+                raise ValueError(f"{option}: unknown sandbox accounts {sorted(unknown)}")
+        self.seed = seed
+        self.rate_limit = rate_limit
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic
+        self._lock = threading.RLock()
+        self._faults = FaultBook()
+        by_emag = set(fulfilled_by_emag) if fulfilled_by_emag is not None else {"fbe"}
+        self._accounts: dict[str, AccountState] = {}
+        for name in names:
+            username, password = (credentials or {}).get(name) or sandbox_credentials(name)
+            zone = (timezones or {}).get(name, DEFAULT_TIMEZONE)
+            self._accounts[name] = AccountState(
+                name=name,
+                username=username,
+                password=password,
+                timezone=ZoneInfo(zone) if isinstance(zone, str) else zone,
+                currency=(currencies or {}).get(name) or default_currency(name),
+                fulfilled_by_emag=name in by_emag,
+                offer_count=(offers or {}).get(name, default_offer_count(name)),
+                order_count=(orders or {}).get(name, 0),
+            )
+            self._populate(self._accounts[name])
+
+    # --- Requests -------------------------------------------------------------------------
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        client_ip: str = "127.0.0.1",
+    ) -> SandboxResponse:
+        """Answer one API request as eMAG would, including rate limits and injected faults."""
+        route = parse_route(path)
+        state = self._accounts.get(route.account) if route else None
+        if route is None or state is None:
+            return SandboxResponse(404, dict(JSON_HEADERS), json_bytes({"message": "Invalid URL"}))
+        with self._lock:
+            counters = state.stats.setdefault(route.action, Counter())
+            counters["requests"] += 1
+            admission = state.limiters[route.group].admit() if self.rate_limit else None
+            limit = DEFAULT_LIMITS[route.group].per_second
+            remaining = admission.remaining if admission else limit
+            rate_headers = {
+                "X-RateLimit-Limit-3second": str(limit),
+                "X-RateLimit-Remaining-3second": str(remaining),
+            }
+            if admission is not None and not admission.allowed:
+                counters["rate_limited"] += 1
+                return _too_many_requests(rate_headers)
+
+            fault = self._faults.take(state.name, route.action)
+            if fault is not None:
+                counters["faults"] += 1
+                if fault.kind == FaultKind.CONNECTION_RESET:
+                    return SandboxResponse(0, {}, b"", transport_fault=TRANSPORT_RESET)
+                reply = fault_reply(fault.kind, client_ip=client_ip)
+                if reply is not None:
+                    status, fault_headers, fault_body = reply
+                    if status == 429:
+                        counters["rate_limited"] += 1
+                        return _too_many_requests({**rate_headers, **fault_headers})
+                    return SandboxResponse(status, {**fault_headers, **rate_headers}, fault_body)
+
+            response = self._respond(state, route, method, lowercase_keys(headers), body)
+            response.headers.update(rate_headers)
+            if fault is not None and fault.kind in AFTER_HANDLING:
+                if fault.kind == FaultKind.TIMEOUT:
+                    response.transport_fault = TRANSPORT_TIMEOUT
+                    response.delay_seconds = fault.slow_seconds
+                else:
+                    response.body = response.body[: max(len(response.body) // 2, 1)]
+            return response
+
+    def _respond(
+        self, state: AccountState, route: Route, method: str, headers: dict[str, str], body: bytes
+    ) -> SandboxResponse:
+        if method.upper() not in ("POST", "GET"):
+            return SandboxResponse(
+                405, dict(JSON_HEADERS), json_bytes({"message": "Method not allowed"})
+            )
+        if basic_credentials(headers.get("authorization")) != (state.username, state.password):
+            return _ok(error_envelope(NOT_ALLOWED_MESSAGE))
+        handler = HANDLERS.get(route.action)
+        if handler is None:
+            return SandboxResponse(404, dict(JSON_HEADERS), json_bytes({"message": "Invalid URL"}))
+        try:
+            parameters = parse_parameters(body, headers.get("content-type", ""), route.query)
+            if not isinstance(parameters, dict):
+                raise InputError("The data parameter must be an object for this action")
+            return _ok(handler(Request(state, parameters, route.order_id, self._clock)))
+        except InputError as error:
+            return _ok(error_envelope(str(error)))
+
+    # --- Control (tests, the management command, the HTTP control endpoints) -----------------
+
+    @property
+    def accounts(self) -> list[str]:
+        return list(self._accounts)
+
+    def credentials(self, account: str) -> tuple[str, str]:
+        """Return the (username, password) the sandbox accepts for an account."""
+        state = self._state(account)
+        return state.username, state.password
+
+    def offers(self, account: str) -> list[dict[str, Any]]:
+        """Return deep copies of an account's current offers, in id order."""
+        with self._lock:
+            store = self._state(account).offers
+            return [copy.deepcopy(store.items[offer_id]) for offer_id in store.sorted_ids()]
+
+    def orders(self, account: str) -> list[dict[str, Any]]:
+        """Return deep copies of an account's current orders (every type), in id order."""
+        with self._lock:
+            store = self._state(account).orders
+            return [copy.deepcopy(store.items[order_id]) for order_id in store.sorted_ids()]
+
+    def update_offer(self, account: str, offer_id: int, changes: Mapping[str, Any]) -> None:
+        """Overwrite fields of one offer, as if the seller edited it on eMAG."""
+        with self._lock:
+            store = self._state(account).offers
+            store.items[offer_id].update(copy.deepcopy(dict(changes)))
+            store.changed([offer_id])
+
+    def remove_offer(self, account: str, offer_id: int) -> None:
+        """Delete one offer, as if it vanished from eMAG."""
+        with self._lock:
+            store = self._state(account).offers
+            del store.items[offer_id]
+            store.changed([offer_id])
+
+    def drift(
+        self, account: str | None = None, *, changes: int = 20, seed: int | None = None
+    ) -> dict[str, dict[str, dict[str, list[int]]]]:
+        """Change offers (and orders, where enabled) of one or all accounts; return what changed.
+
+        The result maps account -> {"offers": {kind: ids}, "orders": {kind: ids}}. Without a
+        seed each drift round still differs deterministically from the previous one.
+        """
+        with self._lock:
+            summary = {}
+            names = [self._state(account).name] if account else list(self._accounts)
+            for name in names:
+                state = self._accounts[name]
+                state.drift_rounds += 1
+                tag = f"{self.seed}:{state.drift_rounds}" if seed is None else f"seed:{seed}"
+                rng = random.Random(f"drift:{name}:{tag}")
+                summary[name] = {
+                    "offers": drift_offers(
+                        state.offers,
+                        rng,
+                        changes=changes,
+                        seed=self.seed,
+                        product_prefix=f"{name}:drift:{tag}",
+                        currency=state.currency,
+                    ),
+                    "orders": self._drift_orders(state, rng, changes),
+                }
+            return summary
+
+    def _drift_orders(
+        self, state: AccountState, rng: random.Random, changes: int
+    ) -> dict[str, list[int]]:
+        # Accounts configured without orders stay without them, so offer tests stay quiet.
+        if not state.order_count:
+            return {"added": [], "status_changed": [], "cancelled": []}
+        offers = [state.offers.items[offer_id] for offer_id in state.offers.sorted_ids()]
+        return drift_orders(
+            state.orders,
+            rng,
+            changes=changes,
+            now=self._clock(),
+            timezone=state.timezone,
+            currency=state.currency,
+            fulfilled_by_emag=state.fulfilled_by_emag,
+            offers=offers,
+            seed=self.seed,
+        )
+
+    def reset(self, account: str | None = None) -> None:
+        """Regenerate the initial catalogue and orders (of one account or all)."""
+        with self._lock:
+            for name in [self._state(account).name] if account else list(self._accounts):
+                self._populate(self._accounts[name])
+
+    def inject_fault(
+        self,
+        account: str | None,
+        kind: str,
+        *,
+        count: int | None = 1,
+        action: str | None = None,
+        slow_seconds: float = DEFAULT_SLOW_SECONDS,
+    ) -> None:
+        """Serve a fault for the next `count` matching requests (None: until cleared).
+
+        `account` None matches every account; `action` (e.g. "product_offer/read") narrows
+        the fault to one action.
+        """
+        try:
+            fault_kind = FaultKind(kind)
+        except ValueError:
+            choices = ", ".join(str(member) for member in FaultKind)
+            raise ValueError(f"unknown fault kind {kind!r}; choose one of: {choices}") from None
+        if account is not None:
+            self._state(account)
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1, or None for a persistent fault")
+        with self._lock:
+            self._faults.add(Fault(fault_kind, account, action, count, slow_seconds))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def faults(self) -> list[dict[str, object]]:
+        with self._lock:
+            return [fault.as_dict() for fault in self._faults.active()]
+
+    def stats(self) -> dict[str, Any]:
+        """Return requests, 429s and faults per account and action, as plain JSON data."""
+        with self._lock:
+            report: dict[str, Any] = {}
+            for name, state in self._accounts.items():
+                actions = {
+                    action: {key: counters[key] for key in ("requests", "rate_limited", "faults")}
+                    for action, counters in sorted(state.stats.items())
+                }
+                total = sum(state.stats.values(), Counter())
+                report[name] = {
+                    "total": {key: total[key] for key in ("requests", "rate_limited", "faults")},
+                    "actions": actions,
+                }
+            return report
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            for state in self._accounts.values():
+                state.stats.clear()
+
+    def _state(self, account: str) -> AccountState:
+        try:
+            return self._accounts[account]
+        except KeyError:
+            raise ValueError(
+                f"unknown sandbox account {account!r}; known: {', '.join(self._accounts)}"
+            ) from None
+
+    def _populate(self, state: AccountState) -> None:
+        offers = generate_offers(state.name, state.offer_count, self.seed, currency=state.currency)
+        orders = generate_orders(
+            state.name,
+            state.order_count,
+            self.seed,
+            self._clock(),
+            offers=[offer for offer in offers if offer["status"] == 1] or offers,
+            timezone=state.timezone,
+            currency=state.currency,
+            fulfilled_by_emag=state.fulfilled_by_emag,
+        )
+        state.offers, state.orders = ItemStore(offers), ItemStore(orders)
+        state.limiters = {
+            group: SlidingWindowLimiter(limits, self._monotonic)
+            for group, limits in DEFAULT_LIMITS.items()
+        }
+        state.drift_rounds = 0
+
+
+def _ok(body: bytes) -> SandboxResponse:
+    return SandboxResponse(200, dict(JSON_HEADERS), body)
+
+
+def _too_many_requests(rate_headers: dict[str, str]) -> SandboxResponse:
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        **rate_headers,
+        "X-RateLimit-Remaining-3second": "0",
+    }
+    return SandboxResponse(429, headers, RATE_LIMIT_BODY)

@@ -1,0 +1,27 @@
+"""Reads used by the admin, the API, the commands and the tasks."""
+
+from django.db.models import QuerySet
+
+from emag_sync.models import Offer, SyncKind, SyncRun, SyncStatus
+
+
+def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
+    """Return offers, optionally of one account, in a stable order."""
+    offers = Offer.objects.all()
+    if account:
+        offers = offers.filter(account=account)
+    return offers.order_by("account", "emag_id")
+
+
+def sync_run_latest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
+    """Return the newest run of a stream for an account, whatever its status."""
+    return SyncRun.objects.filter(account=account, kind=kind).order_by("-created_at", "-id").first()
+
+
+def sync_run_last_successful(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
+    """Return the newest completed run of a stream for an account."""
+    return (
+        SyncRun.objects.filter(account=account, kind=kind, status=SyncStatus.COMPLETED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )

@@ -1,0 +1,1 @@
+"""Writes: every change to offers, runs, edits and conflicts goes through these services."""

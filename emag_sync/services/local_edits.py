@@ -1,0 +1,191 @@
+"""Write local edits (the overlay on eMAG's values) and resolve conflicts.
+
+The eMAG columns of an offer always hold what eMAG last returned. A seller's local value
+for an editable field is a LocalEdit; the effective value is the local one while it exists.
+When a sync sees eMAG change a field that also has a local edit, the run's conflict
+strategy decides (see `decide_conflict`). Writing local edits back to eMAG is a later
+feature: today they only live here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from emag_sync.models import (
+    Conflict,
+    ConflictResolution,
+    ConflictStatus,
+    ConflictStrategy,
+    EditableField,
+    LocalEdit,
+    Offer,
+)
+from emag_sync.services.offer_mapping import OfferPayloadError, parse_integer, parse_money
+
+MONEY_FIELDS = frozenset(
+    {
+        EditableField.SALE_PRICE,
+        EditableField.RECOMMENDED_PRICE,
+        EditableField.MIN_SALE_PRICE,
+        EditableField.MAX_SALE_PRICE,
+    }
+)
+INTEGER_FIELDS = frozenset({EditableField.STOCK, EditableField.HANDLING_TIME, EditableField.STATUS})
+TEXT_LIMITS = {EditableField.NAME: 255, EditableField.BRAND: 255, EditableField.DESCRIPTION: None}
+
+
+class LocalEditError(ValueError):
+    """A local edit that cannot be accepted (unknown field, bad value, FBE stock)."""
+
+
+def emag_value(columns: dict[str, Any] | Offer, field: str) -> Any:
+    """Return eMAG's value of an editable field in the JSON form local edits use."""
+    get = columns.get if isinstance(columns, dict) else lambda name: getattr(columns, name)
+    if field == EditableField.HANDLING_TIME:
+        handling = get("handling_time") or []
+        first = handling[0] if handling and isinstance(handling[0], dict) else {}
+        return parse_integer(first.get("value"), "handling_time") if first else None
+    value = get(field)
+    if isinstance(value, Decimal):
+        return f"{value:.4f}"
+    return value
+
+
+def normalize_local_value(field: str, value: Any) -> Any:
+    """Validate a local value for a field and return its stored JSON form."""
+    if field not in EditableField.values:
+        raise LocalEditError(f"{field!r} is not an editable field")
+    if field in MONEY_FIELDS:
+        try:
+            amount = parse_money(value, field)
+        except OfferPayloadError as error:
+            raise LocalEditError(str(error)) from None
+        if amount is None or amount <= 0:
+            raise LocalEditError(f"{field} must be a price above 0")
+        return f"{amount:.4f}"
+    if field in INTEGER_FIELDS:
+        try:
+            number = parse_integer(value, field)
+        except OfferPayloadError as error:
+            raise LocalEditError(str(error)) from None
+        if number is None:
+            raise LocalEditError(f"{field} is required")
+        if field == EditableField.STATUS and number not in (0, 1, 2):
+            raise LocalEditError("status must be 0 (inactive), 1 (active) or 2 (end of life)")
+        limit = 65535 if field == EditableField.STOCK else 255
+        if field != EditableField.STATUS and not 0 <= number <= limit:
+            raise LocalEditError(f"{field} must be between 0 and {limit}")
+        return number
+    if not isinstance(value, str):
+        raise LocalEditError(f"{field} must be text")
+    limit = TEXT_LIMITS[field]
+    if field != EditableField.DESCRIPTION and not value.strip():
+        raise LocalEditError(f"{field} cannot be empty")
+    if limit and len(value) > limit:
+        raise LocalEditError(f"{field} must be at most {limit} characters")
+    return value
+
+
+@transaction.atomic
+def local_edit_set(*, offer: Offer, field: str, value: Any, user=None) -> LocalEdit | None:
+    """Record a local value for one field; a value equal to eMAG's removes the edit instead."""
+    from emag_sync.accounts import get_accounts
+
+    account = get_accounts().get(offer.account)
+    if field == EditableField.STOCK and account and account.is_fulfilled_by_emag:
+        raise LocalEditError("stock of an offer fulfilled by eMAG (FBE) is managed by eMAG")
+    normalized = normalize_local_value(field, value)
+    if normalized == emag_value(offer, field):
+        LocalEdit.objects.filter(offer=offer, field=field).delete()
+        _close_conflicts(offer_ids=[offer.pk], field=field, resolution=ConflictResolution.CONVERGED)
+        return None
+    edit, _ = LocalEdit.objects.update_or_create(
+        offer=offer,
+        field=field,
+        defaults={"value": normalized, "edited_by": user, "edited_at": timezone.now()},
+    )
+    return edit
+
+
+@transaction.atomic
+def local_edit_clear(*, offer: Offer, field: str) -> int:
+    """Drop the local value of a field so eMAG's value shows again; return rows deleted."""
+    deleted, _ = LocalEdit.objects.filter(offer=offer, field=field).delete()
+    return deleted
+
+
+def _close_conflicts(*, offer_ids, field, resolution, user=None) -> int:
+    return Conflict.objects.filter(
+        offer_id__in=offer_ids, field=field, status=ConflictStatus.OPEN
+    ).update(
+        status=ConflictStatus.RESOLVED,
+        resolution=resolution,
+        resolved_by=user,
+        resolved_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def conflict_resolve(
+    *, conflicts: list[Conflict], resolution: str, value: Any = None, user=None
+) -> int:
+    """Resolve open conflicts: accept eMAG's value, keep the local one, or set a new value."""
+    if resolution not in (
+        ConflictResolution.ACCEPT_EMAG,
+        ConflictResolution.KEEP_LOCAL,
+        ConflictResolution.SET,
+    ):
+        raise LocalEditError(f"unknown resolution {resolution!r}")
+    ids = [conflict.pk for conflict in conflicts]
+    open_conflicts = list(
+        Conflict.objects.select_for_update()
+        .filter(pk__in=ids, status=ConflictStatus.OPEN)
+        .select_related("offer")
+    )
+    now = timezone.now()
+    for conflict in open_conflicts:
+        if resolution == ConflictResolution.ACCEPT_EMAG:
+            LocalEdit.objects.filter(offer_id=conflict.offer_id, field=conflict.field).delete()
+        elif resolution == ConflictResolution.SET:
+            local_edit_set(offer=conflict.offer, field=conflict.field, value=value, user=user)
+        conflict.status = ConflictStatus.RESOLVED
+        conflict.resolution = resolution
+        conflict.resolved_by = user
+        conflict.resolved_at = now
+    Conflict.objects.bulk_update(
+        open_conflicts, ["status", "resolution", "resolved_by", "resolved_at"]
+    )
+    return len(open_conflicts)
+
+
+@dataclass
+class ConflictOutcome:
+    """What a sync does with one local edit whose field eMAG also changed."""
+
+    keep_edit: bool
+    open_conflict: bool = False
+    converged: bool = False
+
+
+def decide_conflict(
+    *, strategy: str, edit: LocalEdit, new_emag_value: Any, fetched_at: datetime
+) -> ConflictOutcome:
+    """Apply a conflict strategy to a field changed both locally and on eMAG.
+
+    eMAG gives offers no change time, so an eMAG change is dated when the sync fetched
+    the page that shows it. Under `newest_wins` a local edit made after that fetch (while
+    the run was in flight) wins; one made before it loses to eMAG's newer value.
+    """
+    if edit.value == new_emag_value:
+        return ConflictOutcome(keep_edit=False, converged=True)
+    if strategy == ConflictStrategy.EMAG_PRIORITY:
+        return ConflictOutcome(keep_edit=False)
+    if strategy == ConflictStrategy.LOCAL_PRIORITY:
+        return ConflictOutcome(keep_edit=True)
+    if strategy == ConflictStrategy.NEWEST_WINS:
+        return ConflictOutcome(keep_edit=edit.edited_at > fetched_at)
+    return ConflictOutcome(keep_edit=True, open_conflict=True)

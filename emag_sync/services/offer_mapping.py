@@ -1,0 +1,230 @@
+"""Turn one product_offer/read payload into Offer column values.
+
+Reference: emag-api-reference.md §4.1 (documented fields) and §4.2 (what real responses
+carry). eMAG is loose with types: prices come as 4-decimal strings or JSON numbers,
+`ownership` as a boolean where the doc says 1/2, validation statuses as lists. Each value
+is parsed strictly into its column type; a value that cannot be parsed fails the offer with
+a message naming the field, and the rest of the page is written.
+"""
+
+import hashlib
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MONEY_QUANTUM = Decimal("0.0001")
+MAX_MONEY = Decimal("999999999999.9999")
+
+# Fields that move with the competition, not with the seller's data: kept current on every
+# sync, but left out of the change history, which would otherwise be mostly noise.
+COMPETITION_FIELDS = frozenset(
+    {"number_of_offers", "buy_button_rank", "best_offer_sale_price", "best_offer_recommended_price"}
+)
+
+
+class OfferPayloadError(ValueError):
+    """A payload value that cannot be stored as its column's type."""
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """Return a stable hash of a payload: equal content gives an equal hash, key order aside."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _text(payload: dict, key: str, max_length: int | None = None) -> str:
+    value = payload.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        raise OfferPayloadError(f"{key} should be text, got {type(value).__name__}")
+    text = str(value)
+    if max_length is not None and len(text) > max_length:
+        raise OfferPayloadError(f"{key} is longer than {max_length} characters")
+    return text
+
+
+def _integer(payload: dict, key: str) -> int | None:
+    return parse_integer(payload.get(key), key)
+
+
+def parse_integer(value: Any, key: str) -> int | None:
+    """Return an int from an int, an integral float or a numeric string; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise OfferPayloadError(f"{key} should be a whole number, got {value!r}") from None
+        if number == number.to_integral_value():
+            return int(number)
+    raise OfferPayloadError(f"{key} should be a whole number, got {value!r}")
+
+
+def parse_money(value: Any, key: str) -> Decimal | None:
+    """Return an exact Decimal with 4 places from a string or a JSON number, never via float math."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise OfferPayloadError(f"{key} should be a price, got {value!r}")
+    try:
+        # str() of a float is its shortest round-tripping form, so 51.6477 stays 51.6477.
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise OfferPayloadError(f"{key} should be a price, got {value!r}") from None
+    if not amount.is_finite() or abs(amount) > MAX_MONEY:
+        raise OfferPayloadError(f"{key} is out of range: {value!r}")
+    if amount != amount.quantize(MONEY_QUANTUM):
+        raise OfferPayloadError(f"{key} has more than 4 decimals: {value!r}")
+    return amount.quantize(MONEY_QUANTUM)
+
+
+def _money(payload: dict, key: str) -> Decimal | None:
+    return parse_money(payload.get(key), key)
+
+
+def _json_list(payload: dict, key: str) -> list:
+    value = payload.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value]
+    raise OfferPayloadError(f"{key} should be a list, got {type(value).__name__}")
+
+
+def _status_parts(value: Any, key: str) -> tuple[int | None, str, Any]:
+    """Split a validation status (a list of objects, one object, or a bare number)."""
+    if value is None:
+        return None, "", None
+    first = value[0] if isinstance(value, list) and value else value
+    if isinstance(first, dict):
+        return (
+            parse_integer(first.get("value"), f"{key}.value"),
+            str(first.get("description") or "")[:255],
+            value,
+        )
+    if isinstance(value, list):
+        return None, "", value
+    return parse_integer(value, key), "", value
+
+
+def _ownership(value: Any) -> int | None:
+    # The doc says 1 = eligible, 2 = not eligible; real responses say true/false.
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 1 if value else 2
+    return parse_integer(value, "ownership")
+
+
+def _eans(payload: dict) -> list[str]:
+    value = payload.get("ean")
+    if value is None or value == "":
+        return []
+    if isinstance(value, str | int):
+        value = [value]
+    if not isinstance(value, list):
+        raise OfferPayloadError(f"ean should be a list, got {type(value).__name__}")
+    eans = []
+    for item in value:
+        text = str(item).strip()
+        if text and text not in eans:
+            if len(text) > 32:
+                raise OfferPayloadError(f"ean {text[:40]!r} is too long")
+            eans.append(text)
+    return eans
+
+
+def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the mirror columns of an offer payload, or raise OfferPayloadError."""
+    if not isinstance(payload, dict):
+        raise OfferPayloadError(f"an offer should be an object, got {type(payload).__name__}")
+    emag_id = parse_integer(payload.get("id"), "id")
+    if emag_id is None or emag_id <= 0:
+        raise OfferPayloadError("id is missing")
+    offer_details = payload.get("offer_details")
+    emag_offer_id = None
+    if isinstance(offer_details, dict):
+        emag_offer_id = parse_integer(offer_details.get("id"), "offer_details.id")
+    validation, validation_text, validation_detail = _status_parts(
+        payload.get("validation_status"), "validation_status"
+    )
+    translation, _, translation_detail = _status_parts(
+        payload.get("translation_validation_status"), "translation_validation_status"
+    )
+    offer_validation, offer_validation_text, offer_validation_detail = _status_parts(
+        payload.get("offer_validation_status"), "offer_validation_status"
+    )
+    family = payload.get("family")
+    return {
+        "emag_id": emag_id,
+        "emag_offer_id": emag_offer_id,
+        "part_number": _text(payload, "part_number", 64),
+        "part_number_key": _text(payload, "part_number_key", 32),
+        "name": _text(payload, "name"),
+        "brand": _text(payload, "brand", 255),
+        "brand_name": _text(payload, "brand_name", 255),
+        "description": _text(payload, "description"),
+        "url": _text(payload, "url"),
+        "category_id": _integer(payload, "category_id"),
+        "vendor_category_id": _text(payload, "vendor_category_id", 64),
+        "sale_price": _money(payload, "sale_price"),
+        "recommended_price": _money(payload, "recommended_price"),
+        "min_sale_price": _money(payload, "min_sale_price"),
+        "max_sale_price": _money(payload, "max_sale_price"),
+        "currency": _text(payload, "currency", 3),
+        "vat_id": _integer(payload, "vat_id"),
+        "warranty": _integer(payload, "warranty"),
+        "status": _integer(payload, "status"),
+        "general_stock": _integer(payload, "general_stock"),
+        "estimated_stock": _integer(payload, "estimated_stock"),
+        "stock": _json_list(payload, "stock"),
+        "handling_time": _json_list(payload, "handling_time"),
+        "availability": _json_list(payload, "availability"),
+        "validation_status": validation,
+        "validation_status_description": validation_text,
+        "validation_status_detail": validation_detail if validation_detail is not None else [],
+        "translation_validation_status": translation,
+        "translation_validation_status_detail": (
+            translation_detail if translation_detail is not None else []
+        ),
+        "offer_validation_status": offer_validation,
+        "offer_validation_status_description": offer_validation_text,
+        "offer_validation_status_detail": offer_validation_detail,
+        "doc_errors": payload.get("doc_errors"),
+        "ownership": _ownership(payload.get("ownership")),
+        "number_of_offers": _integer(payload, "number_of_offers"),
+        "buy_button_rank": _integer(payload, "buy_button_rank"),
+        "best_offer_sale_price": _money(payload, "best_offer_sale_price"),
+        "best_offer_recommended_price": _money(payload, "best_offer_recommended_price"),
+        "genius_eligibility": _integer(payload, "genius_eligibility"),
+        "genius_eligibility_type": _integer(payload, "genius_eligibility_type"),
+        "genius_computed": _integer(payload, "genius_computed"),
+        "ean": _eans(payload),
+        "images": _json_list(payload, "images"),
+        "characteristics": _json_list(payload, "characteristics"),
+        "family": family if isinstance(family, dict) else None,
+        "attachments": _json_list(payload, "attachments"),
+        "offer_details": offer_details if isinstance(offer_details, dict) else None,
+        "manufacturer": payload.get("manufacturer"),
+        "eu_representative": payload.get("eu_representative"),
+        "safety_information": _text(payload, "safety_information"),
+    }
+
+
+# The columns a sync writes: everything offer_columns returns, identity aside.
+MIRROR_FIELDS = tuple(
+    name
+    for name in offer_columns({"id": 1})
+    if name != "emag_id"  # the conflict key, never updated
+)
+AUDITED_FIELDS = tuple(name for name in MIRROR_FIELDS if name not in COMPETITION_FIELDS)

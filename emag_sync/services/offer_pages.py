@@ -1,0 +1,284 @@
+"""Write one page of offers, its checkpoint and its run counters in one transaction.
+
+The page write issues a fixed number of statements whatever the page size: one read of the
+page's existing rows, one upsert, and one statement each for EANs, change history, local
+edits, conflicts, request log, checkpoint and counters. Unchanged offers (same content
+hash) are not written at all, so a sync of an unchanged catalogue writes no offer rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from emag_sync.models import (
+    Conflict,
+    ConflictResolution,
+    ConflictStatus,
+    EmagRequestLog,
+    LocalEdit,
+    Offer,
+    OfferChange,
+    OfferEan,
+    SyncRun,
+    SyncState,
+)
+from emag_sync.services.local_edits import decide_conflict, emag_value
+from emag_sync.services.offer_mapping import (
+    AUDITED_FIELDS,
+    MIRROR_FIELDS,
+    OfferPayloadError,
+    content_hash,
+    offer_columns,
+)
+from emag_sync.services.request_log import request_log_rows
+
+UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at", "missing_since"]
+EXISTING_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at", *AUDITED_FIELDS]
+
+
+@dataclass
+class Checkpoint:
+    """Where the stream resumes once this page is committed."""
+
+    account: str
+    stream: str
+    mode: str
+    next_page: int
+    complete_pass: bool = False
+
+
+@dataclass
+class PageResult:
+    seen: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[dict] = field(default_factory=list)
+    emag_ids: list[int] = field(default_factory=list)
+
+
+def _json_safe(value: Any) -> Any:
+    """Return a value JSONField can store exactly: Decimals as their 4-place strings."""
+    if hasattr(value, "quantize"):
+        return f"{value:.4f}"
+    return value
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return [name for name in AUDITED_FIELDS if old.get(name) != new.get(name)]
+
+
+def offer_page_write(
+    *,
+    run: SyncRun,
+    account: str,
+    payloads: list[dict],
+    fetched_at: datetime,
+    strategy: str,
+    page: int | None = None,
+    checkpoint: Checkpoint | None = None,
+    calls: list | None = None,
+) -> PageResult:
+    """Upsert a page of offer payloads and record its effects; return what it did."""
+    result = PageResult()
+    parsed: dict[int, tuple[dict, dict, str]] = {}
+    for position, payload in enumerate(payloads):
+        try:
+            columns = offer_columns(payload)
+        except OfferPayloadError as error:
+            offer_id = payload.get("id") if isinstance(payload, dict) else None
+            result.failed += 1
+            result.errors.append(
+                {"page": page, "offer": offer_id, "position": position, "message": str(error)}
+            )
+            continue
+        # A repeated id within one page keeps the last copy, as an upsert would.
+        parsed[columns["emag_id"]] = (payload, columns, content_hash(payload))
+    result.seen = len(parsed) + result.failed
+    result.emag_ids = list(parsed)
+
+    with transaction.atomic():
+        existing = {
+            row["emag_id"]: row
+            for row in Offer.objects.filter(account=account, emag_id__in=list(parsed)).values(
+                *EXISTING_FIELDS
+            )
+        }
+        to_write: list[Offer] = []
+        changed_ids: list[int] = []
+        changes: list[OfferChange] = []
+        changed_columns: dict[int, tuple[dict, dict]] = {}
+        for emag_id, (payload, columns, digest) in parsed.items():
+            old = existing.get(emag_id)
+            if old is None:
+                result.created += 1
+                to_write.append(
+                    Offer(
+                        account=account,
+                        **columns,
+                        raw=payload,
+                        content_hash=digest,
+                        synced_at=fetched_at,
+                        first_seen_at=fetched_at,
+                        missing_since=None,
+                    )
+                )
+                continue
+            if old["content_hash"] == digest and old["missing_since"] is None:
+                result.unchanged += 1
+                continue
+            content_changed = old["content_hash"] != digest
+            if content_changed:
+                result.updated += 1
+                changed_ids.append(old["id"])
+                changed_columns[old["id"]] = (old, columns)
+                for name in _changed_fields(old, columns):
+                    changes.append(
+                        OfferChange(
+                            offer_id=old["id"],
+                            field=name,
+                            old_value=_json_safe(old[name]),
+                            new_value=_json_safe(columns[name]),
+                            run=run,
+                            changed_at=fetched_at,
+                        )
+                    )
+            else:
+                result.unchanged += 1  # seen again after being missing: only restored
+            to_write.append(
+                Offer(
+                    account=account,
+                    **columns,
+                    raw=payload,
+                    content_hash=digest,
+                    synced_at=fetched_at if content_changed else old["synced_at"],
+                    first_seen_at=fetched_at,
+                    missing_since=None,
+                )
+            )
+
+        written = Offer.objects.bulk_create(
+            to_write,
+            update_conflicts=True,
+            unique_fields=["account", "emag_id"],
+            update_fields=UPSERT_FIELDS,
+        )
+        # EAN rows follow the offer: rewritten for new offers and offers whose EANs changed.
+        ean_changed = [
+            offer.pk
+            for offer in written
+            if offer.pk in changed_columns and _ean_changed(offer, changed_columns)
+        ]
+        OfferEan.objects.filter(offer_id__in=ean_changed).delete()
+        OfferEan.objects.bulk_create(
+            [
+                OfferEan(offer_id=offer.pk, ean=ean)
+                for offer in written
+                if offer.pk not in changed_columns or offer.pk in ean_changed
+                for ean in offer.ean
+            ]
+        )
+        OfferChange.objects.bulk_create(changes)
+        _apply_conflict_strategy(
+            run=run, strategy=strategy, changed_columns=changed_columns, fetched_at=fetched_at
+        )
+        if calls:
+            EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, run)
+        SyncRun.objects.filter(pk=run.pk).update(
+            pages_done=F("pages_done") + (1 if page is not None else 0),
+            items_seen=F("items_seen") + result.seen,
+            items_created=F("items_created") + result.created,
+            items_updated=F("items_updated") + result.updated,
+            items_unchanged=F("items_unchanged") + result.unchanged,
+            items_failed=F("items_failed") + result.failed,
+            requests=F("requests") + len(calls or ()),
+            throttled=F("throttled") + sum(call.throttled for call in calls or ()),
+            retries=F("retries") + sum(call.attempts - 1 for call in calls or ()),
+            heartbeat_at=timezone.now(),
+        )
+    return result
+
+
+def _ean_changed(offer: Offer, changed_columns: dict[int, tuple[dict, dict]]) -> bool:
+    old, new = changed_columns[offer.pk]
+    return old.get("ean") != new.get("ean")
+
+
+def _save_checkpoint(checkpoint: Checkpoint, run: SyncRun) -> None:
+    values: dict[str, Any] = {"next_page": checkpoint.next_page, "run": run}
+    if checkpoint.complete_pass:
+        values["last_complete_pass_at"] = timezone.now()
+    key = {"account": checkpoint.account, "stream": checkpoint.stream, "mode": checkpoint.mode}
+    # One UPDATE per page; the row is created once in the stream's life.
+    if not SyncState.objects.filter(**key).update(**values):
+        SyncState.objects.create(**key, **values)
+
+
+def _apply_conflict_strategy(
+    *,
+    run: SyncRun,
+    strategy: str,
+    changed_columns: dict[int, tuple[dict, dict]],
+    fetched_at: datetime,
+) -> None:
+    """Settle local edits on fields that eMAG changed in this page, per the run's strategy."""
+    edits = list(LocalEdit.objects.filter(offer_id__in=list(changed_columns)))
+    if not edits:
+        return
+    open_conflicts = {
+        (conflict.offer_id, conflict.field): conflict
+        for conflict in Conflict.objects.filter(
+            offer_id__in=[edit.offer_id for edit in edits], status=ConflictStatus.OPEN
+        )
+    }
+    drop_edit_ids: list[int] = []
+    conflicts_to_create: list[Conflict] = []
+    conflicts_to_update: list[Conflict] = []
+    for edit in edits:
+        old, new = changed_columns[edit.offer_id]
+        base, current = emag_value(old, edit.field), emag_value(new, edit.field)
+        if base == current:
+            continue  # only the local side changed: the edit stands
+        outcome = decide_conflict(
+            strategy=strategy, edit=edit, new_emag_value=current, fetched_at=fetched_at
+        )
+        existing = open_conflicts.get((edit.offer_id, edit.field))
+        if not outcome.keep_edit:
+            drop_edit_ids.append(edit.pk)
+        if existing and (outcome.converged or not outcome.keep_edit):
+            existing.status = ConflictStatus.RESOLVED
+            existing.resolution = (
+                ConflictResolution.CONVERGED
+                if outcome.converged
+                else ConflictResolution.ACCEPT_EMAG
+            )
+            existing.resolved_at = fetched_at
+            conflicts_to_update.append(existing)
+        elif existing and outcome.open_conflict:
+            existing.emag_value = current
+            existing.detected_in = run
+            conflicts_to_update.append(existing)
+        elif outcome.open_conflict:
+            conflicts_to_create.append(
+                Conflict(
+                    offer_id=edit.offer_id,
+                    field=edit.field,
+                    base_value=base,
+                    local_value=edit.value,
+                    emag_value=current,
+                    detected_in=run,
+                    detected_at=fetched_at,
+                )
+            )
+    LocalEdit.objects.filter(pk__in=drop_edit_ids).delete()
+    Conflict.objects.bulk_update(
+        conflicts_to_update, ["status", "resolution", "resolved_at", "emag_value", "detected_in"]
+    )
+    Conflict.objects.bulk_create(conflicts_to_create)

@@ -1,0 +1,32 @@
+"""Turn the client's call reports into request-log rows, written in bulk with each page."""
+
+from collections.abc import Iterable
+
+from emag_sync.models import EmagRequestLog, SyncRun
+
+ERROR_EXCERPT_LIMIT = 500
+
+
+def request_log_rows(calls: Iterable, *, run: SyncRun | None) -> list[EmagRequestLog]:
+    """Return unsaved EmagRequestLog rows for reported eMAG calls (errors keep an excerpt)."""
+    return [
+        EmagRequestLog(
+            account=call.account,
+            resource=call.resource,
+            action=call.action,
+            status_code=call.status_code,
+            ok=call.ok,
+            latency_ms=call.latency_ms,
+            attempts=call.attempts,
+            error=(call.error or "")[:ERROR_EXCERPT_LIMIT],
+            run=run,
+            created_at=call.started_at,
+        )
+        for call in calls
+    ]
+
+
+def request_log_write(calls: list, *, run: SyncRun | None) -> None:
+    """Write reported calls that no page transaction carried (counts, failed pages)."""
+    if calls:
+        EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))

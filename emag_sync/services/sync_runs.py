@@ -1,0 +1,206 @@
+"""Write the lifecycle of a SyncRun: claim, heartbeat, progress, finish, cancel and reap.
+
+A run is claimed by inserting it as queued or running: a partial unique constraint allows
+one queued-or-running run per (account, stream), so two triggers racing on two machines
+cannot both win, and the loser leaves nothing behind. A heartbeat thread renews the
+claim; a run whose heartbeat goes cold is reaped to `failed`, which frees the claim.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from emag_sync.models import ACTIVE_STATUSES, SyncKind, SyncMode, SyncRun, SyncStatus
+
+logger = logging.getLogger(__name__)
+
+# A queued run whose task never started (a lost message, a broker without acknowledgements)
+# would hold the claim forever; after this long it is reaped like a dead running run.
+QUEUED_RUN_EXPIRES = timedelta(hours=1)
+MAX_ERRORS_KEPT = 50
+
+
+class SyncAlreadyRunning(Exception):
+    """Another run of the same stream for the same account is queued or running."""
+
+    def __init__(self, account: str, kind: str, run: SyncRun | None):
+        self.account, self.kind, self.run = account, kind, run
+        where = f" (run #{run.pk}, {run.status})" if run else ""
+        super().__init__(f"a {kind} sync of account {account!r} is already running{where}")
+
+
+class SyncRunLost(Exception):
+    """The run was reaped or finished by someone else while this process still worked on it."""
+
+
+def sync_run_reap(*, account: str | None = None, kind: str | None = None) -> int:
+    """Mark runs whose heartbeat went cold as failed; return how many were reaped."""
+    now = timezone.now()
+    stale_running = Q(status=SyncStatus.RUNNING) & (
+        Q(heartbeat_at__lt=now - timedelta(seconds=settings.SYNC_REAP_AFTER))
+        | Q(
+            heartbeat_at__isnull=True,
+            created_at__lt=now - timedelta(seconds=settings.SYNC_REAP_AFTER),
+        )
+    )
+    stale_queued = Q(status=SyncStatus.QUEUED, created_at__lt=now - QUEUED_RUN_EXPIRES)
+    runs = SyncRun.objects.filter(stale_running | stale_queued)
+    if account:
+        runs = runs.filter(account=account)
+    if kind:
+        runs = runs.filter(kind=kind)
+    reaped = 0
+    for run in runs.only("pk", "status", "errors", "heartbeat_at"):
+        message = (
+            f"reaped: no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+            if run.heartbeat_at
+            else "reaped: the run never started"
+        )
+        errors = [*run.errors, {"message": message, "at": now.isoformat()}][-MAX_ERRORS_KEPT:]
+        reaped += SyncRun.objects.filter(pk=run.pk, status=run.status).update(
+            status=SyncStatus.FAILED, finished_at=now, errors=errors
+        )
+    if reaped:
+        logger.error("Reaped %d sync run(s) with a cold heartbeat", reaped)
+    return reaped
+
+
+def sync_run_claim(
+    *,
+    account: str,
+    kind: str,
+    mode: str = SyncMode.FULL,
+    conflict_strategy: str = "emag_priority",
+    parameters: dict | None = None,
+    triggered_by: str = "",
+    queued: bool = False,
+) -> SyncRun:
+    """Create the single active run of (account, kind), or raise SyncAlreadyRunning."""
+    sync_run_reap(account=account, kind=kind)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(
+                kind=kind,
+                account=account,
+                mode=mode,
+                conflict_strategy=conflict_strategy,
+                parameters=parameters or {},
+                triggered_by=triggered_by[:150],
+                status=SyncStatus.QUEUED if queued else SyncStatus.RUNNING,
+                started_at=None if queued else now,
+                heartbeat_at=None if queued else now,
+            )
+    except IntegrityError:
+        holder = SyncRun.objects.filter(
+            account=account, kind=kind, status__in=ACTIVE_STATUSES
+        ).first()
+        raise SyncAlreadyRunning(account, kind, holder) from None
+
+
+def sync_run_start(*, run_id: int) -> SyncRun:
+    """Move a queued run to running; raise SyncRunLost if it is no longer queued."""
+    now = timezone.now()
+    started = SyncRun.objects.filter(pk=run_id, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    if not started:
+        raise SyncRunLost(f"run #{run_id} is not queued any more")
+    return SyncRun.objects.get(pk=run_id)
+
+
+def sync_run_finish(
+    *, run: SyncRun, status: str, errors: list[dict] | None = None, **counters
+) -> SyncRun:
+    """Record a run's final status, adding errors and final counters; only a running run ends."""
+    now = timezone.now()
+    fresh = SyncRun.objects.get(pk=run.pk)
+    all_errors = [*fresh.errors, *(errors or [])][-MAX_ERRORS_KEPT:]
+    if fresh.cancel_requested and status == SyncStatus.COMPLETED:
+        status = SyncStatus.CANCELLED
+    SyncRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+        status=status, finished_at=now, heartbeat_at=now, errors=all_errors, **counters
+    )
+    run.refresh_from_db()
+    return run
+
+
+def sync_run_cancel(*, run_id: int) -> SyncRun:
+    """Ask a run to stop between pages; a queued run is cancelled at once."""
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            return run
+        if run.status == SyncStatus.QUEUED:
+            run.status = SyncStatus.CANCELLED
+            run.finished_at = timezone.now()
+        run.cancel_requested = True
+        run.save(update_fields=["status", "finished_at", "cancel_requested"])
+    return run
+
+
+def sync_run_is_cancel_requested(*, run: SyncRun) -> bool:
+    """Return whether someone asked the run to stop."""
+    return SyncRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
+
+
+class Heartbeat:
+    """Renew a run's claim from a background thread until stopped.
+
+    If the run is no longer running when a beat lands (reaped by another process after a
+    stall, or finished elsewhere), `lost` is set and the sync stops at the next page.
+    """
+
+    def __init__(self, run: SyncRun, interval: float | None = None):
+        self.run_id = run.pk
+        self.interval = interval or settings.SYNC_HEARTBEAT_INTERVAL
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"heartbeat-run-{run.pk}", daemon=True
+        )
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    close_old_connections()
+                    alive = SyncRun.objects.filter(
+                        pk=self.run_id, status=SyncStatus.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except Exception:  # a missed beat is survivable; the reaper judges staleness
+                    logger.exception("Heartbeat of run #%s failed", self.run_id)
+                    connection.close()
+                    continue
+                if not alive:
+                    self.lost.set()
+                    return
+        finally:
+            connection.close()
+
+
+__all__ = [
+    "Heartbeat",
+    "SyncAlreadyRunning",
+    "SyncKind",
+    "SyncRunLost",
+    "sync_run_cancel",
+    "sync_run_claim",
+    "sync_run_finish",
+    "sync_run_is_cancel_requested",
+    "sync_run_reap",
+    "sync_run_start",
+]

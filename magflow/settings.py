@@ -1,0 +1,274 @@
+"""Settings for MagFlow eMAG Sync: one module, driven by the environment (12-factor).
+
+Every variable is listed with its meaning in `.env.example`. A `.env` file next to
+`manage.py` is read first; real environment variables win over it. Without
+`DATABASE_URL` and `CELERY_BROKER_URL` the app runs embedded: SQLite plus a broker
+on the filesystem, so a fresh machine needs no server.
+"""
+
+import os
+import sqlite3
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _load_dotenv(path: Path) -> None:
+    """Copy KEY=VALUE lines of a .env file into os.environ without overriding it."""
+    if not path.is_file():
+        return
+    for raw_line in path.read_text(encoding="utf-8").splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(key, value)
+
+
+if os.environ.get("MAGFLOW_SKIP_DOTENV") != "1":
+    _load_dotenv(BASE_DIR / ".env")
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return the variable's value, or the default when it is unset or empty."""
+    value = os.environ.get(name, "")
+    return value if value != "" else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return a boolean variable; anything but a clear yes or no is an error."""
+    value = env_str(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return an integer variable, rejecting non-numbers and values below the minimum."""
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    """Return a decimal-number variable, rejecting non-numbers and values below the minimum."""
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """Return a comma-separated variable as a list of trimmed, non-empty items."""
+    return [item.strip() for item in (env_str(name, default) or "").split(",") if item.strip()]
+
+
+# --- Django -----------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", True)
+# Production mode (DEBUG=0) has no default secrets: a missing one stops the start-up.
+SECRET_KEY = env_str("SECRET_KEY") or (
+    "django-insecure-local-development-key-only-for-debug-mode" if DEBUG else None
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "emag_sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "magflow.urls"
+WSGI_APPLICATION = "magflow.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Database ---------------------------------------------------------------------------------
+# PostgreSQL in production (DATABASE_URL=postgres://...); SQLite otherwise. SQLite runs in WAL
+# mode with IMMEDIATE transactions, so concurrent writers queue on the busy timeout instead of
+# failing with "database is locked" half-way through a transaction.
+
+SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "var" / "db.sqlite3")))
+_SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30, minimum=20),
+}
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "magflow.sqlite3"
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise ImproperlyConfigured("SQLite 3.35 or newer is required (RETURNING on upserts).")
+
+# --- Redis, Celery ----------------------------------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+
+_CELERY_DIR = Path(env_str("CELERY_FILESYSTEM_DIR", str(BASE_DIR / "var" / "celery")))
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    # The filesystem transport has no acknowledgements: a task lost with a crashed worker is
+    # picked up by the next scheduled run, which resumes from the stream's checkpoint.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_CELERY_DIR / "queue"),
+        "data_folder_out": str(_CELERY_DIR / "queue"),
+        "processed_folder": str(_CELERY_DIR / "processed"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "processed"):
+        (_CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    # Long offer syncs must finish (or hit their hard time limit) well inside this window,
+    # or Redis hands the unacknowledged task to another worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = "emag_orders"
+# Offer syncs are long; orders, acknowledge and health checks must never wait behind them.
+CELERY_TASK_ROUTES = {"emag_sync.sync_products": {"queue": "emag_offers"}}
+
+# --- eMAG -------------------------------------------------------------------------------------
+# Accounts are configuration: EMAG_ACCOUNTS lists their names, and each name NAME reads
+# EMAG_<NAME>_USERNAME, _PASSWORD, _API_URL, _TIMEZONE and _FULFILLMENT.
+# See emag_sync/accounts.py.
+
+EMAG_ACCOUNTS = env_list("EMAG_ACCOUNTS", "main,fbe")
+EMAG_DEFAULT_API_URL = "https://marketplace-api.emag.ro/api-3"
+EMAG_TIMEOUT = env_float("EMAG_TIMEOUT", 30.0, minimum=1.0)
+EMAG_MAX_RETRIES = env_int("EMAG_MAX_RETRIES", 5, minimum=0)
+EMAG_RETRY_MAX_WAIT = env_float("EMAG_RETRY_MAX_WAIT", 30.0, minimum=0.0)
+EMAG_PAGE_CONCURRENCY = env_int("EMAG_PAGE_CONCURRENCY", 3, minimum=1)
+EMAG_RATE_LIMIT = env_bool("EMAG_RATE_LIMIT", True)
+EMAG_ORDERS_INITIAL_DAYS = env_int("EMAG_ORDERS_INITIAL_DAYS", 90, minimum=1)
+
+# --- Sync engine ------------------------------------------------------------------------------
+
+# A running sync whose heartbeat is older than this is declared dead, and its claim freed.
+SYNC_REAP_AFTER = env_int("SYNC_REAP_AFTER", 60, minimum=2)
+SYNC_HEARTBEAT_INTERVAL = max(1.0, SYNC_REAP_AFTER / 6)
+SYNC_LOG_RETENTION_DAYS = env_int("SYNC_LOG_RETENTION_DAYS", 30, minimum=1)
+SYNC_CHANGE_RETENTION_DAYS = env_int("SYNC_CHANGE_RETENTION_DAYS", 365, minimum=1)
+
+# --- Security (production mode) ---------------------------------------------------------------
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+
+# --- Logging ----------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "MagFlow eMAG Sync"
+admin.site.site_title = "MagFlow eMAG Sync"
+admin.site.index_title = "eMAG mirror"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

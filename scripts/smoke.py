@@ -1,0 +1,163 @@
+"""End-to-end smoke test of the embedded profile (`make smoke`), in under two minutes.
+
+Starts what `make run` starts (sandbox, web, worker, beat) on free ports with a fresh
+SQLite database and filesystem broker, waits for the first full sync of every account,
+checks the offers and a few pages over HTTP, then stops everything.
+"""
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED_OFFERS = {"main": 1274, "fbe": 1271}
+DEADLINE_SECONDS = 100
+ADMIN_PASSWORD = "smoke-test-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def embedded_environment(workdir: Path, port: int, sandbox_port: int) -> dict[str, str]:
+    """Return an environment with no servers configured: the embedded default."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("EMAG_")
+        and key not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "DEBUG"}
+    }
+    env.update(
+        MAGFLOW_SKIP_DOTENV="1",
+        SQLITE_PATH=str(workdir / "db.sqlite3"),
+        CELERY_FILESYSTEM_DIR=str(workdir / "celery"),
+        PORT=str(port),
+        SANDBOX_PORT=str(sandbox_port),
+        DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
+    )
+    return env
+
+
+def finished_runs(db_path: Path) -> dict[str, tuple[str, int]]:
+    """Return {account: (status, items_seen)} of finished offer runs, newest per account."""
+    if not db_path.exists():
+        return {}
+    try:
+        with sqlite3.connect(db_path, timeout=5) as db:
+            rows = db.execute(
+                "SELECT account, status, items_seen FROM emag_sync_syncrun "
+                "WHERE kind = 'offers' AND status NOT IN ('queued', 'running') ORDER BY id"
+            ).fetchall()
+    except sqlite3.OperationalError:
+        return {}  # not migrated yet
+    return {account: (status, seen) for account, status, seen in rows}
+
+
+def offer_counts(db_path: Path) -> dict[str, int]:
+    with sqlite3.connect(db_path, timeout=5) as db:
+        rows = db.execute("SELECT account, COUNT(*) FROM emag_sync_offer GROUP BY account")
+        return dict(rows.fetchall())
+
+
+def admin_session(base_url: str) -> urllib.request.OpenerDirector:
+    """Log in to the admin like a browser and return the opener holding the session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base_url}/admin/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "next": "/admin/",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base_url}/admin/login/", data=form, headers={"Referer": f"{base_url}/admin/login/"}
+    )
+    landing = opener.open(request, timeout=10)
+    if "/admin/login/" in landing.geturl():
+        raise AssertionError("admin login failed")
+    return opener
+
+
+def main() -> int:
+    started = time.monotonic()
+    port, sandbox_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="magflow-smoke-") as tmp:
+        workdir = Path(tmp)
+        log_path = workdir / "run.log"
+        env = embedded_environment(workdir, port, sandbox_port)
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(ROOT / "scripts" / "run.py")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            db_path = workdir / "db.sqlite3"
+            while time.monotonic() - started < DEADLINE_SECONDS:
+                if process.poll() is not None:
+                    raise AssertionError(f"make run exited early with {process.returncode}")
+                runs = finished_runs(db_path)
+                if all(account in runs for account in EXPECTED_OFFERS):
+                    break
+                time.sleep(1)
+            else:
+                raise AssertionError(
+                    f"no finished sync of every account within {DEADLINE_SECONDS} s"
+                )
+            for account, (status, _seen) in runs.items():
+                if status != "completed":
+                    raise AssertionError(f"the first sync of {account} ended {status}")
+            counts = offer_counts(db_path)
+            if counts != EXPECTED_OFFERS:
+                raise AssertionError(f"offers per account {counts}, expected {EXPECTED_OFFERS}")
+            base_url = f"http://127.0.0.1:{port}"
+            opener = admin_session(base_url)
+            changelist = opener.open(f"{base_url}/admin/emag_sync/offer/", timeout=10)
+            if changelist.status != 200:
+                raise AssertionError(f"offer changelist answered {changelist.status}")
+            elapsed = time.monotonic() - started
+            print(
+                f"smoke: OK in {elapsed:.1f} s: offers {counts}, runs "
+                + ", ".join(f"{a}={s} ({n} seen)" for a, (s, n) in sorted(runs.items()))
+            )
+            return 0
+        except Exception as error:
+            print(f"smoke: FAILED: {error}\n--- last lines of the run log ---")
+            print("\n".join(log_path.read_text(errors="replace").splitlines()[-60:]))
+            return 1
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Shared fixtures: real services when configured, the eMAG sandbox, and a clean settings cache.
+
+A test that needs PostgreSQL or Redis asks for it through a fixture here. Without the server
+it is skipped with the reason, except under REQUIRE_SERVICES=1 (CI), where it fails.
+"""
+
+import os
+
+import pytest
+import redis as redis_lib
+
+from emag_sync.accounts import get_accounts
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+TEST_API_ROOT = "http://emag.test"
+
+
+@pytest.fixture(autouse=True)
+def _test_accounts(monkeypatch):
+    """Give every configured account test credentials and a URL that no test can reach.
+
+    Real credentials from a developer's environment are never used by the suite; tests
+    that talk to the sandbox point the accounts at it (see `sandbox_accounts`).
+    """
+    for key in [key for key in os.environ if key.startswith("EMAG_") and key.count("_") >= 2]:
+        if key.split("_", 2)[2] in {"USERNAME", "PASSWORD", "API_URL", "TIMEZONE", "FULFILLMENT"}:
+            monkeypatch.delenv(key)
+    for name in ("main", "fbe"):
+        monkeypatch.setenv(f"EMAG_{name.upper()}_USERNAME", f"{name}-test-user")
+        monkeypatch.setenv(f"EMAG_{name.upper()}_PASSWORD", f"{name}-test-password")
+        monkeypatch.setenv(f"EMAG_{name.upper()}_API_URL", f"{TEST_API_ROOT}/{name}/api-3")
+    get_accounts.cache_clear()
+    yield
+    get_accounts.cache_clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Return the URL of a reachable, flushed Redis database, or skip (fail under CI)."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        _missing_service("REDIS_URL is not set; Redis tests need a real server")
+    client = redis_lib.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis_lib.RedisError as error:
+        _missing_service(f"Redis at {url} is unreachable: {error}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def postgres_required(settings):
+    """Skip (fail under CI) unless the test database is PostgreSQL."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        _missing_service("DATABASE_URL does not point at PostgreSQL")
+
+
+def point_accounts_at(monkeypatch, api_url_for, names=("main", "fbe")) -> None:
+    """Give accounts the sandbox's credentials and URLs (api_url_for(name) -> base URL)."""
+    from emag_sync.sandbox import sandbox_credentials
+
+    for name in names:
+        username, password = sandbox_credentials(name)
+        monkeypatch.setenv(f"EMAG_{name.upper()}_USERNAME", username)
+        monkeypatch.setenv(f"EMAG_{name.upper()}_PASSWORD", password)
+        monkeypatch.setenv(f"EMAG_{name.upper()}_API_URL", api_url_for(name))
+    get_accounts.cache_clear()
+
+
+@pytest.fixture
+def fast_retries(settings):
+    """Keep the client's backoff short so fault tests take milliseconds, not seconds."""
+    settings.EMAG_RETRY_MAX_WAIT = 0.01
+    settings.EMAG_MAX_RETRIES = 3
+
+
+@pytest.fixture
+def live_sandbox(monkeypatch, settings, fast_retries):
+    """Start eMAG sandboxes over real HTTP and point the accounts at them.
+
+    Call it with the Sandbox's keyword arguments; by default rate limits are off on both
+    sides (a test of the limits turns them on). Servers stop at the end of the test.
+    """
+    from emag_sync.sandbox import Sandbox
+    from emag_sync.sandbox.http import start_in_thread
+
+    running = []
+
+    def start(*, client_rate_limit: bool = False, **sandbox_options):
+        sandbox_options.setdefault("rate_limit", False)
+        settings.EMAG_RATE_LIMIT = client_rate_limit
+        sandbox = Sandbox(**sandbox_options)
+        server = start_in_thread(sandbox)
+        running.append(server)
+        point_accounts_at(monkeypatch, server.api_url, names=sandbox.accounts)
+        return sandbox, server
+
+    yield start
+    for server in running:
+        server.stop()
