@@ -1,0 +1,189 @@
+"""The bookkeeping of syncs: runs, checkpoints, the eMAG request log and rate-limit state."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class SyncKind(models.TextChoices):
+    OFFERS = "offers", "Offers"
+    ORDERS = "orders", "Orders"
+    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+
+
+class SyncMode(models.TextChoices):
+    FULL = "full", "Full"
+    INCREMENTAL = "incremental", "Incremental"
+    SELECTIVE = "selective", "Selective"
+
+
+class ConflictStrategy(models.TextChoices):
+    EMAG_PRIORITY = "emag_priority", "eMAG priority"
+    LOCAL_PRIORITY = "local_priority", "Local priority"
+    NEWEST_WINS = "newest_wins", "Newest wins"
+    MANUAL = "manual", "Manual review"
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    PARTIAL = "partial", "Partial"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
+
+
+class SyncRun(models.Model):
+    """One run of one stream for one account: committed and visible while it runs."""
+
+    kind = models.CharField(max_length=16, choices=SyncKind.choices)
+    account = models.CharField(max_length=32)
+    mode = models.CharField(max_length=16, choices=SyncMode.choices, default=SyncMode.FULL)
+    conflict_strategy = models.CharField(
+        max_length=16, choices=ConflictStrategy.choices, default=ConflictStrategy.EMAG_PRIORITY
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    triggered_by = models.CharField(
+        max_length=150, blank=True, help_text="cli, schedule or a user."
+    )
+
+    pages_total = models.IntegerField(null=True, blank=True)
+    pages_done = models.IntegerField(default=0)
+    items_total = models.IntegerField(null=True, blank=True)
+    items_seen = models.IntegerField(default=0)
+    items_created = models.IntegerField(default=0)
+    items_updated = models.IntegerField(default=0)
+    items_unchanged = models.IntegerField(default=0)
+    items_failed = models.IntegerField(default=0)
+    items_missing = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)
+    throttled = models.IntegerField(default=0, help_text="429 responses.")
+    retries = models.IntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    resumed_from_page = models.IntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            # The single-flight claim: one queued-or-running run per (account, stream).
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="uniq_active_sync_per_account_kind",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "kind", "-created_at"], name="syncrun_account_kind_created"
+            ),
+            models.Index(fields=["status"], name="syncrun_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.account} {self.mode} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        end = self.finished_at or self.heartbeat_at or self.started_at
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def items_per_second(self) -> float | None:
+        duration = self.duration_seconds
+        if not duration:
+            return None
+        return round(self.items_seen / duration, 1)
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.pages_total:
+            return 100 if self.status == SyncStatus.COMPLETED else None
+        return min(100, round(100 * self.pages_done / self.pages_total))
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if not self.is_active or not self.pages_total or not self.pages_done:
+            return None
+        duration = self.duration_seconds or 0.0
+        remaining = max(0, self.pages_total - self.pages_done)
+        return round(duration / self.pages_done * remaining, 1)
+
+
+class SyncState(models.Model):
+    """The checkpoint of one stream: where the next run of (account, stream, mode) starts.
+
+    It is written in the same transaction as the page whose rows it covers, so a crash
+    can neither lose nor skip data.
+    """
+
+    account = models.CharField(max_length=32)
+    stream = models.CharField(max_length=16, choices=SyncKind.choices)
+    mode = models.CharField(max_length=16, choices=SyncMode.choices)
+    next_page = models.IntegerField(default=1)
+    cursor = models.DateTimeField(
+        null=True, blank=True, help_text="Order streams: modified cursor."
+    )
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_complete_pass_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "sync checkpoint"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "stream", "mode"], name="uniq_sync_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.stream} {self.mode}: page {self.next_page}"
+
+
+class EmagRequestLog(models.Model):
+    """One call to eMAG: kept 30 days, as eMAG asks of integrators. Never holds a secret."""
+
+    account = models.CharField(max_length=32)
+    resource = models.CharField(max_length=64)
+    action = models.CharField(max_length=64)
+    status_code = models.IntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=True)
+    latency_ms = models.IntegerField(default=0)
+    attempts = models.SmallIntegerField(default=1)
+    error = models.TextField(blank=True, help_text="A redacted excerpt, on errors only.")
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="request_logs"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "eMAG request"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.resource}/{self.action} {self.status_code}"
+
+
+class RateLimitBucket(models.Model):
+    """The database-backed rate limiter's state, used when no Redis is configured."""
+
+    key = models.CharField(max_length=64, unique=True)
+    recent = models.JSONField(default=list, help_text="Monotonic-free epoch times of recent calls.")
+
+    def __str__(self) -> str:
+        return self.key
