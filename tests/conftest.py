@@ -109,3 +109,33 @@ def live_sandbox(monkeypatch, settings, fast_retries):
     yield start
     for server in running:
         server.stop()
+
+
+@pytest.fixture
+def subprocess_env(settings):
+    """Return a function building the environment of a child process that shares the test DB.
+
+    The child sees the monkeypatched EMAG_* variables (they are in os.environ), the test
+    database (SQLite file or PostgreSQL test database) and the settings given as keywords.
+    """
+    from django.db import connection
+
+    def build(**overrides) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MAGFLOW_SKIP_DOTENV"] = "1"
+        db = connection.settings_dict
+        if connection.vendor == "sqlite":
+            env.pop("DATABASE_URL", None)
+            env["SQLITE_PATH"] = str(db["NAME"])
+        else:
+            credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+            env["DATABASE_URL"] = (
+                f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            )
+        env["EMAG_RATE_LIMIT"] = "1" if settings.EMAG_RATE_LIMIT else "0"
+        env["EMAG_RETRY_MAX_WAIT"] = str(settings.EMAG_RETRY_MAX_WAIT)
+        env["SYNC_REAP_AFTER"] = str(settings.SYNC_REAP_AFTER)
+        env.update({key: str(value) for key, value in overrides.items()})
+        return env
+
+    return build

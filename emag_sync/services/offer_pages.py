@@ -34,7 +34,7 @@ from emag_sync.services.offer_mapping import (
     content_hash,
     offer_columns,
 )
-from emag_sync.services.request_log import request_log_rows
+from emag_sync.services.request_log import call_counters, request_log_rows
 
 UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at", "missing_since"]
 EXISTING_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at", *AUDITED_FIELDS]
@@ -179,7 +179,7 @@ def offer_page_write(
             [
                 OfferEan(offer_id=offer.pk, ean=ean)
                 for offer in written
-                if offer.pk not in changed_columns or offer.pk in ean_changed
+                if offer.emag_id not in existing or offer.pk in ean_changed
                 for ean in offer.ean
             ]
         )
@@ -198,9 +198,7 @@ def offer_page_write(
             items_updated=F("items_updated") + result.updated,
             items_unchanged=F("items_unchanged") + result.unchanged,
             items_failed=F("items_failed") + result.failed,
-            requests=F("requests") + len(calls or ()),
-            throttled=F("throttled") + sum(call.throttled for call in calls or ()),
-            retries=F("retries") + sum(call.attempts - 1 for call in calls or ()),
+            **call_counters(calls or []),
             heartbeat_at=timezone.now(),
         )
     return result

@@ -2,6 +2,9 @@
 
 from collections.abc import Iterable
 
+from django.db import transaction
+from django.db.models import F
+
 from emag_sync.models import EmagRequestLog, SyncRun
 
 ERROR_EXCERPT_LIMIT = 500
@@ -26,7 +29,19 @@ def request_log_rows(calls: Iterable, *, run: SyncRun | None) -> list[EmagReques
     ]
 
 
-def request_log_write(calls: list, *, run: SyncRun | None) -> None:
-    """Write reported calls that no page transaction carried (counts, failed pages)."""
-    if calls:
+def call_counters(calls: list) -> dict:
+    """Return the run counter increments (F expressions) for reported calls."""
+    return {
+        "requests": F("requests") + len(calls),
+        "throttled": F("throttled") + sum(call.throttled for call in calls),
+        "retries": F("retries") + sum(call.attempts - 1 for call in calls),
+    }
+
+
+def request_log_write(calls: list, *, run: SyncRun) -> None:
+    """Log and count reported calls that no page transaction carried (counts, failed pages)."""
+    if not calls:
+        return
+    with transaction.atomic():
         EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
+        SyncRun.objects.filter(pk=run.pk).update(**call_counters(calls))
