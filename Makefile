@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke lint format check-migrations venv clean
+.PHONY: run test smoke bench lint format venv clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,10 @@ test: venv
 ## Start the embedded profile, sync both accounts once, call the app, stop (under 2 minutes).
 smoke: venv
 	$(PY) scripts/smoke.py
+
+## Measure syncs against the sandbox on the real PostgreSQL; writes docs/PERFORMANCE.md.
+bench: venv
+	$(PY) scripts/bench.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
