@@ -114,6 +114,8 @@ class OfferSyncOptions:
     filters: dict[str, Any] = field(default_factory=dict)
     emag_ids: list[int] = field(default_factory=list)
     skus: list[str] = field(default_factory=list)
+    # Full mode: start a new pass at page 1 instead of resuming an interrupted one.
+    restart: bool = False
 
     def validate(self) -> "OfferSyncOptions":
         if self.mode not in SyncMode.values:
@@ -140,6 +142,7 @@ class OfferSyncOptions:
             "filters": self.filters,
             "ids": self.emag_ids,
             "skus": self.skus,
+            "restart": self.restart,
         }
 
 
@@ -275,7 +278,12 @@ def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> 
     next_page = state.next_page if state else 1
     if next_page > total_pages:
         next_page = 1  # the catalogue shrank below the checkpoint: start over
-    interrupted = bool(state and state.run and state.run.status != SyncStatus.COMPLETED)
+    interrupted = bool(
+        state
+        and state.run
+        and state.run.status != SyncStatus.COMPLETED
+        and not (options.mode == SyncMode.FULL and options.restart)
+    )
     if options.mode == SyncMode.FULL:
         first = max(1, next_page - 1) if interrupted and next_page > 1 else 1
         last = None

@@ -70,6 +70,11 @@ class Command(BaseCommand):
         )
         products.add_argument("--max-pages", type=int, help="Incremental: pages per run.")
         products.add_argument(
+            "--restart",
+            action="store_true",
+            help="Full: start a new pass at page 1 instead of resuming an interrupted one.",
+        )
+        products.add_argument(
             "--include-inactive", action="store_true", help="Incremental: inactive offers too."
         )
         products.add_argument(
@@ -114,6 +119,7 @@ class Command(BaseCommand):
             conflict_strategy=options["conflict_strategy"],
             max_pages=options["max_pages"],
             include_inactive=options["include_inactive"],
+            restart=options["restart"],
             filters=dict(_key_value(text) for text in options["filters"] or []),
             emag_ids=ids,
             skus=_split_list(options["skus"]),
