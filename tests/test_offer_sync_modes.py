@@ -141,7 +141,7 @@ def test_a_run_after_a_partial_one_resumes_one_page_before_the_checkpoint(in_pro
 
     assert run.resumed_from_page == 3
     pages = [body["currentPage"] for body in sent_bodies(mock_http, "product_offer/read")][-5:]
-    assert pages == [3, 4, 5, 6, 7]
+    assert sorted(pages) == [3, 4, 5, 6, 7]
     assert run.status == "completed"
     assert run.items_missing == 0  # a stitched pass marks nothing
     assert SyncState.objects.get(account="main", mode="full").next_page == 1
@@ -179,18 +179,16 @@ def test_incremental_rotation_sees_every_offer_active_throughout_despite_drift(i
 
 def test_incremental_continues_where_the_previous_run_stopped_and_wraps(in_process_sandbox):
     _, mock_http = in_process_sandbox(offers={"main": 500, "fbe": 5})
-    active_pages = math.ceil(Sandbox(offers={"main": 500}).offers("main").__len__() / 100)
-    del active_pages
     pages_per_run = []
     for _ in range(4):
         before = len(sent_bodies(mock_http, "product_offer/read"))
         offer_sync(account="main", options=OfferSyncOptions(mode="incremental", max_pages=2))
         bodies = sent_bodies(mock_http, "product_offer/read")[before:]
-        pages_per_run.append([body["currentPage"] for body in bodies])
+        # Pages are fetched concurrently, so they may arrive in any order.
+        pages_per_run.append(sorted(body["currentPage"] for body in bodies))
 
     assert pages_per_run[0] == [1, 2]
-    assert pages_per_run[1][0] == 2  # the page before the checkpoint, read again
-    assert pages_per_run[1][1:] == [3, 4]
+    assert pages_per_run[1] == [2, 3, 4]  # the page before the checkpoint is read again
     assert 1 in pages_per_run[2] + pages_per_run[3]  # wrapped around
 
 

@@ -29,14 +29,13 @@ from emag_sync.models import (
 from emag_sync.services.local_edits import decide_conflict, emag_value
 from emag_sync.services.offer_mapping import (
     AUDITED_FIELDS,
-    MIRROR_FIELDS,
     OfferPayloadError,
     content_hash,
     offer_columns,
 )
+from emag_sync.services.offer_upsert import offers_upsert
 from emag_sync.services.request_log import call_counters, request_log_rows
 
-UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at", "missing_since"]
 EXISTING_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at", *AUDITED_FIELDS]
 
 
@@ -109,78 +108,57 @@ def offer_page_write(
                 *EXISTING_FIELDS
             )
         }
-        to_write: list[Offer] = []
-        changed_ids: list[int] = []
+        to_write: list[dict[str, Any]] = []
         changes: list[OfferChange] = []
         changed_columns: dict[int, tuple[dict, dict]] = {}
         for emag_id, (payload, columns, digest) in parsed.items():
             old = existing.get(emag_id)
-            if old is None:
-                result.created += 1
-                to_write.append(
-                    Offer(
-                        account=account,
-                        **columns,
-                        raw=payload,
-                        content_hash=digest,
-                        synced_at=fetched_at,
-                        first_seen_at=fetched_at,
-                        missing_since=None,
-                    )
-                )
-                continue
-            if old["content_hash"] == digest and old["missing_since"] is None:
+            if old is not None and old["content_hash"] == digest and old["missing_since"] is None:
                 result.unchanged += 1
                 continue
-            content_changed = old["content_hash"] != digest
-            if content_changed:
+            content_changed = old is None or old["content_hash"] != digest
+            if old is None:
+                result.created += 1
+            elif content_changed:
                 result.updated += 1
-                changed_ids.append(old["id"])
                 changed_columns[old["id"]] = (old, columns)
-                for name in _changed_fields(old, columns):
-                    changes.append(
-                        OfferChange(
-                            offer_id=old["id"],
-                            field=name,
-                            old_value=_json_safe(old[name]),
-                            new_value=_json_safe(columns[name]),
-                            run=run,
-                            changed_at=fetched_at,
-                        )
+                changes.extend(
+                    OfferChange(
+                        offer_id=old["id"],
+                        field=name,
+                        old_value=_json_safe(old[name]),
+                        new_value=_json_safe(columns[name]),
+                        run=run,
+                        changed_at=fetched_at,
                     )
+                    for name in _changed_fields(old, columns)
+                )
             else:
                 result.unchanged += 1  # seen again after being missing: only restored
             to_write.append(
-                Offer(
-                    account=account,
+                {
+                    "account": account,
                     **columns,
-                    raw=payload,
-                    content_hash=digest,
-                    synced_at=fetched_at if content_changed else old["synced_at"],
-                    first_seen_at=fetched_at,
-                    missing_since=None,
-                )
+                    "raw": payload,
+                    "content_hash": digest,
+                    "synced_at": fetched_at if content_changed else old["synced_at"],
+                    "first_seen_at": fetched_at,
+                    "missing_since": None,
+                }
             )
 
-        written = Offer.objects.bulk_create(
-            to_write,
-            update_conflicts=True,
-            unique_fields=["account", "emag_id"],
-            update_fields=UPSERT_FIELDS,
-        )
-        # EAN rows follow the offer: rewritten for new offers and offers whose EANs changed.
+        primary_keys = offers_upsert(to_write)
+        # EAN rows follow the offer: written for new offers, rewritten when the EANs changed.
         ean_changed = [
-            offer.pk
-            for offer in written
-            if offer.pk in changed_columns and _ean_changed(offer, changed_columns)
+            offer_id for offer_id, (old, new) in changed_columns.items() if old["ean"] != new["ean"]
         ]
         OfferEan.objects.filter(offer_id__in=ean_changed).delete()
         OfferEan.objects.bulk_create(
             [
-                OfferEan(offer_id=offer.pk, ean=ean)
-                for offer in written
-                if offer.emag_id not in existing or offer.pk in ean_changed
-                for ean in offer.ean
+                OfferEan(offer_id=primary_keys[row["emag_id"]], ean=ean)
+                for row in to_write
+                if row["emag_id"] not in existing or primary_keys[row["emag_id"]] in ean_changed
+                for ean in row["ean"]
             ]
         )
         OfferChange.objects.bulk_create(changes)
@@ -202,11 +180,6 @@ def offer_page_write(
             heartbeat_at=timezone.now(),
         )
     return result
-
-
-def _ean_changed(offer: Offer, changed_columns: dict[int, tuple[dict, dict]]) -> bool:
-    old, new = changed_columns[offer.pk]
-    return old.get("ean") != new.get("ean")
 
 
 def _save_checkpoint(checkpoint: Checkpoint, run: SyncRun) -> None:
