@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from emag_sync.models import Offer
+from emag_sync.models import Offer, Order, OrderStatus
 
 OFFER_CSV_COLUMNS = [
     "account",
@@ -31,6 +31,30 @@ OFFER_CSV_COLUMNS = [
     "synced_at",
     "missing_since",
 ]
+ORDER_CSV_COLUMNS = [
+    "account",
+    "emag_id",
+    "status",
+    "status_name",
+    "type",
+    "date",
+    "modified",
+    "payment_mode_id",
+    "payment_mode",
+    "payment_status",
+    "delivery_mode",
+    "lines_net",
+    "lines_vat",
+    "shipping",
+    "vouchers",
+    "total",
+    "currency",
+    "customer_name",
+    "lines",
+    "items",
+    "acknowledged_at",
+    "synced_at",
+]
 # Rows fetched per round trip: bounded memory whatever the catalogue size.
 EXPORT_CHUNK = 2000
 
@@ -49,6 +73,42 @@ def offer_csv_rows(offers: QuerySet[Offer]) -> Iterator[list[str]]:
     """Yield the header, then one row per offer, prices exactly as stored."""
     yield OFFER_CSV_COLUMNS
     for row in offers.values_list(*OFFER_CSV_COLUMNS).iterator(chunk_size=EXPORT_CHUNK):
+        yield [_cell(value) for value in row]
+
+
+def order_csv_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
+    """Yield the header, then one row per order: totals exactly as stored, lines summarised.
+
+    `lines` counts the order's lines; `items` lists them as `SKU x quantity`, separated by
+    semicolons. Pass a queryset with its lines prefetched (`order_list(with_lines=True)`).
+    """
+    yield ORDER_CSV_COLUMNS
+    for order in orders.iterator(chunk_size=EXPORT_CHUNK):
+        lines = list(order.lines.all())
+        row = [
+            order.account,
+            order.emag_id,
+            order.status,
+            OrderStatus(order.status).label if order.status in OrderStatus.values else "",
+            order.type,
+            order.date,
+            order.modified,
+            order.payment_mode_id,
+            order.payment_mode,
+            order.payment_status,
+            order.delivery_mode,
+            order.total_lines_net,
+            order.total_lines_vat,
+            order.total_shipping,
+            order.total_vouchers,
+            order.total,
+            order.currency,
+            order.customer_name,
+            len(lines),
+            [f"{line.ext_part_number or line.product_id} x {line.quantity}" for line in lines],
+            order.acknowledged_at,
+            order.synced_at,
+        ]
         yield [_cell(value) for value in row]
 
 

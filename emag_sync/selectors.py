@@ -1,8 +1,8 @@
 """Reads used by the admin, the API, the commands and the tasks."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from emag_sync.models import Offer, SyncKind, SyncRun, SyncStatus
+from emag_sync.models import Offer, Order, OrderLine, SyncKind, SyncRun, SyncStatus
 
 
 def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
@@ -11,6 +11,18 @@ def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
     if account:
         offers = offers.filter(account=account)
     return offers.order_by("account", "emag_id")
+
+
+def order_list(*, account: str | None = None, with_lines: bool = False) -> QuerySet[Order]:
+    """Return orders, optionally of one account, newest first; lines prefetched on request."""
+    orders = Order.objects.all()
+    if account:
+        orders = orders.filter(account=account)
+    if with_lines:
+        orders = orders.prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+        )
+    return orders.order_by("account", "-date", "-emag_id")
 
 
 def sync_run_latest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:

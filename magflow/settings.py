@@ -240,6 +240,10 @@ EMAG_RETRY_MAX_WAIT = env_float("EMAG_RETRY_MAX_WAIT", 30.0, minimum=0.0)
 EMAG_PAGE_CONCURRENCY = env_int("EMAG_PAGE_CONCURRENCY", 3, minimum=1)
 EMAG_RATE_LIMIT = env_bool("EMAG_RATE_LIMIT", True)
 EMAG_ORDERS_INITIAL_DAYS = env_int("EMAG_ORDERS_INITIAL_DAYS", 90, minimum=1)
+# Minutes an incremental order sync re-reads before its cursor, for orders eMAG makes visible
+# a little after their `modified` time; widened to cover the repeated hour when daylight
+# saving ends (see emag_sync/services/order_windows.py).
+EMAG_ORDERS_OVERLAP_MINUTES = env_int("EMAG_ORDERS_OVERLAP_MINUTES", 10, minimum=0)
 
 # --- Sync engine ------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The local mirror of eMAG offers, and the bookkeeping of the syncs that fill it."""
+"""The local mirror of eMAG offers and orders, and the bookkeeping of the syncs that fill it."""
 
 from .offers import (
     MONEY,
@@ -11,6 +11,15 @@ from .offers import (
     OfferChange,
     OfferEan,
     OfferStatus,
+)
+from .orders import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    OrderType,
+    PaymentMode,
+    StatusChangeSource,
 )
 from .runs import (
     ACTIVE_STATUSES,
@@ -38,7 +47,14 @@ __all__ = [
     "OfferChange",
     "OfferEan",
     "OfferStatus",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OrderStatusChange",
+    "OrderType",
+    "PaymentMode",
     "RateLimitBucket",
+    "StatusChangeSource",
     "SyncKind",
     "SyncMode",
     "SyncRun",

@@ -35,7 +35,13 @@ from emag_sync.sandbox.faults import (
     FaultKind,
     fault_reply,
 )
-from emag_sync.sandbox.orders import DEFAULT_TIMEZONE, generate_orders
+from emag_sync.sandbox.orders import (
+    ALLOWED_TRANSITIONS,
+    DEFAULT_TIMEZONE,
+    generate_orders,
+    local_time,
+    move_order,
+)
 from emag_sync.sandbox.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
 from emag_sync.sandbox.resources import HANDLERS, AccountState, Request, Route, parse_route
 from emag_sync.sandbox.store import ItemStore
@@ -222,6 +228,24 @@ class Sandbox:
             store = self._state(account).offers
             store.items[offer_id].update(copy.deepcopy(dict(changes)))
             store.changed([offer_id])
+
+    def move_order(self, account: str, order_id: int, status: int) -> None:
+        """Move one order to a status the transition matrix allows, stamped with the clock."""
+        with self._lock:
+            state = self._state(account)
+            order = state.orders.items[order_id]
+            if status not in ALLOWED_TRANSITIONS[order["status"]]:
+                raise ValueError(f"order {order_id}: {order['status']} -> {status} is not allowed")
+            now_local = local_time(self._clock(), state.timezone)
+            move_order(order, status, now_local, rng=random.Random(f"move:{order_id}:{status}"))
+            state.orders.changed([order_id])
+
+    def update_order(self, account: str, order_id: int, changes: Mapping[str, Any]) -> None:
+        """Overwrite fields of one order, as if eMAG staff edited it."""
+        with self._lock:
+            store = self._state(account).orders
+            store.items[order_id].update(copy.deepcopy(dict(changes)))
+            store.changed([order_id])
 
     def remove_offer(self, account: str, offer_id: int) -> None:
         """Delete one offer, as if it vanished from eMAG."""

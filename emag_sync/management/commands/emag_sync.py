@@ -2,6 +2,9 @@
 
     python manage.py emag_sync products --account all --mode full
     python manage.py emag_sync products --account main --mode selective --filter status=1 --sku ABC-1
+    python manage.py emag_sync orders --account all
+    python manage.py emag_sync orders --account main --mode full --since 2025-01-01
+    python manage.py emag_sync acknowledge --account main
     python manage.py emag_sync cancel 42
 
 Exit status: 0 when every run completed, 3 when a sync of that stream was already
@@ -11,14 +14,25 @@ running, 1 when a run ended partial, failed or cancelled, 2 for bad arguments.
 import json
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from emag_sync.accounts import resolve_account_names
-from emag_sync.models import ConflictStrategy, SyncMode, SyncRun, SyncStatus
+from emag_sync.models import (
+    ConflictStrategy,
+    StatusChangeSource,
+    SyncKind,
+    SyncMode,
+    SyncRun,
+    SyncStatus,
+)
 from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError, offer_sync
+from emag_sync.services.order_acknowledge import orders_acknowledge
+from emag_sync.services.order_sync import ORDER_SYNC_MODES, order_sync
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
 
 EXIT_ALREADY_RUNNING = 3
@@ -36,10 +50,20 @@ def _split_list(values: list[str] | None) -> list[str]:
     return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
 
 
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--since takes a date as YYYY-MM-DD, got {text!r}", returncode=EXIT_USAGE
+        ) from None
+
+
 def run_summary(run: SyncRun) -> dict:
     """Return the run fields the --json output promises."""
-    return {
+    summary = {
         "id": run.pk,
+        "kind": run.kind,
         "account": run.account,
         "status": run.status,
         "seen": run.items_seen,
@@ -53,10 +77,15 @@ def run_summary(run: SyncRun) -> dict:
         "throttled": run.throttled,
         "duration_s": round(run.duration_seconds or 0.0, 3),
     }
+    if run.kind == SyncKind.ACKNOWLEDGE:
+        summary["acknowledged"] = run.order_status_changes.filter(
+            source=StatusChangeSource.ACKNOWLEDGE
+        ).count()
+    return summary
 
 
 class Command(BaseCommand):
-    help = "Sync offers from eMAG, or cancel a running sync."
+    help = "Sync offers or orders from eMAG, acknowledge new orders, or cancel a running sync."
 
     def add_arguments(self, parser: CommandParser) -> None:
         streams = parser.add_subparsers(dest="stream", required=True)
@@ -88,12 +117,37 @@ class Command(BaseCommand):
         products.add_argument("--id", action="append", dest="ids", help="Selective: seller ids.")
         products.add_argument("--sku", action="append", dest="skus", help="Selective: SKUs.")
         products.add_argument("--json", action="store_true", help="Print a JSON summary.")
+        orders = streams.add_parser("orders", help="Sync orders (both fulfilment types).")
+        orders.add_argument("--account", default="all", help="Account name, all or both.")
+        orders.add_argument(
+            "--mode",
+            choices=[str(mode) for mode in ORDER_SYNC_MODES],
+            default=SyncMode.INCREMENTAL,
+            help="incremental: changed since the last run; full: created since --since.",
+        )
+        orders.add_argument(
+            "--since",
+            type=_iso_date,
+            metavar="YYYY-MM-DD",
+            help="Read from this local date (default: the cursor, or "
+            "EMAG_ORDERS_INITIAL_DAYS back).",
+        )
+        orders.add_argument("--json", action="store_true", help="Print a JSON summary.")
+        acknowledge = streams.add_parser(
+            "acknowledge", help="Acknowledge the orders still new on eMAG."
+        )
+        acknowledge.add_argument("--account", default="all", help="Account name, all or both.")
+        acknowledge.add_argument("--json", action="store_true", help="Print a JSON summary.")
         cancel = streams.add_parser("cancel", help="Ask a running sync to stop.")
         cancel.add_argument("run_id", type=int)
 
     def handle(self, *args, **options) -> None:
         if options["stream"] == "cancel":
             return self._cancel(options["run_id"])
+        if options["stream"] == "orders":
+            return self._orders(options)
+        if options["stream"] == "acknowledge":
+            return self._acknowledge(options)
         return self._products(options)
 
     def _cancel(self, run_id: int) -> None:
@@ -107,11 +161,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Run #{run.pk} is {run.status}.")
 
     def _products(self, options: dict) -> None:
+        accounts = self._accounts(options)
         try:
-            accounts = resolve_account_names(options["account"])
             ids = [int(value) for value in _split_list(options["ids"])]
-        except KeyError as error:
-            raise CommandError(error.args[0], returncode=EXIT_USAGE) from None
         except ValueError:
             raise CommandError("--id takes whole numbers", returncode=EXIT_USAGE) from None
         sync_options = OfferSyncOptions(
@@ -128,17 +180,58 @@ class Command(BaseCommand):
             sync_options.validate()
         except SyncOptionsError as error:
             raise CommandError(str(error), returncode=EXIT_USAGE) from None
+        self._run_each(
+            accounts,
+            lambda account, on_progress: offer_sync(
+                account=account,
+                options=OfferSyncOptions(**vars(sync_options)),
+                triggered_by="cli",
+                on_progress=on_progress,
+            ),
+            as_json=options["json"],
+        )
 
-        progress = _Progress(self.stdout, enabled=not options["json"] and self.stdout.isatty())
+    def _orders(self, options: dict) -> None:
+        self._run_each(
+            self._accounts(options),
+            lambda account, on_progress: order_sync(
+                account=account,
+                mode=options["mode"],
+                since=options["since"],
+                triggered_by="cli",
+                on_progress=on_progress,
+            ),
+            as_json=options["json"],
+        )
+
+    def _acknowledge(self, options: dict) -> None:
+        self._run_each(
+            self._accounts(options),
+            lambda account, on_progress: orders_acknowledge(
+                account=account, triggered_by="cli", on_progress=on_progress
+            ),
+            as_json=options["json"],
+        )
+
+    def _accounts(self, options: dict) -> list[str]:
+        try:
+            return resolve_account_names(options["account"])
+        except KeyError as error:
+            raise CommandError(error.args[0], returncode=EXIT_USAGE) from None
+
+    def _run_each(
+        self,
+        accounts: list[str],
+        run_one: Callable[[str, Callable[[SyncRun], None]], SyncRun],
+        *,
+        as_json: bool,
+    ) -> None:
+        """Run one sync per account in parallel, report them, and exit with their verdict."""
+        progress = _Progress(self.stdout, enabled=not as_json and self.stdout.isatty())
 
         def sync_one(account: str):
             try:
-                return offer_sync(
-                    account=account,
-                    options=OfferSyncOptions(**vars(sync_options)),
-                    triggered_by="cli",
-                    on_progress=progress.update,
-                )
+                return run_one(account, progress.update)
             except SyncAlreadyRunning as busy:
                 return busy
             finally:
@@ -147,7 +240,7 @@ class Command(BaseCommand):
         with ThreadPoolExecutor(max_workers=len(accounts)) as pool:
             results = list(pool.map(sync_one, accounts))
         progress.finish()
-        self._report(results, as_json=options["json"])
+        self._report(results, as_json=as_json)
         busy = [result for result in results if isinstance(result, SyncAlreadyRunning)]
         runs = [result for result in results if isinstance(result, SyncRun)]
         if any(run.status != SyncStatus.COMPLETED for run in runs):
@@ -179,12 +272,22 @@ class Command(BaseCommand):
                 f"{result.items_failed} failed, {result.items_missing} missing, "
                 f"{result.requests} requests ({result.throttled} throttled)"
             )
+            if "acknowledged" in summary:
+                line += f", {summary['acknowledged']} acknowledged"
             style = (
                 self.style.SUCCESS if result.status == SyncStatus.COMPLETED else self.style.ERROR
             )
             self.stdout.write(style(line))
             for error in result.errors[:10]:
-                self.stderr.write(f"  page {error.get('page')}: {error.get('message')}")
+                self.stderr.write(f"  {_where(error)}: {error.get('message')}")
+
+
+def _where(error: dict) -> str:
+    if error.get("order") is not None:
+        return f"order {error['order']}"
+    if error.get("page") is not None:
+        return f"page {error['page']}"
+    return "run"
 
 
 class _Progress:

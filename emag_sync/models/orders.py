@@ -1,0 +1,191 @@
+"""Orders as eMAG returns them (emag-api-reference.md §5.4), their lines and status history."""
+
+from django.db import models
+
+from .offers import MONEY, Offer
+from .runs import SyncRun
+
+
+class OrderStatus(models.IntegerChoices):
+    """eMAG's order statuses (reference §5.1)."""
+
+    CANCELLED = 0, "Cancelled"
+    NEW = 1, "New"
+    IN_PROGRESS = 2, "In progress"
+    PREPARED = 3, "Prepared"
+    FINALIZED = 4, "Finalized"
+    RETURNED = 5, "Returned"
+
+
+class OrderType(models.IntegerChoices):
+    FULFILLED_BY_EMAG = 2, "Fulfilled by eMAG (FBE)"
+    FULFILLED_BY_SELLER = 3, "Fulfilled by seller (FBS)"
+
+
+class PaymentMode(models.IntegerChoices):
+    CASH_ON_DELIVERY = 1, "Cash on delivery"
+    BANK_TRANSFER = 2, "Bank transfer"
+    CARD_ONLINE = 3, "Card online"
+
+
+class StatusChangeSource(models.TextChoices):
+    SYNC = "sync", "Seen by a sync"
+    ACKNOWLEDGE = "acknowledge", "Acknowledged here"
+
+
+class Order(models.Model):
+    """One eMAG order of one account, as eMAG last returned it.
+
+    eMAG's dates carry no zone: they are read in the account's time zone and stored as
+    aware UTC. An ambiguous local time (the hour repeated when daylight saving ends) is
+    read as its first occurrence, so it can be an hour early but never late.
+
+    Totals are computed from the payload, in the order's currency, exactly (Decimal, 4
+    places, each line's VAT rounded half-up to 4 places). eMAG's line prices exclude VAT,
+    while the shipping tax and the vouchers' `sale_price_vat` include it:
+
+    - `total_lines_net`: Σ sale_price × quantity over active lines (line status 1);
+    - `total_lines_vat`: Σ sale_price × quantity × the line's VAT rate, over the same lines;
+    - `total_shipping`: `shipping_tax`, VAT included;
+    - `total_vouchers`: Σ `sale_price_vat` of the vouchers not marked inactive (negative);
+      their splits over lines and shipping (`product_voucher_split`,
+      `shipping_tax_voucher_split`) are a breakdown of the same amounts, not added again;
+    - `total`: what the customer pays: lines net + lines VAT + shipping + vouchers.
+    """
+
+    account = models.CharField(max_length=32, help_text="Configured eMAG account name.")
+    emag_id = models.BigIntegerField(help_text="eMAG order id (`id`); beyond 32 bits.")
+    status = models.SmallIntegerField(choices=OrderStatus.choices)
+    type = models.SmallIntegerField(choices=OrderType.choices, null=True, blank=True)
+    is_complete = models.BooleanField(null=True, blank=True)
+
+    payment_mode_id = models.SmallIntegerField(choices=PaymentMode.choices, null=True, blank=True)
+    payment_mode = models.CharField(max_length=64, blank=True, help_text='e.g. "RAMBURS".')
+    detailed_payment_method = models.CharField(max_length=128, blank=True)
+    payment_status = models.SmallIntegerField(
+        null=True, blank=True, help_text="1 paid; for cash on delivery 0 until eMAG has the cash."
+    )
+    cashed_co = models.DecimalField(**MONEY, null=True, blank=True)
+    cashed_cod = models.DecimalField(**MONEY, null=True, blank=True)
+    refunded_amount = models.DecimalField(**MONEY, null=True, blank=True)
+
+    delivery_mode = models.CharField(max_length=32, blank=True, help_text="courier or pickup.")
+    details = models.JSONField(null=True, blank=True, help_text="Locker and courier office.")
+    locker_id = models.CharField(max_length=64, blank=True)
+    locker_name = models.CharField(max_length=255, blank=True)
+
+    date = models.DateTimeField(null=True, blank=True, help_text="When the cart was submitted.")
+    modified = models.DateTimeField(null=True, blank=True, help_text="eMAG's last change.")
+    maximum_date_for_shipment = models.DateTimeField(null=True, blank=True)
+    finalization_date = models.DateTimeField(null=True, blank=True)
+
+    shipping_tax = models.DecimalField(**MONEY, null=True, blank=True, help_text="VAT included.")
+    shipping_tax_voucher_split = models.JSONField(default=list, blank=True)
+    vouchers = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    enforced_vendor_courier_accounts = models.JSONField(null=True, blank=True)
+    is_storno = models.BooleanField(default=False)
+    reason_cancellation = models.SmallIntegerField(null=True, blank=True)
+    observation = models.TextField(blank=True)
+
+    customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
+    customer_name = models.CharField(max_length=255, blank=True)
+
+    total_lines_net = models.DecimalField(**MONEY, default=0)
+    total_lines_vat = models.DecimalField(**MONEY, default=0)
+    total_shipping = models.DecimalField(**MONEY, default=0)
+    total_vouchers = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+
+    raw = models.JSONField(default=dict, help_text="The payload exactly as eMAG sent it.")
+    content_hash = models.CharField(max_length=64)
+    synced_at = models.DateTimeField(help_text="When eMAG's content last changed here.")
+    first_seen_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this app acknowledged the order on eMAG."
+    )
+
+    class Meta:
+        ordering = ["-date", "-emag_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "emag_id"], name="uniq_order_account_emag_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "status"], name="order_account_status"),
+            models.Index(fields=["type"], name="order_type"),
+            models.Index(fields=["date"], name="order_date"),
+            models.Index(fields=["modified"], name="order_modified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.upper()} order {self.emag_id}"
+
+
+class OrderLine(models.Model):
+    """One product line of an order, linked to the local offer with the same seller id."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    account = models.CharField(max_length=32)
+    emag_line_id = models.BigIntegerField(null=True, blank=True, help_text="eMAG line `id`.")
+    product_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The seller's product id (an offer's `emag_id`)."
+    )
+    offer = models.ForeignKey(
+        Offer, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines"
+    )
+    part_number_key = models.CharField("PNK", max_length=32, blank=True)
+    ext_part_number = models.CharField("SKU", max_length=64, blank=True)
+    name = models.TextField(blank=True)
+    quantity = models.IntegerField(default=0)
+    initial_quantity = models.IntegerField(null=True, blank=True)
+    storno_quantity = models.IntegerField(null=True, blank=True)
+    sale_price = models.DecimalField(**MONEY, null=True, blank=True, help_text="Without VAT.")
+    original_price = models.DecimalField(**MONEY, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    vat_rate = models.DecimalField(
+        max_digits=7, decimal_places=4, null=True, blank=True, help_text="0.2100 is 21%."
+    )
+    status = models.SmallIntegerField(default=1, help_text="1 active, 0 removed.")
+    product_voucher_split = models.JSONField(default=list, blank=True)
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [
+            models.Index(fields=["account", "product_id"], name="orderline_account_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ext_part_number or self.product_id} x {self.quantity}"
+
+
+class OrderStatusChange(models.Model):
+    """A status an order moved to, as a sync saw it or as this app made it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.SmallIntegerField(
+        choices=OrderStatus.choices, null=True, blank=True, help_text="Empty: first seen."
+    )
+    to_status = models.SmallIntegerField(choices=OrderStatus.choices)
+    changed_at = models.DateTimeField(help_text="eMAG's `modified` time of the change.")
+    source = models.CharField(max_length=16, choices=StatusChangeSource.choices)
+    run = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_status_changes",
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["order", "changed_at", "id"]
+        indexes = [
+            models.Index(fields=["order", "changed_at"], name="orderstatus_order_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} -> {self.to_status} ({self.source})"

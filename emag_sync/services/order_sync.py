@@ -1,0 +1,419 @@
+"""Sync an account's orders from eMAG: incremental on `modified`, or full on `created`.
+
+Reference: emag-api-reference.md §5 (and the predecessor's mistakes, §6.5 and §6.10 items
+19-20). Both order types are read for every account: eMAG's `type` filter defaults to 3
+(fulfilled by the seller), so orders fulfilled by eMAG (type 2) are asked for explicitly.
+
+- incremental: `modifiedAfter` the committed cursor minus an inclusive overlap (see
+  `order_windows`), up to the run's start, in windows of at most one month. Status changes
+  of known orders (cancellations, finalizations, returns) come with it, since eMAG bumps
+  `modified` on every change. The first run reads EMAG_ORDERS_INITIAL_DAYS back.
+- full: `createdAfter` from `since` (default EMAG_ORDERS_INITIAL_DAYS back), in one-month
+  windows; an interrupted full run with the same `since` resumes after its last window.
+
+The cursor moves only when a whole window (both types) is stored, in the transaction of the
+window's last page: to the newest `modified` seen, never past the run's start. eMAG
+documents no sort order, and an order changed mid-read leaves the window and shifts the
+pages behind it; a window whose pages yield fewer orders than its count is read again.
+"""
+
+import logging
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from emag_sync.accounts import EmagAccount, get_account
+from emag_sync.client import (
+    EmagAuthError,
+    EmagClient,
+    EmagError,
+    EmagIpNotWhitelisted,
+)
+from emag_sync.models import (
+    OrderType,
+    SyncKind,
+    SyncMode,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+)
+from emag_sync.ratelimit import get_rate_limiter
+from emag_sync.services.offer_sync import CallCollector, SyncOptionsError
+from emag_sync.services.order_pages import (
+    CursorAdvance,
+    order_lines_link_offers,
+    order_page_write,
+    run_calls_record,
+)
+from emag_sync.services.order_windows import (
+    effective_overlap,
+    local_midnight,
+    month_windows,
+)
+from emag_sync.services.sync_runs import (
+    Heartbeat,
+    sync_run_claim,
+    sync_run_finish,
+    sync_run_is_cancel_requested,
+    sync_run_start,
+)
+
+logger = logging.getLogger(__name__)
+
+# eMAG's maximum page size (reference §3.2).
+PAGE_SIZE = 100
+# Both fulfilment types, FBE first; the cursor moves after the last one of a window.
+ORDER_TYPES = (OrderType.FULFILLED_BY_EMAG, OrderType.FULFILLED_BY_SELLER)
+ORDER_SYNC_MODES = (SyncMode.INCREMENTAL, SyncMode.FULL)
+# Re-reads of a window whose orders moved while it was read. Orders only leave a window
+# during a run (its end is the run's start), so each re-read is smaller than the last.
+MAX_WINDOW_REREADS = 2
+# An account with no order activity would otherwise re-read an ever longer range on every
+# run. The assumption: eMAG publishes a change well within a day of its `modified` stamp.
+IDLE_CURSOR_LAG = timedelta(days=1)
+
+
+@dataclass
+class OrderSyncPlan:
+    """The range a run reads, cut into windows, and whether it may move the stream's cursor."""
+
+    date_field: str  # "modified" or "created": the eMAG filter pair used
+    start: datetime
+    end: datetime
+    windows: list[tuple[datetime, datetime]]
+    cursor_mode: str | None  # the SyncState row the run advances, if any
+    cursor_floor: datetime | None = None
+
+    def as_parameters(self) -> dict[str, Any]:
+        return {
+            "filter": self.date_field,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "windows": len(self.windows),
+        }
+
+
+@dataclass
+class _Outcome:
+    status: str = SyncStatus.COMPLETED
+    errors: list[dict] = field(default_factory=list)
+    newest_modified: datetime | None = None
+
+
+@dataclass
+class _Context:
+    """What the scans of one run share."""
+
+    run: SyncRun
+    account: EmagAccount
+    plan: OrderSyncPlan
+    client: EmagClient
+    collector: CallCollector
+    heartbeat: Heartbeat
+    pool: ThreadPoolExecutor
+    outcome: _Outcome
+    on_progress: Callable[[SyncRun], None] | None
+
+
+def order_sync(
+    *,
+    account: str,
+    mode: str = SyncMode.INCREMENTAL,
+    since: date | None = None,
+    triggered_by: str = "cli",
+    run_id: int | None = None,
+    on_progress: Callable[[SyncRun], None] | None = None,
+    clock: Callable[[], datetime] = timezone.now,
+) -> SyncRun:
+    """Run one order sync of one account and return its finished SyncRun.
+
+    With `run_id`, a queued run (created by the API or a schedule) is taken over;
+    otherwise a run is claimed here. Raises SyncAlreadyRunning when the account's order
+    stream is busy, SyncOptionsError for a bad mode. `clock` gives the run's "now".
+    """
+    if mode not in ORDER_SYNC_MODES:
+        raise SyncOptionsError(f"unknown order sync mode {mode!r}")
+    emag_account = get_account(account)
+    parameters = {"since": since.isoformat() if since else None}
+    if run_id is not None:
+        run = sync_run_start(run_id=run_id)
+    else:
+        run = sync_run_claim(
+            account=emag_account.name,
+            kind=SyncKind.ORDERS,
+            mode=mode,
+            parameters=parameters,
+            triggered_by=triggered_by,
+        )
+    collector = CallCollector()
+    client = EmagClient(emag_account, rate_limiter=get_rate_limiter(), on_call=collector)
+    outcome = _Outcome()
+    try:
+        # eMAG's filters have whole seconds; so does the run's end, so the cursor never
+        # passes what was asked for.
+        now = clock().replace(microsecond=0)
+        plan = _plan(emag_account, mode=mode, since=since, now=now, parameters=parameters)
+        SyncRun.objects.filter(pk=run.pk).update(
+            parameters={**parameters, **plan.as_parameters()}, pages_total=0
+        )
+        concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+        with (
+            Heartbeat(run) as heartbeat,
+            ThreadPoolExecutor(concurrency, thread_name_prefix=f"orders-{account}") as pool,
+        ):
+            context = _Context(
+                run=run,
+                account=emag_account,
+                plan=plan,
+                client=client,
+                collector=collector,
+                heartbeat=heartbeat,
+                pool=pool,
+                outcome=outcome,
+                on_progress=on_progress,
+            )
+            _read_windows(context)
+        run_calls_record(run=run, calls=collector.drain())
+        order_lines_link_offers(account=emag_account.name)
+        run.refresh_from_db(fields=["items_failed"])
+        if outcome.status == SyncStatus.COMPLETED and run.items_failed:
+            outcome.status = SyncStatus.PARTIAL
+        return sync_run_finish(run=run, status=outcome.status, errors=outcome.errors)
+    except BaseException as error:
+        run_calls_record(run=run, calls=collector.drain())
+        sync_run_finish(
+            run=run,
+            status=SyncStatus.FAILED,
+            errors=[{"message": f"unexpected error: {type(error).__name__}: {error}"}],
+        )
+        raise
+    finally:
+        client.close()
+
+
+def _plan(
+    account: EmagAccount, *, mode: str, since: date | None, now: datetime, parameters: dict
+) -> OrderSyncPlan:
+    """Decide the range a run reads, from its mode, `since` and the committed cursor."""
+    initial_start = now - timedelta(days=settings.EMAG_ORDERS_INITIAL_DAYS)
+    since_start = local_midnight(since, account.timezone) if since else None
+    state = (
+        SyncState.objects.filter(account=account.name, stream=SyncKind.ORDERS, mode=mode)
+        .select_related("run")
+        .first()
+    )
+    if mode == SyncMode.FULL:
+        start = since_start or initial_start
+        interrupted = bool(
+            state
+            and state.run
+            and state.run.status != SyncStatus.COMPLETED
+            and state.run.parameters.get("since") == parameters["since"]
+            and state.cursor
+        )
+        if interrupted and start < state.cursor < now:
+            start = state.cursor
+        return OrderSyncPlan(
+            date_field="created",
+            start=start,
+            end=now,
+            windows=month_windows(start, now, account.timezone),
+            cursor_mode=SyncMode.FULL,
+        )
+
+    # A cursor in the future (a clock that ran ahead, a hand edit) is taken as the run's
+    # start: the run reads the last overlap and brings the cursor back to now.
+    cursor = min(state.cursor, now) if state and state.cursor else None
+    overlap = timedelta(minutes=settings.EMAG_ORDERS_OVERLAP_MINUTES)
+    if since_start is not None:
+        start = since_start
+    elif cursor is None:
+        start = initial_start
+    else:
+        start = cursor - effective_overlap(cursor, overlap, account.timezone)
+    # A --since later than the cursor leaves a gap behind it: such a run must not move it.
+    contiguous = cursor is None or start <= cursor
+    return OrderSyncPlan(
+        date_field="modified",
+        start=start,
+        end=now,
+        windows=month_windows(start, now, account.timezone),
+        cursor_mode=SyncMode.INCREMENTAL if contiguous else None,
+        cursor_floor=cursor or start,
+    )
+
+
+def _read_windows(context: _Context) -> None:
+    plan = context.plan
+    for after, before in plan.windows:
+        for position, order_type in enumerate(ORDER_TYPES):
+            closes_window = position == len(ORDER_TYPES) - 1
+            filters = {
+                f"{plan.date_field}After": after,
+                f"{plan.date_field}Before": before,
+                "type": int(order_type),
+            }
+            try:
+                read_whole = _read_range(
+                    context, filters, window_end=before if closes_window else None
+                )
+            except EmagError as error:
+                _record_failure(context.outcome, error, filters)
+                return
+            if not read_whole:
+                return
+
+
+def _cursor_for(context: _Context, window_end: datetime) -> CursorAdvance | None:
+    """Return the cursor move committed with the page that completes a window."""
+    plan = context.plan
+    if plan.cursor_mode is None:
+        return None
+    if plan.cursor_mode == SyncMode.FULL:
+        return CursorAdvance(
+            mode=SyncMode.FULL, floor=window_end, ceiling=plan.end, follow_modified=False
+        )
+    floor = max(plan.cursor_floor, window_end - IDLE_CURSOR_LAG)
+    if context.outcome.newest_modified is not None:
+        floor = max(floor, context.outcome.newest_modified)
+    return CursorAdvance(mode=SyncMode.INCREMENTAL, floor=floor, ceiling=plan.end)
+
+
+def _read_range(context: _Context, filters: dict[str, Any], *, window_end: datetime | None) -> bool:
+    """Store every order of one filtered range; return False when the run must stop.
+
+    `window_end` is given for the range that completes a window: its last page carries
+    the cursor, but only once the pages held every order the count promised.
+    """
+    run, client = context.run, context.client
+    for attempt in range(1 + MAX_WINDOW_REREADS):
+        count = client.count_orders(**filters)
+        # order/count takes no page size (§5.3): its noOfPages follows eMAG's default, so
+        # the pages are worked out for the size this sync reads.
+        pages = math.ceil(count.items / PAGE_SIZE)
+        SyncRun.objects.filter(pk=run.pk).update(pages_total=Coalesce(F("pages_total"), 0) + pages)
+        if pages == 0:
+            if window_end is not None:
+                _write(context, [], page=None, cursor=_cursor_for(context, window_end))
+            return True
+        seen: set[Any] = set()
+        whole = False
+        with closing(_pages_in_order(context, filters, pages)) as answers:
+            for page, fetched_at, items in answers:
+                seen.update(str(item.get("id")) for item in items)
+                whole = page == pages and len(seen) >= count.items
+                cursor = _cursor_for(context, window_end) if whole and window_end else None
+                _write(context, items, page=page, cursor=cursor, fetched_at=fetched_at)
+                if _must_stop(context, page):
+                    return False
+        if whole:
+            return True
+        logger.info(
+            "Orders of %s moved while read (%d of %d seen, attempt %d); reading %s again",
+            run.account,
+            len(seen),
+            count.items,
+            attempt + 1,
+            filters,
+        )
+    context.outcome.status = SyncStatus.PARTIAL
+    context.outcome.errors.append(
+        {
+            "message": f"orders kept changing while {_describe(filters)} was read; "
+            "the cursor stays before it and the next run reads it again"
+        }
+    )
+    return False
+
+
+def _write(
+    context: _Context,
+    items: list[dict],
+    *,
+    page: int | None,
+    cursor: CursorAdvance | None,
+    fetched_at: datetime | None = None,
+) -> None:
+    result = order_page_write(
+        run=context.run,
+        account=context.account.name,
+        zone=context.account.timezone,
+        payloads=items,
+        fetched_at=fetched_at or timezone.now(),
+        page=page,
+        cursor=cursor,
+        calls=context.collector.drain(),
+    )
+    context.outcome.errors.extend(result.errors)
+    newest = context.outcome.newest_modified
+    if result.newest_modified is not None and (newest is None or result.newest_modified > newest):
+        context.outcome.newest_modified = result.newest_modified
+    if context.on_progress:
+        context.on_progress(SyncRun.objects.get(pk=context.run.pk))
+
+
+def _must_stop(context: _Context, page: int) -> bool:
+    if context.heartbeat.lost.is_set():
+        context.outcome.status = SyncStatus.FAILED
+        context.outcome.errors.append({"page": page, "message": "the run lost its claim"})
+        return True
+    if sync_run_is_cancel_requested(run=context.run):
+        context.outcome.status = SyncStatus.CANCELLED
+        return True
+    return False
+
+
+def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
+    fetched_at = timezone.now()
+    try:
+        return fetched_at, client.read_orders(page=page, per_page=PAGE_SIZE, **filters)
+    finally:
+        # Fetch threads may open a connection for the database rate limiter.
+        connections.close_all()
+
+
+def _pages_in_order(
+    context: _Context, filters: dict[str, Any], pages: int
+) -> Iterator[tuple[int, datetime, list[dict]]]:
+    """Yield (page, fetched_at, orders) for pages 1..pages, fetched ahead concurrently."""
+    concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+    pending: deque[tuple[int, Future]] = deque()
+    next_page = 1
+    try:
+        while pending or next_page <= pages:
+            while len(pending) < concurrency and next_page <= pages:
+                future = context.pool.submit(_fetch_page, context.client, next_page, filters)
+                pending.append((next_page, future))
+                next_page += 1
+            page, future = pending.popleft()
+            fetched_at, items = future.result()
+            yield page, fetched_at, items
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def _describe(filters: dict[str, Any]) -> str:
+    parts = [
+        f"{key}={value.isoformat() if isinstance(value, datetime) else value}"
+        for key, value in filters.items()
+    ]
+    return "orders " + ", ".join(parts)
+
+
+def _record_failure(outcome: _Outcome, error: EmagError, filters: dict[str, Any]) -> None:
+    fatal = isinstance(error, EmagAuthError | EmagIpNotWhitelisted)
+    outcome.status = SyncStatus.FAILED if fatal else SyncStatus.PARTIAL
+    outcome.errors.append({"message": f"{_describe(filters)}: {error}"})
+    logger.warning("Order sync stopped reading %s: %s", _describe(filters), error)

@@ -1,0 +1,194 @@
+"""A page of orders is written in a fixed number of statements, and only what changed."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from emag_sync.models import (
+    Offer,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    SyncKind,
+    SyncRun,
+    SyncState,
+)
+from emag_sync.sandbox import generate_offers, generate_orders
+from emag_sync.services.order_pages import (
+    CursorAdvance,
+    order_lines_link_offers,
+    order_page_write,
+)
+from emag_sync.services.sync_runs import sync_run_claim
+from tests.orders_support import BUCHAREST, NOW, order_writes
+
+pytestmark = pytest.mark.django_db
+
+OFFERS = generate_offers("main", 40)
+ORDERS = generate_orders("main", 120, 42, NOW, offers=OFFERS)
+
+
+@pytest.fixture
+def run():
+    return sync_run_claim(account="main", kind=SyncKind.ORDERS, mode="incremental")
+
+
+def write(run, payloads, **options):
+    return order_page_write(
+        run=run,
+        account="main",
+        zone=BUCHAREST,
+        payloads=payloads,
+        fetched_at=timezone.now(),
+        page=1,
+        **options,
+    )
+
+
+def test_a_stored_id_of_two_to_the_fortieth_reads_back_exactly(run):
+    payload = {**ORDERS[0], "id": 2**40}
+
+    write(run, [payload])
+
+    order = Order.objects.get(account="main", emag_id=2**40)
+    assert order.emag_id == 1_099_511_627_776
+    assert Order.objects.filter(emag_id__gt=2**32).count() == 1
+
+
+def test_new_orders_are_stored_with_lines_a_first_status_and_counters(run):
+    result = write(run, ORDERS[:50])
+
+    assert (result.seen, result.created, result.updated, result.unchanged) == (50, 50, 0, 0)
+    assert Order.objects.count() == 50
+    assert OrderLine.objects.count() == sum(len(order["products"]) for order in ORDERS[:50])
+    assert OrderStatusChange.objects.filter(from_status=None, run=run).count() == 50
+    run.refresh_from_db()
+    assert (run.pages_done, run.items_seen, run.items_created) == (1, 50, 50)
+
+
+def test_the_statement_count_of_a_page_does_not_grow_with_its_size(run):
+    with CaptureQueriesContext(connection) as small:
+        write(run, ORDERS[:5])
+    with CaptureQueriesContext(connection) as large:
+        write(run, ORDERS[5:105])
+
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_an_unchanged_page_writes_no_order_rows(run):
+    write(run, ORDERS[:100])
+
+    with CaptureQueriesContext(connection) as queries:
+        result = write(run, ORDERS[:100])
+
+    assert order_writes(queries) == []
+    assert (result.unchanged, result.created, result.updated) == (100, 0, 0)
+
+
+def test_a_changed_order_rewrites_its_lines_and_records_its_status_move(run):
+    write(run, ORDERS[:10])
+    changed = {**ORDERS[3], "status": 0, "modified": "2025-09-15 12:40:00", "products": []}
+
+    result = write(run, [changed, *ORDERS[4:6]])
+
+    assert (result.updated, result.unchanged) == (1, 2)
+    order = Order.objects.get(emag_id=changed["id"])
+    assert order.status == 0 and order.lines.count() == 0
+    move = OrderStatusChange.objects.get(order=order, from_status=ORDERS[3]["status"])
+    assert move.to_status == 0
+    assert move.changed_at == datetime(2025, 9, 15, 9, 40, tzinfo=UTC)
+    assert move.source == "sync"
+
+
+def test_lines_link_to_the_local_offer_with_the_seller_product_id(run):
+    Offer.objects.bulk_create(
+        Offer(
+            account="main",
+            emag_id=offer["id"],
+            content_hash="x",
+            synced_at=timezone.now(),
+            first_seen_at=timezone.now(),
+        )
+        for offer in OFFERS
+    )
+    Offer.objects.create(  # the same seller id on another account is not a match
+        account="fbe",
+        emag_id=10**9,
+        content_hash="x",
+        synced_at=timezone.now(),
+        first_seen_at=timezone.now(),
+    )
+
+    write(run, ORDERS[:30])
+
+    lines = OrderLine.objects.select_related("offer")
+    assert lines.exists()
+    assert all(line.offer is not None and line.offer.emag_id == line.product_id for line in lines)
+    assert {line.offer.account for line in lines} == {"main"}
+
+
+def test_lines_stored_before_their_offer_are_linked_once_it_arrives(run):
+    write(run, ORDERS[:20])
+    assert not OrderLine.objects.filter(offer__isnull=False).exists()
+    Offer.objects.bulk_create(
+        Offer(
+            account="main",
+            emag_id=offer["id"],
+            content_hash="x",
+            synced_at=timezone.now(),
+            first_seen_at=timezone.now(),
+        )
+        for offer in OFFERS
+    )
+
+    linked = order_lines_link_offers(account="main")
+
+    assert linked == OrderLine.objects.count() > 0
+    assert order_lines_link_offers(account="main") == 0
+
+
+def test_an_order_that_cannot_be_stored_fails_alone(run):
+    broken = {**ORDERS[1], "shipping_tax": "free"}
+
+    result = write(run, [ORDERS[0], broken, ORDERS[2]])
+
+    assert (result.created, result.failed) == (2, 1)
+    assert result.errors[0]["order"] == ORDERS[1]["id"]
+    assert "shipping_tax" in result.errors[0]["message"]
+
+
+def test_the_cursor_commits_with_the_page_at_the_newest_modified_within_its_bounds(run):
+    floor = NOW - timedelta(days=200)
+    advance = CursorAdvance(mode="incremental", floor=floor, ceiling=NOW)
+
+    result = write(run, ORDERS[:40], cursor=advance)
+
+    state = SyncState.objects.get(account="main", stream="orders", mode="incremental")
+    assert (
+        state.cursor
+        == result.newest_modified
+        == max(Order.objects.values_list("modified", flat=True))
+    )
+    assert state.run_id == run.pk
+
+    ceiling = floor + timedelta(hours=1)
+    write(run, ORDERS[:40], cursor=CursorAdvance(mode="incremental", floor=floor, ceiling=ceiling))
+    state.refresh_from_db()
+    assert state.cursor == ceiling
+
+
+def test_acknowledged_orders_record_when_and_the_source_of_their_move(run):
+    new_order = next(order for order in ORDERS if order["status"] == 1)
+    write(run, [new_order])
+    acknowledged = {**new_order, "status": 2, "modified": "2025-09-15 12:31:00"}
+    at = timezone.now()
+
+    write(run, [acknowledged], acknowledged_at=at)
+
+    order = Order.objects.get(emag_id=new_order["id"])
+    assert (order.status, order.acknowledged_at) == (2, at)
+    assert order.status_changes.get(from_status=1).source == "acknowledge"
+    assert SyncRun.objects.get(pk=run.pk).items_updated == 1
