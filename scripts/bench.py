@@ -56,6 +56,9 @@ def base_environment(sandbox_port: int, accounts: list[str], *, throttled: bool)
         EMAG_ACCOUNTS=",".join(accounts),
         EMAG_RATE_LIMIT="1" if throttled else "0",
         LOG_LEVEL="WARNING",
+        # Production mode: no per-query debug bookkeeping in the measured process.
+        DEBUG="0",
+        SECRET_KEY="benchmark-only-secret-key-" + "x" * 40,
     )
     for name in accounts:
         username, password = sandbox_credentials(name)

@@ -11,14 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from emag_sync.models import (
     Conflict,
     ConflictResolution,
     ConflictStatus,
-    EmagRequestLog,
     LocalEdit,
     Offer,
     OfferChange,
@@ -34,7 +32,7 @@ from emag_sync.services.offer_mapping import (
     offer_columns,
 )
 from emag_sync.services.offer_upsert import offers_upsert
-from emag_sync.services.request_log import call_counters, request_log_rows
+from emag_sync.services.request_log import page_progress_record
 
 EXISTING_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at", *AUDITED_FIELDS]
 
@@ -165,20 +163,9 @@ def offer_page_write(
         _apply_conflict_strategy(
             run=run, strategy=strategy, changed_columns=changed_columns, fetched_at=fetched_at
         )
-        if calls:
-            EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
         if checkpoint is not None:
             _save_checkpoint(checkpoint, run)
-        SyncRun.objects.filter(pk=run.pk).update(
-            pages_done=F("pages_done") + (1 if page is not None else 0),
-            items_seen=F("items_seen") + result.seen,
-            items_created=F("items_created") + result.created,
-            items_updated=F("items_updated") + result.updated,
-            items_unchanged=F("items_unchanged") + result.unchanged,
-            items_failed=F("items_failed") + result.failed,
-            **call_counters(calls or []),
-            heartbeat_at=timezone.now(),
-        )
+        page_progress_record(run=run, result=result, page=page, calls=calls or [])
     return result
 
 

@@ -21,7 +21,8 @@ from emag_sync.models import Order, OrderStatus, SyncKind, SyncMode, SyncRun, Sy
 from emag_sync.ratelimit import get_rate_limiter
 from emag_sync.services.offer_mapping import OfferPayloadError, parse_integer
 from emag_sync.services.offer_sync import CallCollector
-from emag_sync.services.order_pages import order_page_write, run_calls_record
+from emag_sync.services.order_pages import order_page_write
+from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
@@ -95,7 +96,7 @@ def orders_acknowledge(
                     break
                 if on_progress:
                     on_progress(SyncRun.objects.get(pk=run.pk))
-        run_calls_record(run=run, calls=collector.drain())
+        request_log_write(collector.drain(), run=run)
         run.refresh_from_db(fields=["items_failed"])
         if tally.status == SyncStatus.COMPLETED and (tally.failed or run.items_failed):
             tally.status = SyncStatus.PARTIAL
@@ -106,7 +107,7 @@ def orders_acknowledge(
             items_failed=run.items_failed + tally.failed,
         )
     except BaseException as error:
-        run_calls_record(run=run, calls=collector.drain())
+        request_log_write(collector.drain(), run=run)
         sync_run_finish(
             run=run,
             status=SyncStatus.FAILED,

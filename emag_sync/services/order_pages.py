@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Subquery
 
 from emag_sync.models import (
-    EmagRequestLog,
     Offer,
     Order,
     OrderLine,
@@ -25,13 +23,14 @@ from emag_sync.models import (
     SyncRun,
     SyncState,
 )
+from emag_sync.services.offer_pages import PageResult
 from emag_sync.services.order_mapping import (
     MIRROR_FIELDS,
     OrderPayloadError,
     content_hash,
     order_columns,
 )
-from emag_sync.services.request_log import request_log_rows
+from emag_sync.services.request_log import page_progress_record
 
 UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at"]
 EXISTING_FIELDS = ["id", "emag_id", "content_hash", "status", "synced_at"]
@@ -59,14 +58,7 @@ class CursorAdvance:
 
 
 @dataclass
-class OrderPageResult:
-    seen: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    errors: list[dict] = field(default_factory=list)
-    emag_ids: list[int] = field(default_factory=list)
+class OrderPageResult(PageResult):
     statuses: dict[int, int] = field(default_factory=dict)
     newest_modified: datetime | None = None
     cursor: datetime | None = None
@@ -173,23 +165,10 @@ def order_page_write(
             )
             for emag_id, (from_status, to_status, changed_at) in status_moves.items()
         )
-        if calls:
-            EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
         if cursor is not None:
             result.cursor = cursor.value(result.newest_modified)
             _save_cursor(account=account, mode=cursor.mode, value=result.cursor, run=run)
-        SyncRun.objects.filter(pk=run.pk).update(
-            pages_done=F("pages_done") + (1 if page is not None else 0),
-            items_seen=F("items_seen") + result.seen,
-            items_created=F("items_created") + result.created,
-            items_updated=F("items_updated") + result.updated,
-            items_unchanged=F("items_unchanged") + result.unchanged,
-            items_failed=F("items_failed") + result.failed,
-            requests=F("requests") + len(calls or ()),
-            throttled=F("throttled") + sum(call.throttled for call in calls or ()),
-            retries=F("retries") + sum(call.attempts - 1 for call in calls or ()),
-            heartbeat_at=timezone.now(),
-        )
+        page_progress_record(run=run, result=result, page=page, calls=calls or [])
     return result
 
 
@@ -229,19 +208,6 @@ def _save_cursor(*, account: str, mode: str, value: datetime, run: SyncRun) -> N
     # One UPDATE per committed window; the row is created once in the stream's life.
     if not SyncState.objects.filter(**key).update(cursor=value, run=run):
         SyncState.objects.create(**key, cursor=value, run=run)
-
-
-def run_calls_record(*, run: SyncRun, calls: list) -> None:
-    """Log and count eMAG calls that no page write carried (counts, failed reads)."""
-    if not calls:
-        return
-    with transaction.atomic():
-        EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
-        SyncRun.objects.filter(pk=run.pk).update(
-            requests=F("requests") + len(calls),
-            throttled=F("throttled") + sum(call.throttled for call in calls),
-            retries=F("retries") + sum(call.attempts - 1 for call in calls),
-        )
 
 
 def order_lines_link_offers(*, account: str) -> int:

@@ -54,13 +54,13 @@ from emag_sync.services.order_pages import (
     CursorAdvance,
     order_lines_link_offers,
     order_page_write,
-    run_calls_record,
 )
 from emag_sync.services.order_windows import (
     effective_overlap,
     local_midnight,
     month_windows,
 )
+from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
@@ -184,14 +184,14 @@ def order_sync(
                 on_progress=on_progress,
             )
             _read_windows(context)
-        run_calls_record(run=run, calls=collector.drain())
+        request_log_write(collector.drain(), run=run)
         order_lines_link_offers(account=emag_account.name)
         run.refresh_from_db(fields=["items_failed"])
         if outcome.status == SyncStatus.COMPLETED and run.items_failed:
             outcome.status = SyncStatus.PARTIAL
         return sync_run_finish(run=run, status=outcome.status, errors=outcome.errors)
     except BaseException as error:
-        run_calls_record(run=run, calls=collector.drain())
+        request_log_write(collector.drain(), run=run)
         sync_run_finish(
             run=run,
             status=SyncStatus.FAILED,

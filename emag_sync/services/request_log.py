@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from emag_sync.models import EmagRequestLog, SyncRun
 
@@ -45,3 +46,22 @@ def request_log_write(calls: list, *, run: SyncRun) -> None:
     with transaction.atomic():
         EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
         SyncRun.objects.filter(pk=run.pk).update(**call_counters(calls))
+
+
+def page_progress_record(*, run: SyncRun, result, page: int | None, calls: list) -> None:
+    """Log a page's eMAG calls and add its counts to the run (inside the page's transaction).
+
+    `result` is a page result with seen, created, updated, unchanged and failed counts.
+    """
+    if calls:
+        EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
+    SyncRun.objects.filter(pk=run.pk).update(
+        pages_done=F("pages_done") + (1 if page is not None else 0),
+        items_seen=F("items_seen") + result.seen,
+        items_created=F("items_created") + result.created,
+        items_updated=F("items_updated") + result.updated,
+        items_unchanged=F("items_unchanged") + result.unchanged,
+        items_failed=F("items_failed") + result.failed,
+        **call_counters(calls),
+        heartbeat_at=timezone.now(),
+    )
