@@ -123,6 +123,14 @@ return 0
 """
 
 
+class RateLimiterUnavailable(Exception):
+    """The shared limiter's store stayed unreachable: no request may go out unpaced."""
+
+
+# How long a Redis outage (a restart, a failover) is waited out before the sync stops.
+REDIS_OUTAGE_TOLERANCE = 30.0
+
+
 class RedisRateLimiter:
     """A sliding-log limiter in Redis, shared by every process and machine using the server."""
 
@@ -144,8 +152,20 @@ class RedisRateLimiter:
             args += [limit, round(window * 1000)]
         key = self.key(account, bucket)
         started = time.monotonic()
+        outage_started: float | None = None
         while True:
-            wait_ms = int(self._script(keys=[key], args=args))
+            try:
+                wait_ms = int(self._script(keys=[key], args=args))
+            except (redis_lib.ConnectionError, redis_lib.TimeoutError) as error:
+                # Never send unpaced: wait for Redis to come back, then give up loudly.
+                outage_started = outage_started or time.monotonic()
+                if time.monotonic() - outage_started > REDIS_OUTAGE_TOLERANCE:
+                    raise RateLimiterUnavailable(
+                        f"Redis rate limiter unreachable: {error}"
+                    ) from error
+                self._sleep(0.5)
+                continue
+            outage_started = None
             if wait_ms <= 0:
                 return time.monotonic() - started
             self._sleep(wait_ms / 1000)

@@ -39,12 +39,13 @@ from emag_sync.models import (
     SyncState,
     SyncStatus,
 )
-from emag_sync.ratelimit import get_rate_limiter
+from emag_sync.ratelimit import RateLimiterUnavailable, get_rate_limiter
 from emag_sync.services.offer_pages import Checkpoint, offer_page_write
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
+    sync_run_fail_after_crash,
     sync_run_finish,
     sync_run_is_cancel_requested,
     sync_run_start,
@@ -226,12 +227,7 @@ def offer_sync(
             run=run, status=outcome.status, errors=outcome.errors, items_missing=missing
         )
     except BaseException as error:
-        request_log_write(collector.drain(), run=run)
-        sync_run_finish(
-            run=run,
-            status=SyncStatus.FAILED,
-            errors=[{"message": f"unexpected error: {type(error).__name__}: {error}"}],
-        )
+        sync_run_fail_after_crash(run=run, calls=collector.drain(), error=error)
         raise
     finally:
         client.close()
@@ -309,7 +305,7 @@ def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> 
 def _run_scans(run, options, client, collector, heartbeat, outcome, on_progress) -> None:
     try:
         scans = _plan_scans(run, options, client)
-    except EmagError as error:
+    except (EmagError, RateLimiterUnavailable) as error:
         _record_failure(outcome, error, page=None)
         return
     pages_total = sum(scan.pages_total for scan in scans)
@@ -355,7 +351,7 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
             page, future = pending.popleft()
             try:
                 fetched_at, items = future.result()
-            except EmagError as error:
+            except (EmagError, RateLimiterUnavailable) as error:
                 _record_failure(outcome, error, page=page)
                 _cancel(pending)
                 return False
@@ -412,7 +408,7 @@ def _cancel(pending: deque) -> None:
     pending.clear()
 
 
-def _record_failure(outcome: RunOutcome, error: EmagError, *, page: int | None) -> None:
+def _record_failure(outcome: RunOutcome, error: Exception, *, page: int | None) -> None:
     fatal = isinstance(error, EmagAuthError | EmagIpNotWhitelisted)
     outcome.status = SyncStatus.FAILED if fatal else SyncStatus.PARTIAL
     outcome.errors.append({"page": page, "message": str(error)})

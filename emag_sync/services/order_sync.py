@@ -64,6 +64,7 @@ from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
+    sync_run_fail_after_crash,
     sync_run_finish,
     sync_run_is_cancel_requested,
     sync_run_start,
@@ -191,12 +192,7 @@ def order_sync(
             outcome.status = SyncStatus.PARTIAL
         return sync_run_finish(run=run, status=outcome.status, errors=outcome.errors)
     except BaseException as error:
-        request_log_write(collector.drain(), run=run)
-        sync_run_finish(
-            run=run,
-            status=SyncStatus.FAILED,
-            errors=[{"message": f"unexpected error: {type(error).__name__}: {error}"}],
-        )
+        sync_run_fail_after_crash(run=run, calls=collector.drain(), error=error)
         raise
     finally:
         client.close()

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from emag_sync.models import ACTIVE_STATUSES, SyncKind, SyncMode, SyncRun, SyncStatus
+from emag_sync.services.request_log import request_log_write
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,24 @@ def sync_run_finish(
     return run
 
 
+def sync_run_fail_after_crash(*, run: SyncRun, calls: list, error: BaseException) -> None:
+    """Mark a run failed after an unexpected error, on a fresh connection if the old one died.
+
+    If the database is unreachable too, the run is left to the reaper, which fails it once
+    its heartbeat goes cold.
+    """
+    connection.close_if_unusable_or_obsolete()
+    try:
+        request_log_write(calls, run=run)
+        sync_run_finish(
+            run=run,
+            status=SyncStatus.FAILED,
+            errors=[{"message": f"unexpected error: {type(error).__name__}: {error}"}],
+        )
+    except Exception:
+        logger.exception("Could not mark run #%s failed; the reaper will", run.pk)
+
+
 def sync_run_cancel(*, run_id: int) -> SyncRun:
     """Ask a run to stop between pages; a queued run is cancelled at once."""
     with transaction.atomic():
@@ -199,6 +218,7 @@ __all__ = [
     "SyncRunLost",
     "sync_run_cancel",
     "sync_run_claim",
+    "sync_run_fail_after_crash",
     "sync_run_finish",
     "sync_run_is_cancel_requested",
     "sync_run_reap",
