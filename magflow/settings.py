@@ -208,9 +208,11 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_CELERY_DIR / "queue"),
         "data_folder_out": str(_CELERY_DIR / "queue"),
         "processed_folder": str(_CELERY_DIR / "processed"),
+        # kombu's default is "control" in the current directory, i.e. inside the checkout.
+        "control_folder": str(_CELERY_DIR / "control"),
         "store_processed": False,
     }
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Long offer syncs must finish (or hit their hard time limit) well inside this window,
