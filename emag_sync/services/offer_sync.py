@@ -24,8 +24,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from emag_sync.accounts import get_account
@@ -46,6 +47,7 @@ from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
     sync_run_finish,
+    sync_run_finish_after_error,
     sync_run_is_cancel_requested,
     sync_run_start,
 )
@@ -222,16 +224,26 @@ def offer_sync(
         return sync_run_finish(
             run=run, status=outcome.status, errors=outcome.errors, items_missing=missing
         )
+    except SoftTimeLimitExceeded as error:
+        # The task ran out of time: committed pages keep their checkpoint, the claim is
+        # freed, and the next run continues. A clean, expected end: nothing to raise.
+        logger.warning("Offer sync of %s stopped at its soft time limit", emag_account.name)
+        _write_request_log_safely(collector, run)
+        return sync_run_finish_after_error(run=run, error=error)
     except BaseException as error:
-        request_log_write(collector.drain(), run=run)
-        sync_run_finish(
-            run=run,
-            status=SyncStatus.FAILED,
-            errors=[{"message": f"unexpected error: {type(error).__name__}: {error}"}],
-        )
+        _write_request_log_safely(collector, run)
+        sync_run_finish_after_error(run=run, error=error)
         raise
     finally:
         client.close()
+
+
+def _write_request_log_safely(collector: CallCollector, run: SyncRun) -> None:
+    """Keep the calls of an interrupted run if the database lets us; never mask the cause."""
+    try:
+        request_log_write(collector.drain(), run=run)
+    except DatabaseError:
+        logger.exception("Could not write the request log of run #%s", run.pk)
 
 
 def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> list[Scan]:

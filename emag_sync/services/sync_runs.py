@@ -10,8 +10,15 @@ import logging
 import threading
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 
@@ -130,6 +137,28 @@ def sync_run_finish(
     return run
 
 
+def sync_run_finish_after_error(*, run: SyncRun, error: BaseException) -> SyncRun:
+    """End a run that an exception interrupted, so it never stays running.
+
+    The task's soft time limit ends the run `partial`: every committed page kept its
+    checkpoint, and the next run continues from there. Anything else ends it `failed`.
+    The exception may have struck mid-query, so a broken connection is replaced once.
+    """
+    if isinstance(error, SoftTimeLimitExceeded):
+        status = SyncStatus.PARTIAL
+        message = (
+            "stopped at the task's soft time limit; the next run continues from the checkpoint"
+        )
+    else:
+        status = SyncStatus.FAILED
+        message = f"unexpected error: {type(error).__name__}: {error}"
+    try:
+        return sync_run_finish(run=run, status=status, errors=[{"message": message}])
+    except DatabaseError:
+        connection.close()
+        return sync_run_finish(run=run, status=status, errors=[{"message": message}])
+
+
 def sync_run_cancel(*, run_id: int) -> SyncRun:
     """Ask a run to stop between pages; a queued run is cancelled at once."""
     with transaction.atomic():
@@ -200,6 +229,7 @@ __all__ = [
     "sync_run_cancel",
     "sync_run_claim",
     "sync_run_finish",
+    "sync_run_finish_after_error",
     "sync_run_is_cancel_requested",
     "sync_run_reap",
     "sync_run_start",
