@@ -184,6 +184,9 @@ _database_url = env_str("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable server must fail fast, so /health answers 503 instead of hanging.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 
@@ -250,11 +253,37 @@ SYNC_REAP_AFTER = env_int("SYNC_REAP_AFTER", 60, minimum=2)
 SYNC_HEARTBEAT_INTERVAL = max(1.0, SYNC_REAP_AFTER / 6)
 SYNC_LOG_RETENTION_DAYS = env_int("SYNC_LOG_RETENTION_DAYS", 30, minimum=1)
 SYNC_CHANGE_RETENTION_DAYS = env_int("SYNC_CHANGE_RETENTION_DAYS", 365, minimum=1)
+# A stream whose last successful sync is older than this is stale, and alerted once.
+SYNC_STALE_AFTER_MINUTES = {
+    "offers": env_int("SYNC_STALE_OFFERS_MINUTES", 180, minimum=1),
+    "orders": env_int("SYNC_STALE_ORDERS_MINUTES", 30, minimum=1),
+    "acknowledge": env_int("SYNC_STALE_ACKNOWLEDGE_MINUTES", 60, minimum=1),
+}
+
+# --- Alerts -----------------------------------------------------------------------------------
+# A failed or partial run, a stale stream or an unreachable account is logged as an ERROR and
+# sent once per incident to ADMINS by e-mail and, when set, to ALERT_WEBHOOK_URL as JSON.
+
+ALERT_WEBHOOK_URL = env_str("ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_TIMEOUT = env_float("ALERT_WEBHOOK_TIMEOUT", 5.0, minimum=0.5)
+ADMINS = [(email, email) for email in env_list("ADMINS", "")]
+SERVER_EMAIL = env_str("SERVER_EMAIL", "magflow@localhost")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL
+EMAIL_SUBJECT_PREFIX = "[MagFlow] "
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+
 
 # --- Security (production mode) ---------------------------------------------------------------
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and monitors probe /health over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
