@@ -202,6 +202,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env_str("REDIS_URL")
 
+# Seconds Redis waits for a task's acknowledgement before handing it to another worker.
+REDIS_VISIBILITY_TIMEOUT = 7200
 _CELERY_DIR = Path(env_str("CELERY_FILESYSTEM_DIR", str(BASE_DIR / "var" / "celery")))
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
@@ -220,17 +222,52 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # Long offer syncs must finish (or hit their hard time limit) well inside this window,
     # or Redis hands the unacknowledged task to another worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Syncs are long: a worker reserves one message per process, so no message waits behind a
+# long sync while another worker (or process) is idle.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Syncs are single-flight and checkpointed: on a broker blip a running sync finishes (its
+# late acknowledgement may fail and the message come back later, to find the work done),
+# rather than being cancelled for a redelivery Redis makes only after the visibility timeout.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "emag_orders"
 # Offer syncs are long; orders, acknowledge and health checks must never wait behind them.
-CELERY_TASK_ROUTES = {"emag_sync.sync_products": {"queue": "emag_offers"}}
+# Cleanup is short (batched deletes) and shares the quick queue.
+CELERY_TASK_ROUTES = {
+    "emag_sync.sync_products": {"queue": "emag_offers"},
+    "emag_sync.sync_orders": {"queue": "emag_orders"},
+    "emag_sync.acknowledge_orders": {"queue": "emag_orders"},
+    "emag_sync.health_check": {"queue": "emag_orders"},
+    "emag_sync.cleanup": {"queue": "emag_orders"},
+}
+
+# Soft time limits of the sync tasks, in seconds. At the soft limit a run stops, keeps its
+# checkpoint and frees its claim (status partial); the hard limit, a little later, kills
+# the process if even that hangs. Both stay below the broker's visibility timeout, or
+# Redis would hand a still-running task to a second worker.
+SYNC_OFFERS_TIME_LIMIT = env_int("SYNC_OFFERS_TIME_LIMIT", 3000, minimum=10)
+SYNC_ORDERS_TIME_LIMIT = env_int("SYNC_ORDERS_TIME_LIMIT", 240, minimum=10)
+SYNC_HARD_TIME_LIMIT_GRACE = 120
+if (
+    max(SYNC_OFFERS_TIME_LIMIT, SYNC_ORDERS_TIME_LIMIT) + SYNC_HARD_TIME_LIMIT_GRACE
+    >= REDIS_VISIBILITY_TIMEOUT
+):
+    raise ImproperlyConfigured(
+        "SYNC_OFFERS_TIME_LIMIT and SYNC_ORDERS_TIME_LIMIT (plus "
+        f"{SYNC_HARD_TIME_LIMIT_GRACE} s) must stay below the broker's visibility timeout "
+        f"({REDIS_VISIBILITY_TIMEOUT} s)"
+    )
+
+# Daily entries of the default schedule (full sync, cleanup) run at night on the sellers'
+# wall clock; sub-daily entries run in UTC, so a daylight-saving change never skips or
+# repeats them. See `python manage.py setup_periodic_tasks`.
+SCHEDULE_TIMEZONE = env_str("SCHEDULE_TIMEZONE", "Europe/Bucharest")
 
 # --- eMAG -------------------------------------------------------------------------------------
 # Accounts are configuration: EMAG_ACCOUNTS lists their names, and each name NAME reads
@@ -276,7 +313,6 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
-
 
 # --- Security (production mode) ---------------------------------------------------------------
 
