@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke lint format check-migrations venv clean
+.PHONY: run test smoke production-check lint format check-migrations venv clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ test: venv
 ## Start the embedded profile, sync both accounts once, call the app, stop (under 2 minutes).
 smoke: venv
 	$(PY) scripts/smoke.py
+
+## Run the production profile natively for one sync: gunicorn, worker and beat on PostgreSQL
+## and Redis with DEBUG=0 (needs DATABASE_URL and REDIS_URL; under a minute).
+production-check: venv
+	$(PY) scripts/production_check.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
