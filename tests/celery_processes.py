@@ -5,6 +5,8 @@ The subprocesses see what the test committed, so tests using them are transactio
 file (settings `DATABASES["default"]["TEST"]["NAME"]`) is handed over in the environment.
 """
 
+import atexit
+import contextlib
 import os
 import signal
 import subprocess
@@ -88,8 +90,21 @@ def wait_until(
         time.sleep(interval)
 
 
+_running: set["CeleryProcess"] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Last resort (an interrupted run): never leave a worker consuming the test broker."""
+    for process in list(_running):
+        process.kill()
+
+
 class CeleryProcess:
-    """A celery worker or beat in its own process group, logging to a file."""
+    """A celery worker or beat in its own process group, logging to a file.
+
+    Use it as a context manager: leaving the block stops it, whatever happened inside.
+    """
 
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path):
         self.log_path = log_path
@@ -102,6 +117,22 @@ class CeleryProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        _running.add(self)
+
+    def __enter__(self) -> "CeleryProcess":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def wait_until_ready(self, text: str) -> "CeleryProcess":
+        """Return once the process logged `text`; kill it if it never does."""
+        try:
+            self.wait_for_log(text)
+        except BaseException:
+            self.kill()
+            raise
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -119,19 +150,21 @@ class CeleryProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the main process and its pool, nothing survives."""
-        if self.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
+        _running.discard(self)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask for a warm shutdown; kill whatever is still there after the timeout."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # Pool processes of a worker whose main process is gone must not linger either.
+        self.kill()
 
 
 def start_worker(
@@ -159,8 +192,7 @@ def start_worker(
         env,
         log_path,
     )
-    worker.wait_for_log(" ready.")
-    return worker
+    return worker.wait_until_ready(" ready.")
 
 
 def start_beat(env: dict[str, str], log_path: Path, *, max_interval: int = 1) -> CeleryProcess:
@@ -183,8 +215,7 @@ def start_beat(env: dict[str, str], log_path: Path, *, max_interval: int = 1) ->
         env,
         log_path,
     )
-    beat.wait_for_log("beat: Starting...")
-    return beat
+    return beat.wait_until_ready("beat: Starting...")
 
 
 def send(task, broker_url: str, **options: object):

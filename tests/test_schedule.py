@@ -200,3 +200,24 @@ def test_across_the_autumn_change_every_entry_fires_once_per_tick(schedule):
     for name, minutes in PERIOD_MINUTES.items():
         assert gaps_in_minutes(fired[name]) == {minutes}, name
         assert len(fired[name]) == 48 * 60 // minutes
+
+
+# --- the django-celery-beat admin ---------------------------------------------------------------
+
+
+def test_an_entry_can_be_run_now_from_the_beat_admin(schedule, admin_client, monkeypatch):
+    from emag_sync.tasks import health_check_task
+
+    sent = []
+    monkeypatch.setattr(health_check_task, "apply_async", lambda **options: sent.append(options))
+
+    changelist = admin_client.get("/admin/django_celery_beat/periodictask/")
+    response = admin_client.post(
+        "/admin/django_celery_beat/periodictask/",
+        {"action": "run_tasks", "_selected_action": [schedule[HEALTH].pk]},
+    )
+
+    assert changelist.status_code == 200
+    assert all(name.encode() in changelist.content for name in schedule)
+    assert response.status_code == 302
+    assert sent == [{"args": [], "kwargs": {}, "headers": {"periodic_task_name": HEALTH}}]

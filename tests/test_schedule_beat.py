@@ -41,15 +41,14 @@ def test_beat_with_the_database_scheduler_triggers_at_least_two_syncs(live_sandb
         expire_seconds=INTERVAL_SECONDS,
     )
     env = child_environment(broker_url, **sandbox_environment(server))
-    worker = start_worker(env, tmp_path / "worker.log", concurrency=2)
-    beat = start_beat(env, tmp_path / "beat.log")
-    try:
+
+    with (
+        start_worker(env, tmp_path / "worker.log", concurrency=2),
+        start_beat(env, tmp_path / "beat.log") as beat,
+    ):
         runs = wait_until(
             completed_offer_runs, timeout=DEADLINE_SECONDS, what="two schedule-triggered runs"
         )
-    finally:
-        beat.stop()
-        worker.stop()
 
     assert "DatabaseScheduler" in beat.log()
     assert {run.triggered_by for run in runs} == {

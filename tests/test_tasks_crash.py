@@ -37,20 +37,19 @@ def test_a_sigkilled_worker_s_run_is_reaped_in_time_and_the_next_run_resumes_it(
         "main", "timeout", count=None, action="product_offer/read", slow_seconds=0.3
     )
     env = child_environment(broker_url, EMAG_PAGE_CONCURRENCY=1, **sandbox_environment(server))
-    doomed = start_worker(env, tmp_path / "doomed.log", concurrency=1, name="doomed")
-    send(sync_products_task, broker_url, kwargs={"account": "main", "mode": "full"})
-    run = wait_until(
-        lambda: SyncRun.objects.filter(kind=SyncKind.OFFERS, pages_done__gte=3).first(),
-        timeout=30,
-        what="the sync to commit three pages",
-    )
-
-    doomed.kill()
-    killed_at = time.monotonic()
+    with start_worker(env, tmp_path / "doomed.log", concurrency=1, name="doomed") as doomed:
+        send(sync_products_task, broker_url, kwargs={"account": "main", "mode": "full"})
+        run = wait_until(
+            lambda: SyncRun.objects.filter(kind=SyncKind.OFFERS, pages_done__gte=3).first(),
+            timeout=30,
+            what="the sync to commit three pages",
+        )
+        doomed.kill()
+        killed_at = time.monotonic()
     run.refresh_from_db()
     assert run.status == SyncStatus.RUNNING
-    survivor = start_worker(env, tmp_path / "survivor.log", concurrency=2, name="survivor")
-    try:
+
+    with start_worker(env, tmp_path / "survivor.log", concurrency=2, name="survivor"):
         wait_until(
             lambda: SyncRun.objects.get(pk=run.pk).status != SyncStatus.RUNNING,
             timeout=TEST_REAP_AFTER + REAP_SLACK_SECONDS + 5,
@@ -65,8 +64,6 @@ def test_a_sigkilled_worker_s_run_is_reaped_in_time_and_the_next_run_resumes_it(
             timeout=60,
             what="the next run to finish",
         )
-    finally:
-        survivor.stop()
 
     assert run.status == SyncStatus.FAILED
     assert "reaped" in run.errors[-1]["message"]

@@ -77,9 +77,8 @@ def worker(django_db_setup, broker_url, sandbox, webhook, tmp_path_factory):
         EMAG_PAGE_CONCURRENCY=1,
         **sandbox_environment(sandbox),
     )
-    process = start_worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
-    yield process
-    process.stop()
+    with start_worker(env, tmp_path_factory.mktemp("worker") / "worker.log") as process:
+        yield process
 
 
 @pytest.fixture(autouse=True)
