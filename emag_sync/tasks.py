@@ -6,8 +6,9 @@ Task hygiene, per task below:
   check sends alerts, so those acknowledge on receipt; a lost tick is redone by the next.
 - Soft time limits below the hard ones, both below the broker's visibility timeout (checked
   in settings). At the soft limit a sync ends `partial` with its checkpoint and frees its claim.
-- Retries with backoff for whole-run failures only: the database was unreachable, or eMAG
-  was, so the run could not commit a single page. The HTTP client retries single requests.
+- Retries with backoff for whole-run failures only: the database was unreachable, or (for a
+  scheduled sync) eMAG was, so the run could not commit a single page. The HTTP client
+  retries single requests.
 - `account="all"` (what the schedule sends) fans out to one task per account, so accounts
   sync in parallel on separate worker processes, each under its own claim.
 """
@@ -36,14 +37,17 @@ class SyncRunUnavailable(Exception):
 
 
 # Whole-run failures: the database went away mid-run, or eMAG was unreachable for all of it.
-WHOLE_RUN_FAILURES = (SyncRunUnavailable, OperationalError, InterfaceError)
+DATABASE_GONE = (OperationalError, InterfaceError)
 RETRY_POLICY = {
-    "autoretry_for": WHOLE_RUN_FAILURES,
+    "autoretry_for": (SyncRunUnavailable, *DATABASE_GONE),
     "retry_backoff": 60,  # 60 s, 120 s, 240 s (capped below), with full jitter
     "retry_backoff_max": 600,
     "retry_jitter": True,
     "max_retries": 3,
 }
+# Acknowledging writes to eMAG and its next tick comes in 10 minutes: only a database that went
+# away is worth a retry, never eMAG refusing an order.
+DATABASE_RETRY_POLICY = {**RETRY_POLICY, "autoretry_for": DATABASE_GONE}
 
 
 def _limits(soft_seconds: int) -> dict:
@@ -74,11 +78,21 @@ def _fan_out(task: Task, account: str, kwargs: dict) -> list[str] | None:
     return names
 
 
-def _finished(run: SyncRun, run_id: int | None) -> dict:
-    """Report a finished run; raise for a retry when it could not do anything at all."""
-    if run.status == SyncStatus.PARTIAL and run.pages_done == 0 and run_id is None:
+def _finished(run: SyncRun, run_id: int | None, *, retry_when_idle: bool = True) -> dict:
+    """Report a finished run; raise for a retry when a scheduled run could do nothing at all.
+
+    A run someone queued (run_id) is reported as it ended: they decide whether to try again.
+    """
+    idle = run.status == SyncStatus.PARTIAL and run.pages_done == 0
+    if idle and retry_when_idle and run_id is None:
         raise SyncRunUnavailable(f"run #{run.pk} of {run.account} ended partial with no page")
     return {"run_id": run.pk, "account": run.account, "status": run.status}
+
+
+def _stopped_at_time_limit(stream: str, account: str) -> dict:
+    # The service ended its run on the way out; the next tick continues from the checkpoint.
+    logger.warning("%s of %s stopped at its soft time limit", stream, account)
+    return {"account": account, "stopped": "soft time limit"}
 
 
 def _already_running(stream: str, account: str, skipped: Exception) -> dict:
@@ -181,9 +195,7 @@ def sync_orders_task(
     except (SyncAlreadyRunning, SyncRunLost) as skipped:
         return _already_running("Order sync", account, skipped)
     except SoftTimeLimitExceeded:
-        # The service ends its run on the way out; the next tick continues from the cursor.
-        logger.warning("Order sync of %s stopped at its soft time limit", account)
-        return {"account": account, "status": SyncStatus.PARTIAL}
+        return _stopped_at_time_limit("Order sync", account)
     return _finished(run, run_id)
 
 
@@ -193,7 +205,7 @@ def sync_orders_task(
     ignore_result=True,
     acks_late=False,  # acknowledging writes to eMAG: a lost tick is redone by the next one
     **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
-    **RETRY_POLICY,
+    **DATABASE_RETRY_POLICY,
 )
 def acknowledge_orders_task(
     self,
@@ -213,9 +225,8 @@ def acknowledge_orders_task(
     except (SyncAlreadyRunning, SyncRunLost) as skipped:
         return _already_running("Order acknowledgement", account, skipped)
     except SoftTimeLimitExceeded:
-        logger.warning("Order acknowledgement of %s stopped at its soft time limit", account)
-        return {"account": account, "status": SyncStatus.PARTIAL}
-    return _finished(run, run_id)
+        return _stopped_at_time_limit("Order acknowledgement", account)
+    return _finished(run, run_id, retry_when_idle=False)
 
 
 @shared_task(
@@ -224,7 +235,7 @@ def acknowledge_orders_task(
     acks_late=True,  # deletes by cutoff: running twice deletes nothing more
     soft_time_limit=1800,
     time_limit=1800 + settings.SYNC_HARD_TIME_LIMIT_GRACE,
-    **RETRY_POLICY,
+    **DATABASE_RETRY_POLICY,
 )
 def cleanup_task() -> dict:
     """Delete runs, request logs and change history past their retention."""

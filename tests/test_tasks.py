@@ -61,12 +61,17 @@ def test_soft_limits_come_before_hard_ones_and_both_before_the_visibility_timeou
 
 
 def test_only_whole_run_failures_are_retried_with_backoff():
-    for task in (tasks.sync_products_task, tasks.sync_orders_task, tasks.cleanup_task):
+    retried = ALL_TASKS[:4]
+    for task in retried:
         assert OperationalError in task.autoretry_for
         assert SyncAlreadyRunning not in task.autoretry_for
         assert task.retry_backoff and task.retry_jitter
         assert task.max_retries == 3
-    assert tasks.SyncRunUnavailable in tasks.sync_products_task.autoretry_for
+    for task in (tasks.sync_products_task, tasks.sync_orders_task):
+        assert tasks.SyncRunUnavailable in task.autoretry_for
+    # Acknowledging writes to eMAG: an order eMAG refuses is not retried.
+    assert tasks.SyncRunUnavailable not in tasks.acknowledge_orders_task.autoretry_for
+    assert not getattr(tasks.health_check_task, "autoretry_for", ())
 
 
 def test_tasks_take_only_json_friendly_arguments_by_keyword():

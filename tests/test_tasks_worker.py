@@ -104,7 +104,8 @@ def finished_runs(kind: str, account: str | None = None) -> list[SyncRun]:
 def test_a_product_sync_task_for_all_accounts_completes_one_run_per_account(
     worker, broker_url, sandbox
 ):
-    send(sync_products_task, broker_url, kwargs={"account": "all", "mode": "full"})
+    # As beat sends it: with an expiry, which the per-account tasks inherit.
+    send(sync_products_task, broker_url, kwargs={"account": "all", "mode": "full"}, expires=60)
 
     runs = wait_until(
         lambda: len(finished_runs(SyncKind.OFFERS)) == 2 and finished_runs(SyncKind.OFFERS),
