@@ -18,8 +18,15 @@ from django.utils import timezone
 
 from emag_sync.accounts import EmagAccount, get_accounts
 from emag_sync.client import ConnectionCheck, EmagClient
-from emag_sync.models import HealthCheck, HealthStatus, IncidentKind, SyncKind, SyncStatus
-from emag_sync.probes import probe_broker, probe_database
+from emag_sync.models import (
+    HealthCheck,
+    HealthStatus,
+    IncidentKind,
+    SyncKind,
+    SyncRun,
+    SyncStatus,
+)
+from emag_sync.probes import Probe, probe_broker, probe_database
 from emag_sync.ratelimit import get_rate_limiter
 from emag_sync.selectors import (
     sync_run_last_successful,
@@ -118,7 +125,7 @@ def _stream_health(*, account: str, kind: str, now: datetime) -> dict:
     }
 
 
-def _first_error(run) -> str:
+def _first_error(run: SyncRun) -> str:
     for error in run.errors or []:
         message = error.get("message") if isinstance(error, dict) else str(error)
         if message:
@@ -126,7 +133,14 @@ def _first_error(run) -> str:
     return ""
 
 
-def _problems(*, database, broker, accounts, streams) -> list[Problem]:
+def _problems(
+    *,
+    database: Probe,
+    broker: Probe,
+    accounts: dict[str, ConnectionCheck],
+    streams: list[dict],
+) -> list[Problem]:
+    """Name everything wrong in one check, each with the stable key its incident goes by."""
     problems = []
     for name, probe in (("database", database), ("broker", broker)):
         if not probe.ok:
