@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke bench lint format venv clean
+.PHONY: run test smoke bench production-check lint format venv clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,11 @@ smoke: venv
 ## Measure syncs against the sandbox on the real PostgreSQL; writes docs/PERFORMANCE.md.
 bench: venv
 	$(PY) scripts/bench.py
+
+## Run the production profile natively for one sync: gunicorn, worker and beat on PostgreSQL
+## and Redis with DEBUG=0 (needs DATABASE_URL and REDIS_URL; under a minute).
+production-check: venv
+	$(PY) scripts/production_check.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -2,7 +2,17 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from emag_sync.models import Offer, Order, OrderLine, SyncKind, SyncRun, SyncStatus
+from emag_sync.models import (
+    ACTIVE_STATUSES,
+    AlertIncident,
+    HealthCheck,
+    Offer,
+    Order,
+    OrderLine,
+    SyncKind,
+    SyncRun,
+    SyncStatus,
+)
 
 
 def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
@@ -37,3 +47,31 @@ def sync_run_last_successful(*, account: str, kind: str = SyncKind.OFFERS) -> Sy
         .order_by("-finished_at", "-id")
         .first()
     )
+
+
+def sync_run_latest_finished(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
+    """Return the newest run of a stream for an account that has ended, whatever its outcome."""
+    return (
+        SyncRun.objects.filter(account=account, kind=kind, finished_at__isnull=False)
+        .exclude(status__in=ACTIVE_STATUSES)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def sync_run_oldest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
+    """Return the first run of a stream for an account that is still on record."""
+    return SyncRun.objects.filter(account=account, kind=kind).order_by("created_at", "id").first()
+
+
+def health_check_latest() -> HealthCheck | None:
+    """Return the newest stored health check."""
+    return HealthCheck.objects.order_by("-checked_at", "-id").first()
+
+
+def alert_incident_list(*, open_only: bool = False) -> QuerySet[AlertIncident]:
+    """Return alert incidents, newest first; only the unresolved ones with `open_only`."""
+    incidents = AlertIncident.objects.all()
+    if open_only:
+        incidents = incidents.filter(resolved_at__isnull=True)
+    return incidents.order_by("-opened_at", "-id")

@@ -1,18 +1,117 @@
-"""Thin Celery tasks: each loads its arguments and calls one service."""
+"""Thin Celery tasks: each loads its arguments and calls one service.
+
+Task hygiene, per task below:
+- `acks_late` only where running twice is harmless: syncs are single-flight (the run claim)
+  and checkpointed, cleanup deletes by cutoff. Acknowledging writes to eMAG and the health
+  check sends alerts, so those acknowledge on receipt; a lost tick is redone by the next.
+- Soft time limits below the hard ones, both below the broker's visibility timeout (checked
+  in settings). At the soft limit a sync ends `partial` with its checkpoint and frees its claim.
+- Retries with backoff for whole-run failures only: the database was unreachable, or (for a
+  scheduled sync) eMAG was, so the run could not commit a single page. The HTTP client
+  retries single requests.
+- `account="all"` (what the schedule sends) fans out to one task per account, so accounts
+  sync in parallel on separate worker processes, each under its own claim.
+"""
 
 import logging
+from datetime import datetime
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils.dateparse import parse_datetime
 
+from emag_sync.accounts import ACCOUNT_ALIASES, ALL_ACCOUNTS, resolve_account_names
+from emag_sync.models import SyncRun, SyncStatus
+from emag_sync.services.cleanup import sync_history_cleanup
+from emag_sync.services.health import health_check_run
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.sync_runs import SyncAlreadyRunning, SyncRunLost
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="emag_sync.sync_products", ignore_result=True)
+class SyncRunUnavailable(Exception):
+    """The run could not do any work (eMAG unreachable throughout); worth a later retry."""
+
+
+# Whole-run failures: the database went away mid-run, or eMAG was unreachable for all of it.
+DATABASE_GONE = (OperationalError, InterfaceError)
+RETRY_POLICY = {
+    "autoretry_for": (SyncRunUnavailable, *DATABASE_GONE),
+    "retry_backoff": 60,  # 60 s, 120 s, 240 s (capped below), with full jitter
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
+# Acknowledging writes to eMAG and its next tick comes in 10 minutes: only a database that went
+# away is worth a retry, never eMAG refusing an order.
+DATABASE_RETRY_POLICY = {**RETRY_POLICY, "autoretry_for": DATABASE_GONE}
+
+
+def _limits(soft_seconds: int) -> dict:
+    return {
+        "soft_time_limit": soft_seconds,
+        "time_limit": soft_seconds + settings.SYNC_HARD_TIME_LIMIT_GRACE,
+    }
+
+
+def _trigger(task: Task, triggered_by: str | None) -> str:
+    """Name who started the run: the caller, or the beat entry that sent the task."""
+    if triggered_by:
+        return triggered_by
+    entry = getattr(task.request, "periodic_task_name", None)
+    return f"schedule: {entry}"[:150] if entry else "schedule"
+
+
+def _fan_out(task: Task, account: str, kwargs: dict) -> list[str] | None:
+    """Send one task per account when asked for all of them; return their names, else None."""
+    if account.lower() not in (ALL_ACCOUNTS, *ACCOUNT_ALIASES):
+        return None
+    if kwargs.get("run_id") is not None:
+        raise ValueError("a queued run belongs to one account; run_id needs an account name")
+    names = resolve_account_names(account)
+    for name in names:
+        # Children of a schedule tick expire with it, so missed ticks never pile up.
+        task.apply_async(kwargs={**kwargs, "account": name}, expires=task.request.expires)
+    return names
+
+
+def _finished(run: SyncRun, run_id: int | None, *, retry_when_idle: bool = True) -> dict:
+    """Report a finished run; raise for a retry when a scheduled run could do nothing at all.
+
+    A run someone queued (run_id) is reported as it ended: they decide whether to try again.
+    """
+    idle = run.status == SyncStatus.PARTIAL and run.pages_done == 0
+    if idle and retry_when_idle and run_id is None:
+        raise SyncRunUnavailable(f"run #{run.pk} of {run.account} ended partial with no page")
+    return {"run_id": run.pk, "account": run.account, "status": run.status}
+
+
+def _stopped_at_time_limit(stream: str, account: str) -> dict:
+    # The service ended its run on the way out; the next tick continues from the checkpoint.
+    logger.warning("%s of %s stopped at its soft time limit", stream, account)
+    return {"account": account, "stopped": "soft time limit"}
+
+
+def _already_running(stream: str, account: str, skipped: Exception) -> dict:
+    logger.info("%s of %s not started: %s", stream, account, skipped)
+    holder = getattr(skipped, "run", None)
+    return {"account": account, "already_running": holder.pk if holder else None}
+
+
+@shared_task(
+    bind=True,
+    name="emag_sync.sync_products",
+    ignore_result=True,
+    acks_late=True,
+    **_limits(settings.SYNC_OFFERS_TIME_LIMIT),
+    **RETRY_POLICY,
+)
 def sync_products_task(
-    account: str,
+    self,
+    account: str = ALL_ACCOUNTS,
     mode: str = "incremental",
     conflict_strategy: str = "emag_priority",
     max_pages: int | None = None,
@@ -21,9 +120,27 @@ def sync_products_task(
     ids: list[int] | None = None,
     skus: list[str] | None = None,
     run_id: int | None = None,
-    triggered_by: str = "schedule",
-) -> None:
-    """Sync one account's offers; a queued run (run_id) is taken over, else one is claimed."""
+    triggered_by: str | None = None,
+) -> dict:
+    """Sync offers of one account (or all); a queued run (run_id) is taken over."""
+    triggered_by = _trigger(self, triggered_by)
+    fanned_out = _fan_out(
+        self,
+        account,
+        {
+            "mode": mode,
+            "conflict_strategy": conflict_strategy,
+            "max_pages": max_pages,
+            "include_inactive": include_inactive,
+            "filters": filters,
+            "ids": ids,
+            "skus": skus,
+            "run_id": run_id,
+            "triggered_by": triggered_by,
+        },
+    )
+    if fanned_out is not None:
+        return {"fanned_out": fanned_out}
     options = OfferSyncOptions(
         mode=mode,
         conflict_strategy=conflict_strategy,
@@ -34,6 +151,114 @@ def sync_products_task(
         skus=skus or [],
     )
     try:
-        offer_sync(account=account, options=options, run_id=run_id, triggered_by=triggered_by)
+        run = offer_sync(account=account, options=options, run_id=run_id, triggered_by=triggered_by)
     except (SyncAlreadyRunning, SyncRunLost) as skipped:
-        logger.info("Offer sync of %s skipped: %s", account, skipped)
+        return _already_running("Offer sync", account, skipped)
+    return _finished(run, run_id)
+
+
+@shared_task(
+    bind=True,
+    name="emag_sync.sync_orders",
+    ignore_result=True,
+    acks_late=True,
+    **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
+    **RETRY_POLICY,
+)
+def sync_orders_task(
+    self,
+    account: str = ALL_ACCOUNTS,
+    mode: str = "incremental",
+    since: str | None = None,
+    run_id: int | None = None,
+    triggered_by: str | None = None,
+) -> dict:
+    """Sync orders of one account (or all); `since` is an ISO 8601 time with its zone."""
+    from emag_sync.services.order_sync import order_sync
+
+    triggered_by = _trigger(self, triggered_by)
+    fanned_out = _fan_out(
+        self,
+        account,
+        {"mode": mode, "since": since, "run_id": run_id, "triggered_by": triggered_by},
+    )
+    if fanned_out is not None:
+        return {"fanned_out": fanned_out}
+    try:
+        run = order_sync(
+            account=account,
+            mode=mode,
+            since=_aware_datetime(since),
+            triggered_by=triggered_by,
+            run_id=run_id,
+        )
+    except (SyncAlreadyRunning, SyncRunLost) as skipped:
+        return _already_running("Order sync", account, skipped)
+    except SoftTimeLimitExceeded:
+        return _stopped_at_time_limit("Order sync", account)
+    return _finished(run, run_id)
+
+
+@shared_task(
+    bind=True,
+    name="emag_sync.acknowledge_orders",
+    ignore_result=True,
+    acks_late=False,  # acknowledging writes to eMAG: a lost tick is redone by the next one
+    **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
+    **DATABASE_RETRY_POLICY,
+)
+def acknowledge_orders_task(
+    self,
+    account: str = ALL_ACCOUNTS,
+    run_id: int | None = None,
+    triggered_by: str | None = None,
+) -> dict:
+    """Acknowledge new orders of one account (or all) on eMAG."""
+    from emag_sync.services.order_acknowledge import orders_acknowledge
+
+    triggered_by = _trigger(self, triggered_by)
+    fanned_out = _fan_out(self, account, {"run_id": run_id, "triggered_by": triggered_by})
+    if fanned_out is not None:
+        return {"fanned_out": fanned_out}
+    try:
+        run = orders_acknowledge(account=account, triggered_by=triggered_by, run_id=run_id)
+    except (SyncAlreadyRunning, SyncRunLost) as skipped:
+        return _already_running("Order acknowledgement", account, skipped)
+    except SoftTimeLimitExceeded:
+        return _stopped_at_time_limit("Order acknowledgement", account)
+    return _finished(run, run_id, retry_when_idle=False)
+
+
+@shared_task(
+    name="emag_sync.cleanup",
+    ignore_result=True,
+    acks_late=True,  # deletes by cutoff: running twice deletes nothing more
+    soft_time_limit=1800,
+    time_limit=1800 + settings.SYNC_HARD_TIME_LIMIT_GRACE,
+    **DATABASE_RETRY_POLICY,
+)
+def cleanup_task() -> dict:
+    """Delete runs, request logs and change history past their retention."""
+    return sync_history_cleanup().as_dict()
+
+
+@shared_task(
+    name="emag_sync.health_check",
+    ignore_result=True,
+    acks_late=False,  # it sends alerts; a lost check is redone by the next tick
+    soft_time_limit=240,
+    time_limit=240 + settings.SYNC_HARD_TIME_LIMIT_GRACE,
+)
+def health_check_task() -> dict:
+    """Check the database, broker, eMAG accounts and sync freshness; alert on problems."""
+    check = health_check_run()
+    return {"health_check_id": check.pk, "status": check.status}
+
+
+def _aware_datetime(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    value = parse_datetime(text)
+    if value is None or value.tzinfo is None:
+        raise ValueError(f"since must be an ISO 8601 time with a zone, got {text!r}")
+    return value

@@ -184,6 +184,9 @@ _database_url = env_str("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable server must fail fast, so /health answers 503 instead of hanging.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 
@@ -199,6 +202,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env_str("REDIS_URL")
 
+# Seconds Redis waits for a task's acknowledgement before handing it to another worker.
+REDIS_VISIBILITY_TIMEOUT = 7200
 _CELERY_DIR = Path(env_str("CELERY_FILESYSTEM_DIR", str(BASE_DIR / "var" / "celery")))
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
@@ -208,24 +213,61 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_CELERY_DIR / "queue"),
         "data_folder_out": str(_CELERY_DIR / "queue"),
         "processed_folder": str(_CELERY_DIR / "processed"),
+        # kombu's default is "control" in the current directory, i.e. inside the checkout.
+        "control_folder": str(_CELERY_DIR / "control"),
         "store_processed": False,
     }
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_CELERY_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Long offer syncs must finish (or hit their hard time limit) well inside this window,
     # or Redis hands the unacknowledged task to another worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Syncs are long: a worker reserves one message per process, so no message waits behind a
+# long sync while another worker (or process) is idle.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Syncs are single-flight and checkpointed: on a broker blip a running sync finishes (its
+# late acknowledgement may fail and the message come back later, to find the work done),
+# rather than being cancelled for a redelivery Redis makes only after the visibility timeout.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "emag_orders"
 # Offer syncs are long; orders, acknowledge and health checks must never wait behind them.
-CELERY_TASK_ROUTES = {"emag_sync.sync_products": {"queue": "emag_offers"}}
+# Cleanup is short (batched deletes) and shares the quick queue.
+CELERY_TASK_ROUTES = {
+    "emag_sync.sync_products": {"queue": "emag_offers"},
+    "emag_sync.sync_orders": {"queue": "emag_orders"},
+    "emag_sync.acknowledge_orders": {"queue": "emag_orders"},
+    "emag_sync.health_check": {"queue": "emag_orders"},
+    "emag_sync.cleanup": {"queue": "emag_orders"},
+}
+
+# Soft time limits of the sync tasks, in seconds. At the soft limit a run stops, keeps its
+# checkpoint and frees its claim (status partial); the hard limit, a little later, kills
+# the process if even that hangs. Both stay below the broker's visibility timeout, or
+# Redis would hand a still-running task to a second worker.
+SYNC_OFFERS_TIME_LIMIT = env_int("SYNC_OFFERS_TIME_LIMIT", 3000, minimum=10)
+SYNC_ORDERS_TIME_LIMIT = env_int("SYNC_ORDERS_TIME_LIMIT", 240, minimum=10)
+SYNC_HARD_TIME_LIMIT_GRACE = 120
+if (
+    max(SYNC_OFFERS_TIME_LIMIT, SYNC_ORDERS_TIME_LIMIT) + SYNC_HARD_TIME_LIMIT_GRACE
+    >= REDIS_VISIBILITY_TIMEOUT
+):
+    raise ImproperlyConfigured(
+        "SYNC_OFFERS_TIME_LIMIT and SYNC_ORDERS_TIME_LIMIT (plus "
+        f"{SYNC_HARD_TIME_LIMIT_GRACE} s) must stay below the broker's visibility timeout "
+        f"({REDIS_VISIBILITY_TIMEOUT} s)"
+    )
+
+# Daily entries of the default schedule (full sync, cleanup) run at night on the sellers'
+# wall clock; sub-daily entries run in UTC, so a daylight-saving change never skips or
+# repeats them. See `python manage.py setup_periodic_tasks`.
+SCHEDULE_TIMEZONE = env_str("SCHEDULE_TIMEZONE", "Europe/Bucharest")
 
 # --- eMAG -------------------------------------------------------------------------------------
 # Accounts are configuration: EMAG_ACCOUNTS lists their names, and each name NAME reads
@@ -252,11 +294,36 @@ SYNC_REAP_AFTER = env_int("SYNC_REAP_AFTER", 60, minimum=2)
 SYNC_HEARTBEAT_INTERVAL = max(1.0, SYNC_REAP_AFTER / 6)
 SYNC_LOG_RETENTION_DAYS = env_int("SYNC_LOG_RETENTION_DAYS", 30, minimum=1)
 SYNC_CHANGE_RETENTION_DAYS = env_int("SYNC_CHANGE_RETENTION_DAYS", 365, minimum=1)
+# A stream whose last successful sync is older than this is stale, and alerted once.
+SYNC_STALE_AFTER_MINUTES = {
+    "offers": env_int("SYNC_STALE_OFFERS_MINUTES", 180, minimum=1),
+    "orders": env_int("SYNC_STALE_ORDERS_MINUTES", 30, minimum=1),
+    "acknowledge": env_int("SYNC_STALE_ACKNOWLEDGE_MINUTES", 60, minimum=1),
+}
+
+# --- Alerts -----------------------------------------------------------------------------------
+# A failed or partial run, a stale stream or an unreachable account is logged as an ERROR and
+# sent once per incident to ADMINS by e-mail and, when set, to ALERT_WEBHOOK_URL as JSON.
+
+ALERT_WEBHOOK_URL = env_str("ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_TIMEOUT = env_float("ALERT_WEBHOOK_TIMEOUT", 5.0, minimum=0.5)
+ADMINS = [(email, email) for email in env_list("ADMINS", "")]
+SERVER_EMAIL = env_str("SERVER_EMAIL", "magflow@localhost")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL
+EMAIL_SUBJECT_PREFIX = "[MagFlow] "
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
 
 # --- Security (production mode) ---------------------------------------------------------------
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers and monitors probe /health over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

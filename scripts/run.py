@@ -18,6 +18,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
 from magflow.settings import _load_dotenv  # noqa: E402  (path set up above)
 
 BIN = Path(sys.executable).parent
+# The schedule lives in the database, editable in the admin (django-celery-beat).
+BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One worker serves both queues: offer syncs on one, orders, acknowledge and health on the
+# other, so a long offer sync never holds up the 5-minute order sync.
+WORKER_QUEUES = "emag_offers,emag_orders"
 
 
 def sandbox_environment(port: int) -> list[str]:
@@ -42,15 +47,21 @@ def sandbox_environment(port: int) -> list[str]:
     return sandboxed
 
 
-def procfile(*, port: int, sandbox_port: int, with_sandbox: bool) -> str:
+def worker_concurrency(account_count: int) -> int:
+    """Return worker processes enough for one offer sync per account plus two quick tasks."""
+    return account_count + 2
+
+
+def procfile(*, port: int, sandbox_port: int, with_sandbox: bool, account_count: int = 2) -> str:
     """Return the Procfile of the embedded profile."""
     python = BIN / "python"
     celery = BIN / "celery"
+    concurrency = worker_concurrency(account_count)
     lines = [
         f"web: {python} manage.py runserver 127.0.0.1:{port} --noreload",
-        f"worker: {celery} -A magflow worker -Q emag_offers,emag_orders --concurrency 3 "
+        f"worker: {celery} -A magflow worker -Q {WORKER_QUEUES} --concurrency {concurrency} "
         "--loglevel INFO --without-gossip --without-mingle",
-        f"beat: {celery} -A magflow beat --loglevel INFO",
+        f"beat: {celery} -A magflow beat --scheduler {BEAT_SCHEDULER} --loglevel INFO",
     ]
     if with_sandbox:
         lines.insert(0, f"sandbox: {python} manage.py emag_sandbox --port {sandbox_port}")
@@ -72,9 +83,18 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
+    from emag_sync.accounts import get_accounts
+
     call_command("emag_bootstrap")
     path = ROOT / "var" / "Procfile"
-    path.write_text(procfile(port=port, sandbox_port=sandbox_port, with_sandbox=bool(sandboxed)))
+    path.write_text(
+        procfile(
+            port=port,
+            sandbox_port=sandbox_port,
+            with_sandbox=bool(sandboxed),
+            account_count=len(get_accounts()),
+        )
+    )
     if sandboxed:
         print(f"eMAG sandbox on http://127.0.0.1:{sandbox_port} for: {', '.join(sandboxed)}")
     real = [

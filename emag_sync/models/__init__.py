@@ -1,5 +1,6 @@
 """The local mirror of eMAG offers and orders, and the bookkeeping of the syncs that fill it."""
 
+from .health import AlertIncident, HealthCheck, HealthStatus, IncidentKind
 from .offers import (
     MONEY,
     Conflict,
@@ -36,12 +37,16 @@ from .runs import (
 __all__ = [
     "ACTIVE_STATUSES",
     "MONEY",
+    "AlertIncident",
     "Conflict",
     "ConflictResolution",
     "ConflictStatus",
     "ConflictStrategy",
     "EditableField",
     "EmagRequestLog",
+    "HealthCheck",
+    "HealthStatus",
+    "IncidentKind",
     "LocalEdit",
     "Offer",
     "OfferChange",

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
@@ -45,8 +46,8 @@ from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
-    sync_run_fail_after_crash,
     sync_run_finish,
+    sync_run_finish_after_error,
     sync_run_is_cancel_requested,
     sync_run_start,
 )
@@ -226,8 +227,13 @@ def offer_sync(
         return sync_run_finish(
             run=run, status=outcome.status, errors=outcome.errors, items_missing=missing
         )
+    except SoftTimeLimitExceeded as error:
+        # The task ran out of time: committed pages keep their checkpoint, the claim is
+        # freed, and the next run continues. A clean, expected end: nothing to raise.
+        logger.warning("Offer sync of %s stopped at its soft time limit", emag_account.name)
+        return sync_run_finish_after_error(run=run, error=error, calls=collector.drain()) or run
     except BaseException as error:
-        sync_run_fail_after_crash(run=run, calls=collector.drain(), error=error)
+        sync_run_finish_after_error(run=run, error=error, calls=collector.drain())
         raise
     finally:
         client.close()

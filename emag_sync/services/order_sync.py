@@ -64,8 +64,8 @@ from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
     sync_run_claim,
-    sync_run_fail_after_crash,
     sync_run_finish,
+    sync_run_finish_after_error,
     sync_run_is_cancel_requested,
     sync_run_start,
 )
@@ -192,7 +192,7 @@ def order_sync(
             outcome.status = SyncStatus.PARTIAL
         return sync_run_finish(run=run, status=outcome.status, errors=outcome.errors)
     except BaseException as error:
-        sync_run_fail_after_crash(run=run, calls=collector.drain(), error=error)
+        sync_run_finish_after_error(run=run, error=error, calls=collector.drain())
         raise
     finally:
         client.close()

@@ -39,13 +39,14 @@ def call_counters(calls: list) -> dict:
     }
 
 
-def request_log_write(calls: list, *, run: SyncRun) -> None:
-    """Log and count reported calls that no page transaction carried (counts, failed pages)."""
+def request_log_write(calls: list, *, run: SyncRun | None) -> None:
+    """Log reported calls that no page transaction carried, counting them on their run if any."""
     if not calls:
         return
     with transaction.atomic():
         EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
-        SyncRun.objects.filter(pk=run.pk).update(**call_counters(calls))
+        if run is not None:
+            SyncRun.objects.filter(pk=run.pk).update(**call_counters(calls))
 
 
 def page_progress_record(*, run: SyncRun, result, page: int | None, calls: list) -> None:

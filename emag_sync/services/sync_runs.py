@@ -10,8 +10,15 @@ import logging
 import threading
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 
@@ -131,22 +138,36 @@ def sync_run_finish(
     return run
 
 
-def sync_run_fail_after_crash(*, run: SyncRun, calls: list, error: BaseException) -> None:
-    """Mark a run failed after an unexpected error, on a fresh connection if the old one died.
+def sync_run_finish_after_error(
+    *, run: SyncRun, error: BaseException, calls: list | None = None
+) -> SyncRun | None:
+    """End a run that an exception interrupted, so it never stays running.
 
-    If the database is unreachable too, the run is left to the reaper, which fails it once
-    its heartbeat goes cold.
+    The task's soft time limit ends the run `partial`: every committed page kept its
+    checkpoint, and the next run continues from there. Anything else ends it `failed`.
+    The exception may have struck mid-query or killed the connection, so the run is
+    finished on a fresh connection; if the database is gone too, the reaper fails the run
+    once its heartbeat goes cold. The calls of the interrupted page are logged if possible.
     """
+    if isinstance(error, SoftTimeLimitExceeded):
+        status = SyncStatus.PARTIAL
+        message = (
+            "stopped at the task's soft time limit; the next run continues from the checkpoint"
+        )
+    else:
+        status = SyncStatus.FAILED
+        message = f"unexpected error: {type(error).__name__}: {error}"
     connection.close_if_unusable_or_obsolete()
     try:
-        request_log_write(calls, run=run)
-        sync_run_finish(
-            run=run,
-            status=SyncStatus.FAILED,
-            errors=[{"message": f"unexpected error: {type(error).__name__}: {error}"}],
-        )
-    except Exception:
-        logger.exception("Could not mark run #%s failed; the reaper will", run.pk)
+        request_log_write(calls or [], run=run)
+    except DatabaseError:
+        logger.exception("Could not write the request log of run #%s", run.pk)
+        connection.close()
+    try:
+        return sync_run_finish(run=run, status=status, errors=[{"message": message}])
+    except DatabaseError:
+        logger.exception("Could not finish run #%s; the reaper will", run.pk)
+        return None
 
 
 def sync_run_cancel(*, run_id: int) -> SyncRun:
@@ -218,8 +239,8 @@ __all__ = [
     "SyncRunLost",
     "sync_run_cancel",
     "sync_run_claim",
-    "sync_run_fail_after_crash",
     "sync_run_finish",
+    "sync_run_finish_after_error",
     "sync_run_is_cancel_requested",
     "sync_run_reap",
     "sync_run_start",

@@ -1,4 +1,4 @@
-"""Prepare a local installation: migrate, make sure an admin exists, queue first syncs.
+"""Prepare a local installation: migrate, seed the schedule, ensure an admin, queue first syncs.
 
 Run by `make run` on every start; safe to repeat. The admin's password is printed once,
 when the user is created (random unless DJANGO_SUPERUSER_PASSWORD is set), and never again.
@@ -17,7 +17,10 @@ from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_claim
 
 
 class Command(BaseCommand):
-    help = "Migrate, ensure the local admin user, and queue a full sync of empty accounts."
+    help = (
+        "Migrate, create the default schedule, ensure the local admin user, and queue a full "
+        "sync of empty accounts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -28,6 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
+        call_command("setup_periodic_tasks", stdout=self.stdout)
         self._ensure_admin(options["admin_username"])
         if not options["no_initial_sync"]:
             self._queue_initial_syncs()

@@ -1,0 +1,25 @@
+"""Plain Django views of the app (the REST API lives in emag_sync/api)."""
+
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from emag_sync.probes import probe_broker, probe_database
+
+
+@never_cache
+@require_safe
+def health(request):
+    """Answer whether the database and the broker are up: 200 when both are, else 503.
+
+    Open to anyone (load balancers, uptime monitors), so it says up or down and nothing
+    more: no hosts, versions or error text. The stored health checks hold the details.
+    """
+    database, broker = probe_database(), probe_broker()
+    up = database.ok and broker.ok
+    body = {
+        "status": "ok" if up else "down",
+        "database": "ok" if database.ok else "down",
+        "broker": "ok" if broker.ok else "down",
+    }
+    return JsonResponse(body, status=200 if up else 503)
