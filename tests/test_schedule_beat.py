@@ -17,8 +17,8 @@ from tests.celery_processes import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-# The issue allows a 10 s interval and 90 s; a 2 s interval proves the same in a few seconds.
-INTERVAL_SECONDS = 2
+# As the issue asks: a 10 s interval, and at most 90 s to see two runs.
+INTERVAL_SECONDS = 10
 DEADLINE_SECONDS = 90
 
 
@@ -30,13 +30,13 @@ def completed_offer_runs() -> list[SyncRun] | None:
 def test_beat_with_the_database_scheduler_triggers_at_least_two_syncs(live_sandbox, tmp_path):
     broker_url = require_redis()
     _, server = live_sandbox(offers={"main": 150, "fbe": 10})
-    every_two_seconds, _ = IntervalSchedule.objects.get_or_create(
+    every_interval, _ = IntervalSchedule.objects.get_or_create(
         every=INTERVAL_SECONDS, period=IntervalSchedule.SECONDS
     )
     PeriodicTask.objects.create(
         name="Test: incremental product sync of main",
         task="emag_sync.sync_products",
-        interval=every_two_seconds,
+        interval=every_interval,
         kwargs=json.dumps({"account": "main", "mode": "incremental", "max_pages": 1}),
         expire_seconds=INTERVAL_SECONDS,
     )
