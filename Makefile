@@ -39,6 +39,7 @@ production-check: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit --quiet --recursive emag_sync magflow scripts --exclude emag_sync/migrations
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -15,7 +15,9 @@ import platform
 import resource
 import socket
 import statistics
-import subprocess
+
+# Runs the project's own fixed commands.
+import subprocess  # nosec B404
 import sys
 import time
 import urllib.request
@@ -80,13 +82,15 @@ class SandboxProcess:
         command += ["--seed", str(SEED), "--offers", spec]
         if not throttled:
             command.append("--no-rate-limit")
-        self.process = subprocess.Popen(
+        # Fixed argument list, no shell, no user input.
+        self.process = subprocess.Popen(  # nosec B603
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/health", timeout=1)
+                # A fixed http://127.0.0.1 URL of the local sandbox.
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/health", timeout=1)  # nosec B310
                 return
             except OSError:
                 if self.process.poll() is not None:
@@ -95,7 +99,8 @@ class SandboxProcess:
         raise RuntimeError("the sandbox did not start")
 
     def stats(self) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/stats") as answer:
+        # A fixed http://127.0.0.1 URL of the local sandbox.
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_sandbox/stats") as answer:  # nosec B310
             return json.load(answer)
 
     def stop(self) -> None:
@@ -107,7 +112,8 @@ def run_child(sandbox: SandboxProcess, *, mode: str, throttled: bool) -> dict:
     """Sync every sandbox account in a child process and return its report."""
     env = base_environment(sandbox.port, list(sandbox.offers), throttled=throttled)
     command = [sys.executable, str(Path(__file__)), "--child", "--mode", mode]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    # Fixed argument list, no shell, no user input.
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)  # nosec B603
     output = process.communicate(timeout=1800)[0]
     if process.returncode:
         raise RuntimeError(f"child sync failed ({process.returncode}): {output[-2000:]}")
@@ -215,7 +221,8 @@ def prepare_database() -> None:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, "MAGFLOW_SKIP_DOTENV": "1", "DATABASE_URL": DATABASE_URL}
-    subprocess.run(
+    # Fixed argument list, no shell, no user input.
+    subprocess.run(  # nosec B603
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
 

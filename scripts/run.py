@@ -109,7 +109,8 @@ def main() -> None:
     empty_env = ROOT / "var" / "honcho.env"
     empty_env.write_text("")
     honcho = shutil.which("honcho", path=str(BIN)) or str(BIN / "honcho")
-    os.execv(
+    # Execs honcho from the project venv with fixed arguments.
+    os.execv(  # nosec B606
         honcho,
         [honcho, "start", "--no-colour", "-f", str(path), "-d", str(ROOT), "-e", str(empty_env)],
     )

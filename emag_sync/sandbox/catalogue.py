@@ -104,7 +104,8 @@ def generate_offers(
     """Return `count` offers of an account in product_offer/read form, sorted by seller id."""
     count = default_offer_count(account) if count is None else count
     currency = currency or default_currency(account)
-    rng = random.Random(f"{seed}:offers:{account}")
+    # Seeded generator for simulated data, not security.
+    rng = random.Random(f"{seed}:offers:{account}")  # nosec B311
     shared = round(count * SHARED_PRODUCT_SHARE)
     product_keys = [f"shared:{index}" for index in range(shared)]
     product_keys += [f"{account}:{index}" for index in range(count - shared)]
@@ -121,7 +122,8 @@ def generate_offers(
 
 def build_product(seed: int, product_key: str) -> dict[str, Any]:
     """Return the product-level data (shared by every seller of it) for a product key."""
-    rng = random.Random(f"{seed}:product:{product_key}")
+    # Seeded generator for simulated data, not security.
+    rng = random.Random(f"{seed}:product:{product_key}")  # nosec B311
     category = rng.choice(CATEGORIES)
     brand = rng.choice(category.brands)
     model = _model_code(rng)

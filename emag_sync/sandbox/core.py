@@ -237,7 +237,8 @@ class Sandbox:
             if status not in ALLOWED_TRANSITIONS[order["status"]]:
                 raise ValueError(f"order {order_id}: {order['status']} -> {status} is not allowed")
             now_local = local_time(self._clock(), state.timezone)
-            move_order(order, status, now_local, rng=random.Random(f"move:{order_id}:{status}"))
+            # Seeded generator for simulated data, not security.
+            move_order(order, status, now_local, rng=random.Random(f"move:{order_id}:{status}"))  # nosec B311
             state.orders.changed([order_id])
 
     def update_order(self, account: str, order_id: int, changes: Mapping[str, Any]) -> None:
@@ -269,7 +270,8 @@ class Sandbox:
                 state = self._accounts[name]
                 state.drift_rounds += 1
                 tag = f"{self.seed}:{state.drift_rounds}" if seed is None else f"seed:{seed}"
-                rng = random.Random(f"drift:{name}:{tag}")
+                # Seeded generator for simulated data, not security.
+                rng = random.Random(f"drift:{name}:{tag}")  # nosec B311
                 summary[name] = {
                     "offers": drift_offers(
                         state.offers,

@@ -46,7 +46,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        if host in ("0.0.0.0", ""):
+        # Maps a wildcard bind address to loopback for display.
+        if host in ("0.0.0.0", ""):  # nosec B104
             host = "127.0.0.1"
         return f"http://{host}:{port}"
 

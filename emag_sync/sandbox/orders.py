@@ -81,7 +81,8 @@ def generate_orders(
     type-2 orders, the others mostly type 3.
     """
     now = now or datetime.now(UTC)
-    rng = random.Random(f"{seed}:orders:{account}")
+    # Seeded generator for simulated data, not security.
+    rng = random.Random(f"{seed}:orders:{account}")  # nosec B311
     # Squaring skews ages towards the present: shops get more orders lately than months ago,
     # and the last day always holds some still-new ones.
     ages = sorted((rng.random() ** 2 * OLDEST_ORDER_AGE for _ in range(count)), reverse=True)

@@ -58,7 +58,8 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
         # A session-local table, emptied by the statement that reads it, so it is reused by
         # every page of this connection without leaking rows between pages or transactions.
         cursor.execute(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{STAGING_TABLE}" '
+            # Identifiers come from model metadata, values are bound by COPY.
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{STAGING_TABLE}" '  # nosec B608
             f'AS SELECT {column_list} FROM "{table}" WITH NO DATA'
         )
         with cursor.cursor.copy(f'COPY "{STAGING_TABLE}" ({column_list}) FROM STDIN') as copy:
@@ -71,7 +72,8 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
                     ]
                 )
         cursor.execute(
-            f'WITH staged AS (DELETE FROM "{STAGING_TABLE}" RETURNING *) '
+            # Identifiers come from model metadata, values are bound by COPY.
+            f'WITH staged AS (DELETE FROM "{STAGING_TABLE}" RETURNING *) '  # nosec B608
             f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM staged '
             f"ON CONFLICT (account, emag_id) DO UPDATE SET {updates} "
             f"RETURNING emag_id, id"
