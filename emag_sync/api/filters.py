@@ -31,7 +31,8 @@ class AccountTypeField(forms.CharField):
         try:
             return resolve_account_names(value.strip())
         except KeyError as error:
-            raise forms.ValidationError(error.args[0]) from None
+            # As a parameter: the message quotes the value, which may hold a "%".
+            raise forms.ValidationError("%(reason)s", params={"reason": error.args[0]}) from None
 
 
 class AccountTypeFilter(django_filters.CharFilter):

@@ -353,3 +353,10 @@ def test_a_reader_may_not_patch(reader):
 
     assert response.status_code == 403
     assert not Conflict.objects.exists() and not LocalEdit.objects.exists()
+
+
+def test_a_percent_sign_in_a_bad_account_name_is_quoted_not_a_crash(api):
+    response = api.get(PRODUCTS, {"account_type": "50%"})
+
+    assert response.status_code == 400
+    assert "50%" in response.json()["account_type"][0]

@@ -26,7 +26,14 @@ class ConflictOutput(serializers.ModelSerializer):
     local_value = serializers.JSONField()
     emag_value = serializers.JSONField()
     detected_in_run_id = serializers.IntegerField(source="detected_in_id", allow_null=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    resolution = serializers.ChoiceField(
+        choices=ConflictResolution.choices,
+        allow_blank=True,
+        help_text="Empty while the conflict is open.",
+    )
 
     class Meta:
         model = Conflict

@@ -17,7 +17,9 @@ from emag_sync.services.local_edits import LocalEditError, local_edit_check
 
 class LocalEditOutput(serializers.ModelSerializer):
     value = serializers.JSONField(help_text="Prices are strings with 4 decimals.")
-    edited_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    edited_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="null: a sync."
+    )
 
     class Meta:
         model = LocalEdit
