@@ -4,20 +4,18 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from emag_sync.api.filters import ConflictFilter
 from emag_sync.api.openapi import READ_ERRORS, error_responses
 from emag_sync.api.pagination import DetailListPagination
-from emag_sync.api.permissions import ReadWithViewPermission
 from emag_sync.api.serializers import (
     ConflictOutput,
     ConflictResolveInput,
     ErrorOutput,
 )
-from emag_sync.api.views.base import VIEW_CONFLICT, ApiView
+from emag_sync.api.views.base import VIEW_CONFLICT, ApiListView, ApiView
 from emag_sync.models import Conflict, ConflictStatus
 from emag_sync.selectors import (
     conflict_get,
@@ -33,8 +31,7 @@ from emag_sync.services.local_edits import LocalEditError, conflict_resolve
     summary="Conflicts between local values and eMAG, newest first",
     responses={200: ConflictOutput(many=True), **error_responses(400, *READ_ERRORS)},
 )
-class ConflictListView(ListAPIView):
-    permission_classes = [ReadWithViewPermission]
+class ConflictListView(ApiListView):
     read_permissions = (VIEW_CONFLICT,)
     serializer_class = ConflictOutput
     filterset_class = ConflictFilter

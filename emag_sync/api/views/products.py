@@ -2,12 +2,9 @@
 its change history."""
 
 from django.db.models import QuerySet
-from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import ListAPIView
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,8 +12,6 @@ from emag_sync.accounts import get_accounts
 from emag_sync.api.filters import OfferFilter
 from emag_sync.api.openapi import READ_ERRORS, error_responses
 from emag_sync.api.pagination import DetailListPagination, LimitSkipPagination
-from emag_sync.api.permissions import ReadWithViewPermission
-from emag_sync.api.renderers import CsvRenderer
 from emag_sync.api.serializers import (
     OfferChangeOutput,
     OfferDetailOutput,
@@ -24,8 +19,8 @@ from emag_sync.api.serializers import (
     OfferUpdateInput,
     StatisticsOutput,
 )
-from emag_sync.api.views.base import VIEW_OFFER, VIEW_SYNC_RUN, ApiView
-from emag_sync.exports import csv_lines, offer_csv_rows
+from emag_sync.api.views.base import VIEW_OFFER, VIEW_SYNC_RUN, ApiListView, ApiView, CsvListView
+from emag_sync.exports import offer_csv_rows
 from emag_sync.models import Offer
 from emag_sync.selectors import (
     offer_change_list,
@@ -73,42 +68,19 @@ class ProductStatisticsView(ApiView):
         **error_responses(400, *READ_ERRORS),
     },
 )
-class ProductListView(ListAPIView):
-    permission_classes = [ReadWithViewPermission]
+class ProductListView(CsvListView):
     read_permissions = (VIEW_OFFER,)
     serializer_class = OfferListOutput
     filterset_class = OfferFilter
     pagination_class = LimitSkipPagination
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    csv_filename = "offers.csv"
 
     def get_queryset(self) -> QuerySet[Offer]:
         return offer_list_with_overlay()
 
-    def perform_content_negotiation(self, request: Request, force: bool = False):
-        try:
-            return super().perform_content_negotiation(request, force)
-        except Http404:
-            # DRF answers an unknown ?format= with 404; it is a bad parameter.
-            raise ValidationError({"format": ["Use json or csv."]}) from None
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON even when CSV was asked for: a CSV error body would be unreadable.
-        renderer = getattr(request, "accepted_renderer", None)
-        if isinstance(response, Response) and isinstance(renderer, CsvRenderer):
-            if response.status_code >= 400:
-                request.accepted_renderer = JSONRenderer()
-                request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
-
-    def list(self, request: Request, *args, **kwargs):
-        if isinstance(request.accepted_renderer, CsvRenderer):
-            offers = self.filter_queryset(offer_list())
-            response = StreamingHttpResponse(
-                csv_lines(offer_csv_rows(offers)), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = 'attachment; filename="offers.csv"'
-            return response
-        return super().list(request, *args, **kwargs)
+    def csv_rows(self):
+        # The plain list: the CSV needs neither the overlay nor the conflict flag.
+        return offer_csv_rows(self.filter_queryset(offer_list()))
 
 
 class ProductDetailView(ApiView):
@@ -156,8 +128,7 @@ class ProductDetailView(ApiView):
     summary="An offer's change history, newest first",
     responses={200: OfferChangeOutput(many=True), **error_responses(400, *READ_ERRORS, 404)},
 )
-class ProductChangesView(ListAPIView):
-    permission_classes = [ReadWithViewPermission]
+class ProductChangesView(ApiListView):
     read_permissions = (VIEW_OFFER,)
     serializer_class = OfferChangeOutput
     pagination_class = DetailListPagination

@@ -4,14 +4,12 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from emag_sync.api.filters import SyncRunFilter
 from emag_sync.api.openapi import READ_ERRORS, error_responses
 from emag_sync.api.pagination import HistoryPagination
-from emag_sync.api.permissions import ReadWithViewPermission
 from emag_sync.api.serializers import (
     ConnectionCheckOutput,
     ConnectionTestQuery,
@@ -24,7 +22,7 @@ from emag_sync.api.serializers import (
     SyncStatusOutput,
 )
 from emag_sync.api.throttles import SyncTriggerThrottle
-from emag_sync.api.views.base import RUN_SYNC, VIEW_SYNC_RUN, ApiView
+from emag_sync.api.views.base import RUN_SYNC, VIEW_SYNC_RUN, ApiListView, ApiView
 from emag_sync.models import SyncKind, SyncRun, SyncStatus
 from emag_sync.selectors import (
     sync_run_active_list,
@@ -193,8 +191,7 @@ class ProductSyncStatusView(ApiView):
     summary="Offer sync runs with every counter, newest first",
     responses={200: SyncRunOutput(many=True), **error_responses(400, *READ_ERRORS)},
 )
-class ProductHistoryView(ListAPIView):
-    permission_classes = [ReadWithViewPermission]
+class ProductHistoryView(ApiListView):
     read_permissions = (VIEW_SYNC_RUN,)
     serializer_class = SyncRunOutput
     filterset_class = SyncRunFilter
