@@ -1,7 +1,7 @@
 """URLs of the API (v1), mounted at /api/v1/ without trailing slashes, as the predecessor's.
 
-Orders (emag_sync.api.orders) and the health check (emag_sync.api.health) join once their
-models exist; see the README's API section.
+Orders and the detailed health check join once their models exist: add
+`urlpatterns += urls_orders.urlpatterns` (see emag_sync/api/urls_orders.py).
 """
 
 from django.urls import path

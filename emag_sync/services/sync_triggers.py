@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections, transaction
 
-from emag_sync.models import SyncKind, SyncRun, SyncStatus
+from emag_sync.models import ConflictStrategy, SyncKind, SyncMode, SyncRun, SyncStatus
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.sync_runs import SyncRunLost, sync_run_claim, sync_run_finish
 
@@ -140,3 +140,93 @@ def _send_offer_task(task, run: SyncRun, options: OfferSyncOptions, triggered_by
             status=SyncStatus.FAILED,
             errors=[{"message": f"could not queue the sync: {type(error).__name__}: {error}"}],
         )
+
+
+# --- orders (the order services and task arrive with the orders and scheduling work) ----------
+
+
+def order_syncs_run(*, accounts: list[str], mode: str, since, triggered_by: str) -> list[SyncRun]:
+    """Sync the accounts' orders now, one after the other, and return their finished runs."""
+    from emag_sync.services.order_sync import order_sync
+
+    runs = _claim_order_runs(accounts=accounts, mode=mode, since=since, triggered_by=triggered_by)
+    finished = []
+    for run in runs:
+        try:
+            finished.append(
+                order_sync(
+                    account=run.account,
+                    mode=mode,
+                    since=since,
+                    triggered_by=triggered_by,
+                    run_id=run.pk,
+                )
+            )
+        except Exception:
+            logger.exception("Order sync of %s (run #%s) failed", run.account, run.pk)
+            run.refresh_from_db()
+            finished.append(run)
+    return finished
+
+
+def order_syncs_enqueue(
+    *, accounts: list[str], mode: str, since, triggered_by: str
+) -> list[SyncRun]:
+    """Queue an order sync of each account for the workers; return the queued runs."""
+    from emag_sync.tasks import sync_orders_task
+
+    def send(run: SyncRun) -> None:
+        try:
+            sync_orders_task.delay(
+                account=run.account,
+                mode=mode,
+                since=since.isoformat() if since else None,
+                run_id=run.pk,
+                triggered_by=triggered_by,
+            )
+        except Exception as error:
+            logger.exception("Could not queue the order sync of run #%s", run.pk)
+            sync_run_finish(
+                run=run,
+                status=SyncStatus.FAILED,
+                errors=[{"message": f"could not queue the sync: {type(error).__name__}: {error}"}],
+            )
+
+    with transaction.atomic():
+        runs = _claim_order_runs(
+            accounts=accounts, mode=mode, since=since, triggered_by=triggered_by
+        )
+        for run in runs:
+            transaction.on_commit(lambda run=run: send(run))
+    return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
+
+
+def orders_acknowledge_now(*, account: str, triggered_by: str) -> SyncRun:
+    """Acknowledge the account's new orders now; raise SyncAlreadyRunning when busy."""
+    from emag_sync.services.order_acknowledge import orders_acknowledge
+
+    [run] = sync_runs_claim(
+        accounts=[account],
+        kind=SyncKind.ACKNOWLEDGE,
+        mode=SyncMode.INCREMENTAL,
+        conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
+        parameters={},
+        triggered_by=triggered_by,
+    )
+    try:
+        return orders_acknowledge(account=account, triggered_by=triggered_by, run_id=run.pk)
+    except Exception:
+        logger.exception("Acknowledging the orders of %s (run #%s) failed", account, run.pk)
+        run.refresh_from_db()
+        return run
+
+
+def _claim_order_runs(*, accounts: list[str], mode: str, since, triggered_by: str):
+    return sync_runs_claim(
+        accounts=accounts,
+        kind=SyncKind.ORDERS,
+        mode=mode,
+        conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
+        parameters={"since": since.isoformat() if since else None},
+        triggered_by=triggered_by,
+    )

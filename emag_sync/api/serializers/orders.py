@@ -1,0 +1,88 @@
+"""Orders: the list and detail output and the order sync request.
+
+Imported only once the orders models exist (see urls.py). The output shows every column of
+the orders models except the raw payload, whatever the orders work names them, so a new
+column appears in the API without a change here.
+"""
+
+from rest_framework import serializers
+
+from emag_sync.api.serializers.common import ACCOUNT_HELP, StrictInputSerializer, account_names_from
+from emag_sync.models import Order, OrderLine, OrderStatusChange
+
+# Large or internal columns the API never shows.
+HIDDEN_COLUMNS = {"raw", "content_hash", "account"}
+
+
+def shown_columns(model, *, also_hidden: set[str] = frozenset()) -> list[str]:
+    """Return the model's columns the API shows."""
+    hidden = HIDDEN_COLUMNS | also_hidden
+    return [field.name for field in model._meta.concrete_fields if field.name not in hidden]
+
+
+def _parent_field(model) -> str:
+    return next(field.name for field in model._meta.concrete_fields if field.related_model is Order)
+
+
+class OrderLineOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = shown_columns(OrderLine, also_hidden={_parent_field(OrderLine)})
+        read_only_fields = fields
+
+
+class OrderStatusChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderStatusChange
+        fields = shown_columns(OrderStatusChange, also_hidden={_parent_field(OrderStatusChange)})
+        read_only_fields = fields
+
+
+_CHILD_OUTPUTS = {OrderLine: OrderLineOutput, OrderStatusChange: OrderStatusChangeOutput}
+_CHILDREN = {
+    relation.get_accessor_name(): _CHILD_OUTPUTS[relation.related_model]
+    for relation in Order._meta.related_objects
+    if relation.related_model in _CHILD_OUTPUTS
+}
+
+
+class OrderListOutput(serializers.ModelSerializer):
+    account_type = serializers.CharField(source="account")
+
+    class Meta:
+        model = Order
+        fields = ["account_type", *shown_columns(Order)]
+        read_only_fields = fields
+
+
+class OrderDetailOutput(OrderListOutput):
+    class Meta:
+        model = Order
+        fields = ["account_type", *shown_columns(Order), *_CHILDREN]
+        read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for accessor, output in _CHILDREN.items():
+            fields[accessor] = output(many=True, read_only=True)
+        return fields
+
+
+class OrderSyncInput(StrictInputSerializer):
+    account_type = serializers.CharField(default="both", max_length=40, help_text=ACCOUNT_HELP)
+    mode = serializers.ChoiceField(choices=["incremental", "full"], default="incremental")
+    since = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Full mode: read orders created since then (default: the initial window).",
+    )
+    run_async = serializers.BooleanField(default=False)
+
+    def validate_account_type(self, value: str) -> str:
+        account_names_from(value)
+        return value.strip().lower()
+
+    def validate(self, attrs: dict) -> dict:
+        attrs["accounts"] = account_names_from(attrs["account_type"])
+        return attrs

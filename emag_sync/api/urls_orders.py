@@ -1,0 +1,22 @@
+"""URLs of the orders API and the detailed health check, for when their models exist.
+
+They need `Order`, `OrderLine`, `OrderStatusChange` (the orders work) and the stored health
+check (the scheduling work). Switch them on in urls.py, then regenerate the committed schema
+(`make schema`).
+"""
+
+from django.urls import path
+
+from emag_sync.api.views import health, orders
+
+urlpatterns = [
+    path("emag/orders", orders.OrderListView.as_view(), name="orders-list"),
+    path("emag/orders/sync", orders.OrderSyncView.as_view(), name="orders-sync"),
+    path("emag/orders/<int:pk>", orders.OrderDetailView.as_view(), name="orders-detail"),
+    path(
+        "emag/orders/<int:pk>/acknowledge",
+        orders.OrderAcknowledgeView.as_view(),
+        name="orders-acknowledge",
+    ),
+    path("emag/health", health.HealthDetailView.as_view(), name="health-detail"),
+]
