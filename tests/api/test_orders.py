@@ -143,7 +143,43 @@ def test_an_order_sync_of_a_busy_account_is_a_409(api):
     assert api.post(f"{ORDERS}/sync", {"account_type": "main"}, format="json").status_code == 409
 
 
-@pytest.mark.parametrize("body", [{"mode": "historical"}, {"since": "soon"}, {"days": 3}])
+def test_the_predecessors_order_sync_fields_map_onto_modes_and_a_start(api, monkeypatch):
+    calls = []
+
+    def recording(**kwargs):
+        calls.append(kwargs)
+        return finishing()(**kwargs)
+
+    monkeypatch.setattr("emag_sync.services.order_sync.order_sync", recording)
+    body = {
+        "account_type": "main",
+        "sync_mode": "full",
+        "days_back": 7,
+        "max_pages": 50,
+        "status_filter": 1,
+        "auto_acknowledge": False,
+    }
+
+    assert api.post(f"{ORDERS}/sync", body, format="json").status_code == 200
+    assert calls[0]["mode"] == "full"
+    assert abs(timezone.now() - calls[0]["since"] - timedelta(days=7)) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sync_mode": "historical"},
+        {
+            "sync_mode": "historical",
+            "start_date": "2026-01-01T00:00:00Z",
+            "end_date": "2026-02-01T00:00:00Z",
+        },
+        {"start_date": "2026-01-01T00:00:00Z"},
+        {"days_back": 3},
+        {"sync_mode": "quick"},
+        {"mode": "full"},
+    ],
+)
 def test_a_bad_order_sync_request_is_a_400(api, body):
     assert api.post(f"{ORDERS}/sync", body, format="json").status_code == 400
     assert not SyncRun.objects.exists()

@@ -5,6 +5,9 @@ the orders models except the raw payload, whatever the orders work names them, s
 column appears in the API without a change here.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from emag_sync.api.serializers.common import ACCOUNT_HELP, StrictInputSerializer, account_names_from
@@ -69,13 +72,31 @@ class OrderDetailOutput(OrderListOutput):
 
 
 class OrderSyncInput(StrictInputSerializer):
+    """The predecessor's order sync request (reference §6.8), plus run_async."""
+
     account_type = serializers.CharField(default="both", max_length=40, help_text=ACCOUNT_HELP)
-    mode = serializers.ChoiceField(choices=["incremental", "full"], default="incremental")
-    since = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Full mode: read orders created since then (default: the initial window).",
+    sync_mode = serializers.ChoiceField(
+        choices=["incremental", "full", "historical"],
+        default="incremental",
+        help_text=(
+            "incremental: orders changed since the last sync; full: orders created in the "
+            "last days_back days (default EMAG_ORDERS_INITIAL_DAYS); historical: orders "
+            "created since start_date."
+        ),
+    )
+    days_back = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    start_date = serializers.DateTimeField(required=False)
+    end_date = serializers.DateTimeField(
+        required=False, help_text="Not supported: a sync always reads up to now."
+    )
+    max_pages = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False, help_text="Accepted; not needed."
+    )
+    status_filter = serializers.IntegerField(
+        min_value=0, max_value=5, required=False, help_text="Accepted; every status is read."
+    )
+    auto_acknowledge = serializers.BooleanField(
+        default=False, help_text="Accepted; acknowledging has its own endpoint and schedule."
     )
     run_async = serializers.BooleanField(default=False)
 
@@ -84,5 +105,21 @@ class OrderSyncInput(StrictInputSerializer):
         return value.strip().lower()
 
     def validate(self, attrs: dict) -> dict:
+        if "end_date" in attrs:
+            raise serializers.ValidationError({"end_date": ["A sync always reads up to now."]})
+        mode = attrs["sync_mode"]
+        if mode == "historical" and "start_date" not in attrs:
+            raise serializers.ValidationError({"start_date": ["A historical sync needs it."]})
+        if mode != "historical" and "start_date" in attrs:
+            raise serializers.ValidationError({"start_date": ["Only historical syncs take it."]})
+        if mode != "full" and "days_back" in attrs:
+            raise serializers.ValidationError({"days_back": ["Only full syncs take it."]})
         attrs["accounts"] = account_names_from(attrs["account_type"])
+        attrs["mode"] = "incremental" if mode == "incremental" else "full"
+        if mode == "historical":
+            attrs["since"] = attrs["start_date"]
+        elif "days_back" in attrs:
+            attrs["since"] = timezone.now() - timedelta(days=attrs["days_back"])
+        else:
+            attrs["since"] = None
         return attrs
