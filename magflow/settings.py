@@ -289,6 +289,9 @@ else:
 API_THROTTLE_SYNC = env_rate("API_THROTTLE_SYNC", "10/minute")
 API_THROTTLE_LOGIN = env_rate("API_THROTTLE_LOGIN", "5/minute")
 API_THROTTLE_LOGIN_IP = env_rate("API_THROTTLE_LOGIN_IP", "30/minute")
+# Proxies in front of the web server that append to X-Forwarded-For. 0 counts the connecting
+# address, so a client cannot dodge the per-address login throttle with a made-up header.
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0, minimum=0)
 
 REST_FRAMEWORK = {
     # JWT first: its WWW-Authenticate header turns a missing login into 401, not 403.
@@ -301,6 +304,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["emag_sync.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": API_NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -153,3 +153,12 @@ def test_login_attempts_are_throttled_per_address(settings, alice):
     assert login({"username": "c", "password": "x"}).status_code == 429
     other_address = login({"username": "d", "password": "x"}, REMOTE_ADDR="10.0.0.9")
     assert other_address.status_code == 401
+
+
+def test_a_made_up_forwarded_for_header_does_not_dodge_the_address_throttle(settings, alice):
+    settings.API_THROTTLE_LOGIN_IP = "1/minute"
+    login({"username": "a", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.1")
+
+    response = login({"username": "b", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.2")
+
+    assert response.status_code == 429
