@@ -19,6 +19,7 @@ from emag_sync.api.serializers.orders import OrderDetailOutput, OrderListOutput,
 from emag_sync.api.serializers.syncs import SyncBusyOutput
 from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.views.base import RUN_SYNC, ApiView, CsvListView
+from emag_sync.api.views.syncs import worst_status
 from emag_sync.exports import queryset_csv_rows
 from emag_sync.models import Order
 from emag_sync.selectors import order_get, order_list_with_lines
@@ -114,7 +115,7 @@ class OrderSyncView(ApiView):
             body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
             return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
         body = {
-            "status": "accepted" if data["run_async"] else _worst_status(runs),
+            "status": "accepted" if data["run_async"] else worst_status(runs),
             "message": f"Order syncs of {', '.join(data['accounts'])}.",
             "run_ids": [run.pk for run in runs],
             "runs": runs,
@@ -158,10 +159,3 @@ class OrderAcknowledgeView(ApiView):
         except SyncAlreadyRunning as busy:
             return Response({"detail": str(busy)}, status=status.HTTP_409_CONFLICT)
         return Response(SyncRunOutput(run).data)
-
-
-def _worst_status(runs) -> str:
-    for candidate in ("failed", "partial", "cancelled"):
-        if any(run.status == candidate for run in runs):
-            return candidate
-    return "completed"

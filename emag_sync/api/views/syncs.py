@@ -35,7 +35,6 @@ from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
 from emag_sync.services.sync_triggers import offer_syncs_enqueue, offer_syncs_run
 
 # How many runs the status answer lists besides the live ones (as the predecessor did).
-
 RECENT_SYNCS_SHOWN = 10
 # The worst status of several runs is the request's status.
 STATUS_SEVERITY = [
@@ -46,16 +45,18 @@ STATUS_SEVERITY = [
 ]
 
 
+def worst_status(runs: list[SyncRun]) -> str:
+    """Return the status that sums up several runs: the worst of theirs."""
+    statuses = {run.status for run in runs}
+    return next((candidate for candidate in STATUS_SEVERITY if candidate in statuses), "failed")
+
+
 def _sync_busy_response(busy: SyncAlreadyRunning) -> Response:
     body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
     return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
 
 
 def _finished_sync_body(runs: list[SyncRun]) -> dict:
-    statuses = {run.status for run in runs}
-    overall = next(
-        (candidate for candidate in STATUS_SEVERITY if candidate in statuses), SyncStatus.FAILED
-    )
     totals = {
         "processed": sum(run.items_seen for run in runs),
         "created": sum(run.items_created for run in runs),
@@ -71,7 +72,7 @@ def _finished_sync_body(runs: list[SyncRun]) -> dict:
         f"{totals['failed']} failed."
     )
     return {
-        "status": overall,
+        "status": worst_status(runs),
         "message": message,
         "run_ids": [run.pk for run in runs],
         "runs": runs,
