@@ -147,3 +147,18 @@ def test_a_reader_sees_conflicts_but_may_not_resolve_them(reader, conflicted_off
     assert client.get(CONFLICTS).status_code == 200
     assert resolve(client, conflict, {"resolution": "accept_emag"}).status_code == 403
     assert Conflict.objects.get().status == "open"
+
+
+def test_a_page_of_50_conflicts_takes_as_many_queries_as_a_page_of_5(api, superuser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count: int) -> int:
+        Conflict.objects.all().delete()
+        for _ in range(count):
+            make_conflict(make_offer(), status="resolved", resolved_by=superuser)
+        with CaptureQueriesContext(connection) as queries:
+            assert len(api.get(CONFLICTS, {"limit": 100}).json()["results"]) == count
+        return len(queries)
+
+    assert queries_for(5) == queries_for(50)
