@@ -277,10 +277,14 @@ def order_get(*, order_id: int) -> Model:
     return order_list_with_lines().get(pk=order_id)
 
 
-# The stored health check's model; the scheduling work names it.
+# The stored health check's model (the scheduling work's emag_sync.models.health).
 HEALTH_CHECK_MODEL = "HealthCheck"
 
 
 def health_check_latest() -> Model | None:
     """Return the newest stored health check, or None before the first one."""
-    return apps.get_model("emag_sync", HEALTH_CHECK_MODEL).objects.order_by("-pk").first()
+    return (
+        apps.get_model("emag_sync", HEALTH_CHECK_MODEL)
+        .objects.order_by("-checked_at", "-pk")
+        .first()
+    )

@@ -337,6 +337,9 @@ SPECTACULAR_SETTINGS = {
         "SyncModeEnum": "emag_sync.models.SyncMode",
         "ConflictStrategyEnum": "emag_sync.models.ConflictStrategy",
         "ConflictStatusEnum": "emag_sync.models.ConflictStatus",
+        # Once the orders and health URLs are switched on (emag_sync/api/urls.py), also:
+        # "OrderStatusEnum": "emag_sync.models.OrderStatus",
+        # "HealthStatusEnum": "emag_sync.models.health.HealthStatus",
     },
 }
 

@@ -1,13 +1,11 @@
-"""URLs of the orders API and the detailed health check, for when their models exist.
+"""URLs of the orders API, for when `Order`, `OrderLine` and `OrderStatusChange` exist.
 
-They need `Order`, `OrderLine`, `OrderStatusChange` (the orders work) and the stored health
-check (the scheduling work). Switch them on in urls.py, then regenerate the committed schema
-(`make schema`).
+Switch them on in urls.py, then regenerate the committed schema (`make schema`).
 """
 
 from django.urls import path
 
-from emag_sync.api.views import health, orders
+from emag_sync.api.views import orders
 
 urlpatterns = [
     path("emag/orders", orders.OrderListView.as_view(), name="orders-list"),
@@ -18,5 +16,4 @@ urlpatterns = [
         orders.OrderAcknowledgeView.as_view(),
         name="orders-acknowledge",
     ),
-    path("emag/health", health.HealthDetailView.as_view(), name="health-detail"),
 ]

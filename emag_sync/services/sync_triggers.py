@@ -8,14 +8,18 @@ runs are `queued`; the sync that takes one over (here or in a worker) moves it t
 import copy
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, time
 
 from django.db import connections, transaction
 
 from emag_sync.models import ConflictStrategy, SyncKind, SyncMode, SyncRun, SyncStatus
-from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
+from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError, offer_sync
 from emag_sync.services.sync_runs import SyncRunLost, sync_run_claim, sync_run_finish
 
 logger = logging.getLogger(__name__)
+
+# eMAG's status of a new order: the ones an acknowledge run moves on (reference §5.1).
+NEW_ORDER_STATUS = 1
 
 
 def sync_runs_claim(
@@ -170,17 +174,26 @@ def order_syncs_run(*, accounts: list[str], mode: str, since, triggered_by: str)
 
 
 def order_syncs_enqueue(
-    *, accounts: list[str], mode: str, since, triggered_by: str
+    *, accounts: list[str], mode: str, since: date | None, triggered_by: str
 ) -> list[SyncRun]:
-    """Queue an order sync of each account for the workers; return the queued runs."""
-    from emag_sync.tasks import sync_orders_task
+    """Queue an order sync of each account for the workers; return the queued runs.
+
+    Raises SyncOptionsError while the workers have no order task to run them.
+    """
+    try:
+        from emag_sync.tasks import sync_orders_task
+    except ImportError:
+        raise SyncOptionsError("queued order syncs need the workers' order task") from None
+
+    # The task takes an ISO time with its zone; the order sync reads only its calendar day.
+    since_text = datetime.combine(since, time.min, tzinfo=UTC).isoformat() if since else None
 
     def send(run: SyncRun) -> None:
         try:
             sync_orders_task.delay(
                 account=run.account,
                 mode=mode,
-                since=since.isoformat() if since else None,
+                since=since_text,
                 run_id=run.pk,
                 triggered_by=triggered_by,
             )
@@ -205,12 +218,13 @@ def orders_acknowledge_now(*, account: str, triggered_by: str) -> SyncRun:
     """Acknowledge the account's new orders now; raise SyncAlreadyRunning when busy."""
     from emag_sync.services.order_acknowledge import orders_acknowledge
 
+    # The same mode and parameters the acknowledge service claims its own runs with.
     [run] = sync_runs_claim(
         accounts=[account],
         kind=SyncKind.ACKNOWLEDGE,
-        mode=SyncMode.INCREMENTAL,
+        mode=SyncMode.SELECTIVE,
         conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
-        parameters={},
+        parameters={"status": NEW_ORDER_STATUS},
         triggered_by=triggered_by,
     )
     try:
@@ -221,7 +235,9 @@ def orders_acknowledge_now(*, account: str, triggered_by: str) -> SyncRun:
         return run
 
 
-def _claim_order_runs(*, accounts: list[str], mode: str, since, triggered_by: str):
+def _claim_order_runs(
+    *, accounts: list[str], mode: str, since: date | None, triggered_by: str
+) -> list[SyncRun]:
     return sync_runs_claim(
         accounts=accounts,
         kind=SyncKind.ORDERS,

@@ -85,8 +85,8 @@ class OrderSyncInput(StrictInputSerializer):
         ),
     )
     days_back = serializers.IntegerField(min_value=1, max_value=3650, required=False)
-    start_date = serializers.DateTimeField(required=False)
-    end_date = serializers.DateTimeField(
+    start_date = serializers.DateField(required=False, help_text="Historical: the first day.")
+    end_date = serializers.DateField(
         required=False, help_text="Not supported: a sync always reads up to now."
     )
     max_pages = serializers.IntegerField(
@@ -119,7 +119,7 @@ class OrderSyncInput(StrictInputSerializer):
         if mode == "historical":
             attrs["since"] = attrs["start_date"]
         elif "days_back" in attrs:
-            attrs["since"] = timezone.now() - timedelta(days=attrs["days_back"])
+            attrs["since"] = timezone.localdate() - timedelta(days=attrs["days_back"])
         else:
             attrs["since"] = None
         return attrs

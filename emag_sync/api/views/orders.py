@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,16 +23,16 @@ from emag_sync.api.views.syncs import worst_status
 from emag_sync.exports import queryset_csv_rows
 from emag_sync.models import Order
 from emag_sync.selectors import order_get, order_list_with_lines
+from emag_sync.services.offer_sync import SyncOptionsError
 from emag_sync.services.sync_runs import SyncAlreadyRunning
 from emag_sync.services.sync_triggers import (
+    NEW_ORDER_STATUS,
     order_syncs_enqueue,
     order_syncs_run,
     orders_acknowledge_now,
 )
 
 VIEW_ORDER = "emag_sync.view_order"
-# eMAG's status of a new order, the only one acknowledging moves on (reference §5.1).
-NEW_ORDER_STATUS = 1
 
 
 @extend_schema(
@@ -114,6 +114,8 @@ class OrderSyncView(ApiView):
         except SyncAlreadyRunning as busy:
             body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
             return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
+        except SyncOptionsError as error:
+            raise ValidationError({"run_async": [str(error)]}) from None
         body = {
             "status": "accepted" if data["run_async"] else worst_status(runs),
             "message": f"Order syncs of {', '.join(data['accounts'])}.",

@@ -1,0 +1,13 @@
+"""URL of the detailed health check, for when the stored health check's model exists.
+
+Its name is `selectors.HEALTH_CHECK_MODEL`. Switch it on in urls.py, then regenerate the
+committed schema (`make schema`).
+"""
+
+from django.urls import path
+
+from emag_sync.api.views import health
+
+urlpatterns = [
+    path("emag/health", health.HealthDetailView.as_view(), name="health-detail"),
+]
