@@ -47,13 +47,8 @@ def _cell(value: Any) -> str:
 
 def offer_csv_rows(offers: QuerySet[Offer]) -> Iterator[list[str]]:
     """Yield the header, then one row per offer, prices exactly as stored."""
-    return queryset_csv_rows(offers, OFFER_CSV_COLUMNS)
-
-
-def queryset_csv_rows(rows: QuerySet, columns: list[str]) -> Iterator[list[str]]:
-    """Yield the columns' names, then their values for each row of the queryset."""
-    yield columns
-    for row in rows.values_list(*columns).iterator(chunk_size=EXPORT_CHUNK):
+    yield OFFER_CSV_COLUMNS
+    for row in offers.values_list(*OFFER_CSV_COLUMNS).iterator(chunk_size=EXPORT_CHUNK):
         yield [_cell(value) for value in row]
 
 

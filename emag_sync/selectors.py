@@ -242,49 +242,19 @@ def conflict_get(*, conflict_id: int) -> Conflict:
     return conflict_list().get(pk=conflict_id)
 
 
-# --- orders and health (their models arrive with the orders and scheduling work) ---------------
-# Looked up by name when called, so this module imports before those models exist.
-
-# The eMAG order date under the names the orders model may give it, most likely first.
-ORDER_DATE_FIELDS = ("date", "order_date", "ordered_at", "emag_created_at", "created")
+# --- orders (the API's reads of them) ---------------------------------------------------------
+# The orders models are looked up by name when called, so this module imports on a branch
+# that does not have them yet.
 
 
-def order_date_field() -> str:
-    """Return the name of the order model's eMAG order date field."""
-    names = {field.name for field in apps.get_model("emag_sync", "Order")._meta.concrete_fields}
-    return next(name for name in ORDER_DATE_FIELDS if name in names)
-
-
-def order_children(order_model: type[Model]) -> list[str]:
-    """Return the accessors of the rows that belong to an order (its lines, status changes)."""
-    return [
-        relation.get_accessor_name()
-        for relation in order_model._meta.related_objects
-        if relation.one_to_many and relation.related_model.__name__.startswith("Order")
-    ]
-
-
-def order_list_with_lines() -> QuerySet:
-    """Return orders with their lines and status changes in a fixed number of queries."""
+def order_list_with_history() -> QuerySet:
+    """Return orders, newest first, with their lines and status changes prefetched."""
     order_model = apps.get_model("emag_sync", "Order")
-    return order_model.objects.prefetch_related(*order_children(order_model)).order_by(
-        f"-{order_date_field()}", "-pk"
+    return order_model.objects.prefetch_related("lines", "status_changes").order_by(
+        "-date", "-emag_id"
     )
 
 
 def order_get(*, order_id: int) -> Model:
     """Return one order with its lines and status changes, or raise Order.DoesNotExist."""
-    return order_list_with_lines().get(pk=order_id)
-
-
-# The stored health check's model (the scheduling work's emag_sync.models.health).
-HEALTH_CHECK_MODEL = "HealthCheck"
-
-
-def health_check_latest() -> Model | None:
-    """Return the newest stored health check, or None before the first one."""
-    return (
-        apps.get_model("emag_sync", HEALTH_CHECK_MODEL)
-        .objects.order_by("-checked_at", "-pk")
-        .first()
-    )
+    return order_list_with_history().get(pk=order_id)

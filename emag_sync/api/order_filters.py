@@ -5,7 +5,6 @@ from django.db.models import QuerySet
 
 from emag_sync.api.filters import AccountTypeFilter, IntegerFilter
 from emag_sync.models import Order
-from emag_sync.selectors import order_date_field
 
 MAX_BIGINT = 2**63 - 1
 
@@ -21,10 +20,10 @@ class OrderFilter(django_filters.FilterSet):
         min_value=2, max_value=3, help_text="2 fulfilled by eMAG (FBE), 3 by the seller."
     )
     date_from = django_filters.IsoDateTimeFilter(
-        field_name=order_date_field(), lookup_expr="gte", help_text="Ordered at or after."
+        field_name="date", lookup_expr="gte", help_text="Ordered at or after."
     )
     date_to = django_filters.IsoDateTimeFilter(
-        field_name=order_date_field(), lookup_expr="lte", help_text="Ordered at or before."
+        field_name="date", lookup_expr="lte", help_text="Ordered at or before."
     )
     search = django_filters.CharFilter(
         method="filter_search", max_length=20, help_text="An eMAG order id."

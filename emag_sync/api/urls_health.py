@@ -1,7 +1,6 @@
-"""URL of the detailed health check, for when the stored health check's model exists.
+"""URL of the detailed health check, for when `HealthCheck` and `health_check_latest` exist.
 
-Its name is `selectors.HEALTH_CHECK_MODEL`. Switch it on in urls.py, then regenerate the
-committed schema (`make schema`).
+Switch it on in urls.py, then regenerate the committed schema (`make schema`).
 """
 
 from django.urls import path

@@ -1,11 +1,8 @@
 """The stored health check, shown whole. Imported only once its model exists."""
 
-from django.apps import apps
 from rest_framework import serializers
 
-from emag_sync.selectors import HEALTH_CHECK_MODEL
-
-HealthCheck = apps.get_model("emag_sync", HEALTH_CHECK_MODEL)
+from emag_sync.models import HealthCheck
 
 
 class HealthCheckOutput(serializers.ModelSerializer):

@@ -1,8 +1,7 @@
 """Orders: the list and detail output and the order sync request.
 
-Imported only once the orders models exist (see urls.py). The output shows every column of
-the orders models except the raw payload, whatever the orders work names them, so a new
-column appears in the API without a change here.
+Imported only once the orders models exist (see emag_sync/api/urls.py). The output shows
+every column of the orders models but the raw payload, so a new column needs no change here.
 """
 
 from datetime import timedelta
@@ -13,40 +12,27 @@ from rest_framework import serializers
 from emag_sync.api.serializers.common import ACCOUNT_HELP, StrictInputSerializer, account_names_from
 from emag_sync.models import Order, OrderLine, OrderStatusChange
 
-# Large or internal columns the API never shows.
-HIDDEN_COLUMNS = {"raw", "content_hash", "account"}
+# Large or internal columns the API never shows (`account` is shown as `account_type`).
+HIDDEN_COLUMNS = {"raw", "content_hash", "account", "order"}
 
 
-def shown_columns(model, *, also_hidden: set[str] = frozenset()) -> list[str]:
+def shown_columns(model) -> list[str]:
     """Return the model's columns the API shows."""
-    hidden = HIDDEN_COLUMNS | also_hidden
-    return [field.name for field in model._meta.concrete_fields if field.name not in hidden]
-
-
-def _parent_field(model) -> str:
-    return next(field.name for field in model._meta.concrete_fields if field.related_model is Order)
+    return [field.name for field in model._meta.concrete_fields if field.name not in HIDDEN_COLUMNS]
 
 
 class OrderLineOutput(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
-        fields = shown_columns(OrderLine, also_hidden={_parent_field(OrderLine)})
+        fields = shown_columns(OrderLine)
         read_only_fields = fields
 
 
 class OrderStatusChangeOutput(serializers.ModelSerializer):
     class Meta:
         model = OrderStatusChange
-        fields = shown_columns(OrderStatusChange, also_hidden={_parent_field(OrderStatusChange)})
+        fields = shown_columns(OrderStatusChange)
         read_only_fields = fields
-
-
-_CHILD_OUTPUTS = {OrderLine: OrderLineOutput, OrderStatusChange: OrderStatusChangeOutput}
-_CHILDREN = {
-    relation.get_accessor_name(): _CHILD_OUTPUTS[relation.related_model]
-    for relation in Order._meta.related_objects
-    if relation.related_model in _CHILD_OUTPUTS
-}
 
 
 class OrderListOutput(serializers.ModelSerializer):
@@ -59,16 +45,13 @@ class OrderListOutput(serializers.ModelSerializer):
 
 
 class OrderDetailOutput(OrderListOutput):
+    lines = OrderLineOutput(many=True)
+    status_changes = OrderStatusChangeOutput(many=True)
+
     class Meta:
         model = Order
-        fields = ["account_type", *shown_columns(Order), *_CHILDREN]
+        fields = ["account_type", *shown_columns(Order), "lines", "status_changes"]
         read_only_fields = fields
-
-    def get_fields(self):
-        fields = super().get_fields()
-        for accessor, output in _CHILDREN.items():
-            fields[accessor] = output(many=True, read_only=True)
-        return fields
 
 
 class OrderSyncInput(StrictInputSerializer):

@@ -6,13 +6,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from emag_sync.api.openapi import READ_ERRORS, error_responses
-from emag_sync.api.serializers.health import HealthCheck, HealthCheckOutput
+from emag_sync.api.serializers.health import HealthCheckOutput
 from emag_sync.api.views.base import ApiView
 from emag_sync.selectors import health_check_latest
 
 
 class HealthDetailView(ApiView):
-    read_permissions = (f"emag_sync.view_{HealthCheck._meta.model_name}",)
+    read_permissions = ("emag_sync.view_healthcheck",)
 
     @extend_schema(
         tags=["health"],

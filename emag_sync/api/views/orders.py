@@ -20,9 +20,9 @@ from emag_sync.api.serializers.syncs import SyncBusyOutput
 from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.views.base import RUN_SYNC, ApiView, CsvListView
 from emag_sync.api.views.syncs import worst_status
-from emag_sync.exports import queryset_csv_rows
+from emag_sync.exports import order_csv_rows
 from emag_sync.models import Order
-from emag_sync.selectors import order_get, order_list_with_lines
+from emag_sync.selectors import order_get, order_list_with_history
 from emag_sync.services.offer_sync import SyncOptionsError
 from emag_sync.services.sync_runs import SyncAlreadyRunning
 from emag_sync.services.sync_triggers import (
@@ -62,11 +62,11 @@ class OrderListView(CsvListView):
     csv_filename = "orders.csv"
 
     def get_queryset(self) -> QuerySet[Order]:
-        return order_list_with_lines()
+        return order_list_with_history()
 
     def csv_rows(self):
-        columns = ["account", *OrderListOutput.Meta.fields[1:]]
-        return queryset_csv_rows(self.filter_queryset(order_list_with_lines()), columns)
+        # The orders export's own columns: totals as stored, lines summarised.
+        return order_csv_rows(self.filter_queryset(order_list_with_history()))
 
 
 class OrderDetailView(ApiView):
