@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke bench production-check lint format venv clean
+.PHONY: run test smoke bench production-check schema lint format venv clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ lint: venv
 	$(VENV)/bin/bandit --quiet --recursive emag_sync magflow scripts --exclude emag_sync/migrations
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+## Regenerate the committed OpenAPI schema (a test fails when it drifts from the code).
+schema: venv
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

@@ -1,17 +1,41 @@
 """Reads used by the admin, the API, the commands and the tasks."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from emag_sync.models import (
     ACTIVE_STATUSES,
     AlertIncident,
+    Conflict,
+    ConflictStatus,
     HealthCheck,
+    LocalEdit,
     Offer,
+    OfferChange,
+    OfferEan,
+    OfferStatus,
     Order,
     OrderLine,
     SyncKind,
     SyncRun,
     SyncStatus,
+)
+
+# The largest value a BIGINT holds: a longer number cannot be an eMAG id, and asking the
+# database for it would fail instead of finding nothing.
+MAX_BIGINT = 2**63 - 1
+# EANs (GTIN-8 to GTIN-14) have 8 to 14 digits; other numbers skip the EAN lookup.
+EAN_DIGITS = range(8, 15)
+# One EAN may sit on a few offers (both accounts, relisted products), never on thousands.
+MAX_EAN_MATCHES = 1000
+# Columns the API never shows: the raw payload is the largest part of an offer row.
+OFFER_COLUMNS_NOT_SHOWN = ("raw",)
+# How many finished runs the statistics' success rate and throughput look back on.
+RECENT_RUNS_FOR_STATISTICS = 20
+FINISHED_STATUSES = (
+    SyncStatus.COMPLETED,
+    SyncStatus.PARTIAL,
+    SyncStatus.FAILED,
+    SyncStatus.CANCELLED,
 )
 
 
@@ -23,16 +47,174 @@ def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
     return offers.order_by("account", "emag_id")
 
 
-def order_list(*, account: str | None = None, with_lines: bool = False) -> QuerySet[Order]:
-    """Return orders, optionally of one account, newest first; lines prefetched on request."""
-    orders = Order.objects.all()
-    if account:
-        orders = orders.filter(account=account)
-    if with_lines:
-        orders = orders.prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+def offer_list_with_overlay() -> QuerySet[Offer]:
+    """Return offers with their local edits (and who made them) and an open-conflict flag.
+
+    Everything a list of offers shows comes in a fixed number of queries, whatever its length.
+    """
+    open_conflicts = Conflict.objects.filter(offer=OuterRef("pk"), status=ConflictStatus.OPEN)
+    local_edits = LocalEdit.objects.select_related("edited_by").order_by("field")
+    return (
+        Offer.objects.defer(*OFFER_COLUMNS_NOT_SHOWN)
+        .annotate(has_open_conflicts=Exists(open_conflicts))
+        .prefetch_related(Prefetch("local_edits", queryset=local_edits))
+        .order_by("account", "emag_id")
+    )
+
+
+def offer_get(*, offer_id: int) -> Offer:
+    """Return one offer with its overlay and open conflicts, or raise Offer.DoesNotExist."""
+    open_conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).order_by("field")
+    return (
+        offer_list_with_overlay()
+        .prefetch_related(Prefetch("conflicts", queryset=open_conflicts, to_attr="open_conflicts"))
+        .get(pk=offer_id)
+    )
+
+
+def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
+    """Narrow offers to those matching a search term, each way through an index.
+
+    A term matches an offer's PNK exactly (any case), the start of its SKU, a part of its
+    name (any case), and, when it is a number, its eMAG id or one of its EANs. On PostgreSQL
+    every branch has an index (migration 0004), so the OR combines index scans and holds at
+    hundreds of thousands of offers.
+    """
+    term = term.strip()
+    if not term:
+        return offers
+    matches = (
+        Q(part_number_key__iexact=term) | Q(part_number__istartswith=term) | Q(name__icontains=term)
+    )
+    if term.isascii() and term.isdigit():
+        number = int(term)
+        if number <= MAX_BIGINT:
+            matches |= Q(emag_id=number)
+        if len(term) in EAN_DIGITS:
+            # Resolved first, so the OR above stays a union of index scans on one table.
+            ean_offer_ids = list(
+                OfferEan.objects.filter(ean=term).values_list("offer_id", flat=True)[
+                    :MAX_EAN_MATCHES
+                ]
+            )
+            if ean_offer_ids:
+                matches |= Q(pk__in=ean_offer_ids)
+    return offers.filter(matches)
+
+
+def offer_change_list(*, offer_id: int) -> QuerySet[OfferChange]:
+    """Return an offer's change history, newest first; raise Offer.DoesNotExist if no offer."""
+    if not Offer.objects.filter(pk=offer_id).exists():
+        raise Offer.DoesNotExist(f"no offer #{offer_id}")
+    return OfferChange.objects.filter(offer_id=offer_id).order_by("-changed_at", "-id")
+
+
+def offer_statistics(*, accounts: list[str]) -> dict:
+    """Return offer counts, stock and conflicts per account, and how recent syncs went.
+
+    Counts cover offers eMAG still returns; offers a full pass no longer saw are `missing`.
+    """
+    present = Q(missing_since__isnull=True)
+    per_account = {name: _empty_account_statistics(name) for name in accounts}
+    rows = (
+        Offer.objects.values("account", "status")
+        .annotate(
+            offers=Count("pk", filter=present),
+            in_stock=Count("pk", filter=present & Q(general_stock__gt=0)),
+            stock_total=Sum("general_stock", filter=present),
+            missing=Count("pk", filter=~present),
         )
-    return orders.order_by("account", "-date", "-emag_id")
+        .order_by()
+    )
+    status_keys = {
+        OfferStatus.ACTIVE: "active",
+        OfferStatus.INACTIVE: "inactive",
+        OfferStatus.END_OF_LIFE: "end_of_life",
+    }
+    for row in rows:
+        # Offers of an account no longer configured still count: they are still stored.
+        entry = per_account.setdefault(row["account"], _empty_account_statistics(row["account"]))
+        entry["offers"] += row["offers"]
+        entry["in_stock"] += row["in_stock"]
+        entry["stock_total"] += row["stock_total"] or 0
+        entry["missing"] += row["missing"]
+        status_key = status_keys.get(row["status"])
+        if status_key:
+            entry[status_key] += row["offers"]
+    open_conflicts = (
+        Conflict.objects.filter(status=ConflictStatus.OPEN)
+        .values("offer__account")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for row in open_conflicts:
+        if row["offer__account"] in per_account:
+            per_account[row["offer__account"]]["open_conflicts"] = row["count"]
+    for name, entry in per_account.items():
+        entry["last_successful_sync"] = sync_run_last_successful(account=name)
+
+    recent = list(
+        SyncRun.objects.filter(kind=SyncKind.OFFERS, status__in=FINISHED_STATUSES).order_by(
+            "-finished_at", "-id"
+        )[:RECENT_RUNS_FOR_STATISTICS]
+    )
+    return {
+        "total_products": sum(entry["offers"] for entry in per_account.values()),
+        "products_by_account": {name: entry["offers"] for name, entry in per_account.items()},
+        "open_conflicts": sum(entry["open_conflicts"] for entry in per_account.values()),
+        "accounts": list(per_account.values()),
+        "recent_runs": _recent_runs_summary(recent),
+    }
+
+
+def _empty_account_statistics(account: str) -> dict:
+    return {
+        "account_type": account,
+        "offers": 0,
+        "active": 0,
+        "inactive": 0,
+        "end_of_life": 0,
+        "in_stock": 0,
+        "stock_total": 0,
+        "missing": 0,
+        "open_conflicts": 0,
+        "last_successful_sync": None,
+    }
+
+
+def _recent_runs_summary(runs: list[SyncRun]) -> dict:
+    by_status = {status: 0 for status in FINISHED_STATUSES}
+    for run in runs:
+        by_status[run.status] += 1
+    # A cancelled run was stopped by a person: it says nothing about whether syncs work.
+    judged = len(runs) - by_status[SyncStatus.CANCELLED]
+    timed = [run for run in runs if run.duration_seconds]
+    seconds = sum(run.duration_seconds for run in timed)
+    return {
+        "runs": len(runs),
+        **{str(status): count for status, count in by_status.items()},
+        "success_rate": round(by_status[SyncStatus.COMPLETED] / judged, 3) if judged else None,
+        "items_per_second": (
+            round(sum(run.items_seen for run in timed) / seconds, 1) if seconds else None
+        ),
+    }
+
+
+def sync_run_list(*, kind: str = SyncKind.OFFERS) -> QuerySet[SyncRun]:
+    """Return the runs of a stream, newest first."""
+    return SyncRun.objects.filter(kind=kind).order_by("-created_at", "-id")
+
+
+def sync_run_active_list(*, kind: str = SyncKind.OFFERS) -> QuerySet[SyncRun]:
+    """Return the queued and running runs of a stream, oldest first."""
+    return SyncRun.objects.filter(kind=kind, status__in=ACTIVE_STATUSES).order_by(
+        "created_at", "id"
+    )
+
+
+def sync_run_get(*, run_id: int, kind: str = SyncKind.OFFERS) -> SyncRun:
+    """Return one run of a stream, or raise SyncRun.DoesNotExist."""
+    return SyncRun.objects.get(pk=run_id, kind=kind)
 
 
 def sync_run_latest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
@@ -62,6 +244,48 @@ def sync_run_latest_finished(*, account: str, kind: str = SyncKind.OFFERS) -> Sy
 def sync_run_oldest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
     """Return the first run of a stream for an account that is still on record."""
     return SyncRun.objects.filter(account=account, kind=kind).order_by("created_at", "id").first()
+
+
+def conflict_list() -> QuerySet[Conflict]:
+    """Return conflicts, newest first, with their offer and resolver in the same query."""
+    return (
+        Conflict.objects.select_related("offer", "resolved_by")
+        .defer(*(f"offer__{column}" for column in OFFER_COLUMNS_NOT_SHOWN))
+        .order_by("-detected_at", "-id")
+    )
+
+
+def conflict_get(*, conflict_id: int) -> Conflict:
+    """Return one conflict with its offer and resolver, or raise Conflict.DoesNotExist."""
+    return conflict_list().get(pk=conflict_id)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def order_list(*, account: str | None = None, with_lines: bool = False) -> QuerySet[Order]:
+    """Return orders, optionally of one account, newest first; lines prefetched on request."""
+    orders = Order.objects.all()
+    if account:
+        orders = orders.filter(account=account)
+    if with_lines:
+        orders = orders.prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+        )
+    return orders.order_by("account", "-date", "-emag_id")
+
+
+def order_list_with_history() -> QuerySet[Order]:
+    """Return orders, newest first, with their lines and status changes prefetched."""
+    return Order.objects.prefetch_related("lines", "status_changes").order_by("-date", "-emag_id")
+
+
+def order_get(*, order_id: int) -> Order:
+    """Return one order with its lines and status changes, or raise Order.DoesNotExist."""
+    return order_list_with_history().get(pk=order_id)
+
+
+# --- health -------------------------------------------------------------------------------------
 
 
 def health_check_latest() -> HealthCheck | None:

@@ -8,6 +8,7 @@ on the filesystem, so a fresh machine needs no server.
 
 import os
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,6 +84,17 @@ def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
     return number
 
 
+def env_rate(name: str, default: str) -> str:
+    """Return a DRF throttle rate ("10/minute"), refusing anything DRF could not parse."""
+    value = env_str(name, default) or default
+    count, _, period = value.partition("/")
+    if not count.strip().isdigit() or not period.strip() or period.strip()[0] not in "smhd":
+        raise ImproperlyConfigured(
+            f"{name} must look like 10/minute (per second, minute, hour or day), got {value!r}"
+        )
+    return f"{int(count)}/{period.strip()}"
+
+
 def env_list(name: str, default: str) -> list[str]:
     """Return a comma-separated variable as a list of trimmed, non-empty items."""
     return [item.strip() for item in (env_str(name, default) or "").split(",") if item.strip()]
@@ -110,6 +122,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "emag_sync",
 ]
 
@@ -317,6 +333,83 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
+
+# --- Cache -----------------------------------------------------------------------------------
+# The API's throttles count requests in the cache. With Redis configured the count is shared by
+# every web process; otherwise each process counts alone, which is enough for the embedded
+# single-process server.
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "magflow",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- REST API ---------------------------------------------------------------------------------
+# /api/v1: JWT for scripts, the session for the admin and the Swagger UI. See emag_sync/api/.
+
+# Throttle rates (emag_sync/api/throttles.py): sync triggers and connection tests per user,
+# login attempts per username or email and per client address.
+API_THROTTLE_SYNC = env_rate("API_THROTTLE_SYNC", "10/minute")
+API_THROTTLE_LOGIN = env_rate("API_THROTTLE_LOGIN", "5/minute")
+API_THROTTLE_LOGIN_IP = env_rate("API_THROTTLE_LOGIN_IP", "30/minute")
+# Proxies in front of the web server that append to X-Forwarded-For. 0 counts the connecting
+# address, so a client cannot dodge the per-address login throttle with a made-up header.
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0, minimum=0)
+
+REST_FRAMEWORK = {
+    # JWT first: its WWW-Authenticate header turns a missing login into 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["emag_sync.api.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": API_NUM_PROXIES,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    # Short-lived access tokens: simplejwt cannot revoke one before it expires.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 15, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env_int("JWT_REFRESH_TOKEN_HOURS", 24, minimum=1)),
+    "UPDATE_LAST_LOGIN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MagFlow eMAG Sync API",
+    "DESCRIPTION": (
+        "A local mirror of eMAG Marketplace offers and orders. Log in with POST "
+        "/api/v1/auth/login and send the access token as `Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # A stale token in the browser must not lock anyone out of the documentation.
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The Swagger UI's files come from the sidecar package: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SyncStatusEnum": "emag_sync.models.SyncStatus",
+        "SyncModeEnum": "emag_sync.models.SyncMode",
+        "ConflictStrategyEnum": "emag_sync.models.ConflictStrategy",
+        "ConflictStatusEnum": "emag_sync.models.ConflictStatus",
+        "OrderStatusEnum": "emag_sync.models.OrderStatus",
+        "HealthStatusEnum": "emag_sync.models.health.HealthStatus",
+    },
+}
 
 # --- Security (production mode) ---------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from emag_sync.views import health
 
@@ -7,7 +10,19 @@ admin.site.site_header = "MagFlow eMAG Sync"
 admin.site.site_title = "MagFlow eMAG Sync"
 admin.site.index_title = "eMAG mirror"
 
+
+@csrf_exempt  # it changes nothing, and a CSRF refusal would answer in HTML
+def api_not_found(request, *args, **kwargs):
+    """Answer an unknown API path in JSON, as the API answers everything else."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
+    path("api/v1/", include("emag_sync.api.urls")),
+    # Without it Django would answer, say, a negative id with an HTML page.
+    re_path(r"^api/v1/", api_not_found),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -73,13 +73,17 @@ def base_environment(sandbox_port: int, accounts: list[str], *, throttled: bool)
 class SandboxProcess:
     """The eMAG sandbox in its own process, for one scenario."""
 
-    def __init__(self, offers: dict[str, int], *, throttled: bool):
+    def __init__(
+        self, offers: dict[str, int], *, throttled: bool, orders: dict[str, int] | None = None
+    ):
         self.port = free_port()
         self.offers = offers
         spec = ",".join(f"{name}={count}" for name, count in offers.items())
         env = base_environment(self.port, list(offers), throttled=throttled)
         command = [sys.executable, "manage.py", "emag_sandbox", "--port", str(self.port)]
         command += ["--seed", str(SEED), "--offers", spec]
+        if orders:
+            command += ["--orders", ",".join(f"{name}={count}" for name, count in orders.items())]
         if not throttled:
             command.append("--no-rate-limit")
         # Fixed argument list, no shell, no user input.
@@ -108,10 +112,12 @@ class SandboxProcess:
         self.process.wait(timeout=20)
 
 
-def run_child(sandbox: SandboxProcess, *, mode: str, throttled: bool) -> dict:
+def run_child(
+    sandbox: SandboxProcess, *, mode: str, throttled: bool, stream: str = "offers"
+) -> dict:
     """Sync every sandbox account in a child process and return its report."""
     env = base_environment(sandbox.port, list(sandbox.offers), throttled=throttled)
-    command = [sys.executable, str(Path(__file__)), "--child", "--mode", mode]
+    command = [sys.executable, str(Path(__file__)), "--child", "--mode", mode, "--stream", stream]
     # Fixed argument list, no shell, no user input.
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)  # nosec B603
     output = process.communicate(timeout=1800)[0]
@@ -123,7 +129,7 @@ def run_child(sandbox: SandboxProcess, *, mode: str, throttled: bool) -> dict:
 # --- the child: one sync of every account, instrumented --------------------------------------
 
 
-def child(mode: str) -> None:
+def child(mode: str, stream: str = "offers") -> None:
     """Run the syncs in this process and print one JSON line of measurements."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
     import django
@@ -135,6 +141,7 @@ def child(mode: str) -> None:
 
     from emag_sync.accounts import get_accounts
     from emag_sync.services import offer_sync as engine
+    from emag_sync.services.order_sync import order_sync
 
     write_seconds: list[float] = []
     real_write = engine.offer_page_write
@@ -151,7 +158,14 @@ def child(mode: str) -> None:
         nonlocal writes_to_offer_tables
         if sql.startswith(("INSERT", "UPDATE")) and any(
             f'"{table}"' in sql
-            for table in ("emag_sync_offer", "emag_sync_offerchange", "emag_sync_conflict")
+            for table in (
+                "emag_sync_offer",
+                "emag_sync_offerchange",
+                "emag_sync_conflict",
+                "emag_sync_order",
+                "emag_sync_orderline",
+                "emag_sync_orderstatuschange",
+            )
         ):
             writes_to_offer_tables += 1
         return execute(sql, params, many, context)
@@ -161,7 +175,11 @@ def child(mode: str) -> None:
     def sync(account: str):
         with connection.execute_wrapper(count_writes):
             started = time.perf_counter()
-            run = engine.offer_sync(account=account, options=engine.OfferSyncOptions(mode=mode))
+            if stream == "orders":
+                run = order_sync(account=account, mode=mode)
+            else:
+                options = engine.OfferSyncOptions(mode=mode)
+                run = engine.offer_sync(account=account, options=options)
             elapsed = time.perf_counter() - started
         connections.close_all()
         return account, run, elapsed
@@ -301,6 +319,39 @@ def scenario_unthrottled(count: int, *, resync: bool) -> dict:
     return result
 
 
+def scenario_orders() -> dict:
+    """Sync 1,000 new orders per account, then again with nothing new (eMAG's 12 req/s)."""
+    empty_tables()
+    flush_redis()
+    orders = {"main": 1000, "fbe": 1000}
+    sandbox = SandboxProcess({"main": 10, "fbe": 10}, throttled=True, orders=orders)
+    try:
+        first = run_child(sandbox, mode="incremental", throttled=True, stream="orders")
+        second = run_child(sandbox, mode="incremental", throttled=True, stream="orders")
+        served = sandbox.stats()
+    finally:
+        sandbox.stop()
+
+    def summary(report: dict) -> dict:
+        return {
+            "wall_s": report["wall_s"],
+            "rows_written": report["writes_to_offer_tables"],
+            "runs": {
+                account: {
+                    key: run[key] for key in ("status", "seconds", "created", "updated", "requests")
+                }
+                for account, run in report["runs"].items()
+            },
+        }
+
+    return {
+        "orders": orders,
+        "new_orders": summary(first),
+        "nothing_new": summary(second),
+        "responses_429": sum(account["total"]["rate_limited"] for account in served.values()),
+    }
+
+
 def machine() -> dict:
     return {
         "cpus": os.cpu_count(),
@@ -347,6 +398,21 @@ def write_report(results: dict) -> None:
             f"{ten['peak_rss_mb']} MB); {hundred['us_per_offer']} us/offer, **{growth}x** the "
             f"10,000-offer cost | RSS of the syncing process (ru_maxrss) |"
         )
+    orders = results.get("orders")
+    if orders:
+        new, idle = orders["new_orders"], orders["nothing_new"]
+        slowest_new = max(run["seconds"] for run in new["runs"].values())
+        idle_requests = max(run["requests"] for run in idle["runs"].values())
+        lines.append(
+            f"| Orders: 1,000 new per account | {slowest_new} s, "
+            f"{max(run['requests'] for run in new['runs'].values())} requests per account "
+            f"| incremental, both order types, eMAG's 12 req/s enforced, {orders['responses_429']} 429s |"
+        )
+        lines.append(
+            f"| Orders: nothing new | {max(run['seconds'] for run in idle['runs'].values())} s, "
+            f"{idle_requests} requests per account, {idle['rows_written']} rows written | "
+            "count + at most one page per order type |"
+        )
     lines += [
         "",
         "## The predecessor",
@@ -367,12 +433,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="full", help=argparse.SUPPRESS)
+    parser.add_argument("--stream", default="offers", help=argparse.SUPPRESS)
     parser.add_argument("--skip-100k", action="store_true", help="Leave out the 100,000 run.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     if args.child:
-        child(args.mode)
+        child(args.mode, args.stream)
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
     prepare_database()
@@ -385,6 +452,8 @@ def main() -> None:
     if not args.skip_100k:
         print("unthrottled 100,000 offers ...", flush=True)
         results["unthrottled_100k"] = scenario_unthrottled(100_000, resync=False)
+    print("orders: 1,000 new per account, then nothing new ...", flush=True)
+    results["orders"] = scenario_orders()
     results["predecessor"] = PREDECESSOR
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     write_report(results)

@@ -2,10 +2,12 @@
 
 Starts what `make run` starts (sandbox, web, worker, beat) on free ports with a fresh
 SQLite database and filesystem broker, waits for the first full sync of every account,
-checks the offers and a few pages over HTTP, then stops everything.
+checks the offers and a few pages over HTTP, runs the README's API walkthrough, then stops
+everything.
 """
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -97,6 +99,48 @@ def admin_session(base_url: str) -> urllib.request.OpenerDirector:
     return opener
 
 
+def api_call(base_url: str, method: str, path: str, body=None, token: str | None = None):
+    """Call the REST API like the README's curl walkthrough; return the decoded JSON."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"{base_url}/api/v1{path}", data=data, headers=headers, method=method
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def api_walkthrough(base_url: str) -> None:
+    """Run the predecessor's walkthrough: login, test both accounts, sync, statistics, list."""
+    token = api_call(
+        base_url, "POST", "/auth/login", {"username": "admin", "password": ADMIN_PASSWORD}
+    )["access"]
+    for account in EXPECTED_OFFERS:
+        check = api_call(
+            base_url, "POST", f"/emag/products/test-connection?account_type={account}", token=token
+        )
+        if not check["ok"] or check["total_products"] != EXPECTED_OFFERS[account]:
+            raise AssertionError(f"test-connection of {account}: {check}")
+    sync = api_call(
+        base_url,
+        "POST",
+        "/emag/products/sync",
+        {"account_type": "main", "mode": "incremental", "max_pages": 2, "run_async": False},
+        token=token,
+    )
+    if sync["status"] != "completed" or sync["totals"]["processed"] != 200:
+        raise AssertionError(f"incremental sync: {sync['status']}, {sync['totals']}")
+    statistics = api_call(base_url, "GET", "/emag/products/statistics", token=token)
+    if statistics["products_by_account"] != EXPECTED_OFFERS:
+        raise AssertionError(f"statistics: {statistics['products_by_account']}")
+    products = api_call(base_url, "GET", "/emag/products/products?limit=10", token=token)
+    history = api_call(base_url, "GET", "/emag/products/history?limit=5", token=token)
+    if len(products["results"]) != 10 or not history["results"]:
+        raise AssertionError("products or history came back empty")
+
+
 def main() -> int:
     started = time.monotonic()
     port, sandbox_port = free_port(), free_port()
@@ -138,6 +182,7 @@ def main() -> int:
             changelist = opener.open(f"{base_url}/admin/emag_sync/offer/", timeout=10)
             if changelist.status != 200:
                 raise AssertionError(f"offer changelist answered {changelist.status}")
+            api_walkthrough(base_url)
             elapsed = time.monotonic() - started
             print(
                 f"smoke: OK in {elapsed:.1f} s: offers {counts}, runs "

@@ -108,6 +108,8 @@ class Offer(models.Model):
         indexes = [
             models.Index(fields=["account", "status"], name="offer_account_status"),
             models.Index(fields=["account", "part_number"], name="offer_account_sku"),
+            # API search by eMAG id across every account (the unique index leads with account).
+            models.Index(fields=["emag_id"], name="offer_emag_id"),
         ]
 
     def __str__(self) -> str:

@@ -74,6 +74,11 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
+        permissions = [
+            # Starting and cancelling syncs spends the account's eMAG request budget, so it
+            # is granted on its own rather than implied by the model's change permission.
+            ("run_sync", "Can start, cancel and test eMAG syncs"),
+        ]
         constraints = [
             # The single-flight claim: one queued-or-running run per (account, stream).
             models.UniqueConstraint(

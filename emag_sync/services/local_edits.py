@@ -90,15 +90,23 @@ def normalize_local_value(field: str, value: Any) -> Any:
     return value
 
 
-@transaction.atomic
-def local_edit_set(*, offer: Offer, field: str, value: Any, user=None) -> LocalEdit | None:
-    """Record a local value for one field; a value equal to eMAG's removes the edit instead."""
+def local_edit_check(*, offer: Offer, field: str, value: Any) -> Any:
+    """Return the stored form of a local value for an offer's field, or raise LocalEditError.
+
+    Writes nothing: forms and the API use it to report every bad field before any is saved.
+    """
     from emag_sync.accounts import get_accounts
 
     account = get_accounts().get(offer.account)
     if field == EditableField.STOCK and account and account.is_fulfilled_by_emag:
         raise LocalEditError("stock of an offer fulfilled by eMAG (FBE) is managed by eMAG")
-    normalized = normalize_local_value(field, value)
+    return normalize_local_value(field, value)
+
+
+@transaction.atomic
+def local_edit_set(*, offer: Offer, field: str, value: Any, user=None) -> LocalEdit | None:
+    """Record a local value for one field; a value equal to eMAG's removes the edit instead."""
+    normalized = local_edit_check(offer=offer, field=field, value=value)
     if normalized == emag_value(offer, field):
         LocalEdit.objects.filter(offer=offer, field=field).delete()
         _close_conflicts(offer_ids=[offer.pk], field=field, resolution=ConflictResolution.CONVERGED)
@@ -116,6 +124,42 @@ def local_edit_clear(*, offer: Offer, field: str) -> int:
     """Drop the local value of a field so eMAG's value shows again; return rows deleted."""
     deleted, _ = LocalEdit.objects.filter(offer=offer, field=field).delete()
     return deleted
+
+
+@transaction.atomic
+def offer_local_update(
+    *,
+    offer: Offer,
+    edits: dict[str, Any] | None = None,
+    local_data: dict[str, Any] | None = None,
+    user=None,
+) -> Offer:
+    """Apply several local changes to an offer at once: all of them, or none on an error.
+
+    `edits` maps editable fields to local values; None drops the local value so eMAG's shows
+    again. `local_data` sets the local-only `local_notes` and `custom_attributes`.
+    """
+    for field, value in (edits or {}).items():
+        if value is None:
+            local_edit_clear(offer=offer, field=field)
+            # Dropping the local value takes eMAG's: a conflict over it has nothing left.
+            _close_conflicts(
+                offer_ids=[offer.pk],
+                field=field,
+                resolution=ConflictResolution.ACCEPT_EMAG,
+                user=user,
+            )
+        else:
+            local_edit_set(offer=offer, field=field, value=value, user=user)
+    local_columns = {
+        name: value
+        for name, value in (local_data or {}).items()
+        if name in ("local_notes", "custom_attributes")
+    }
+    if local_columns:
+        # Only these columns: a whole-row save could put back eMAG values a sync just wrote.
+        Offer.objects.filter(pk=offer.pk).update(**local_columns)
+    return offer
 
 
 def _close_conflicts(*, offer_ids, field, resolution, user=None) -> int:

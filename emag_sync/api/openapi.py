@@ -1,0 +1,33 @@
+"""Pieces of the OpenAPI description shared by the views: documented error answers."""
+
+from drf_spectacular.utils import OpenApiResponse
+
+from emag_sync.api.serializers import ErrorOutput
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Field name (or non_field_errors) to a list of messages; nested for objects.",
+    "additionalProperties": True,
+}
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input; nothing was changed.",
+    401: "Not logged in, or the token expired.",
+    403: "Logged in without the permission this needs.",
+    404: "No such object.",
+    409: "In conflict with the object's state.",
+    429: "Too many requests; retry after the Retry-After header's seconds.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Return documented error answers for status codes, keyed as extend_schema wants them."""
+    responses = {}
+    for code in codes:
+        body = VALIDATION_ERROR_SCHEMA if code == 400 else ErrorOutput
+        responses[code] = OpenApiResponse(body, description=ERROR_DESCRIPTIONS[code])
+    return responses
+
+
+# Every authenticated operation can answer these.
+READ_ERRORS = (401, 403)

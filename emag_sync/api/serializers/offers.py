@@ -1,0 +1,203 @@
+"""Offers: the list and detail output, local edits, change history."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from emag_sync.api.serializers.common import StrictInputSerializer, storable_json
+from emag_sync.models import (
+    Conflict,
+    EditableField,
+    LocalEdit,
+    Offer,
+    OfferChange,
+)
+from emag_sync.services.local_edits import LocalEditError, local_edit_check
+
+
+class LocalEditOutput(serializers.ModelSerializer):
+    value = serializers.JSONField(help_text="Prices are strings with 4 decimals.")
+    edited_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="null: a sync."
+    )
+
+    class Meta:
+        model = LocalEdit
+        fields = ["field", "value", "edited_by", "edited_at"]
+        read_only_fields = fields
+
+
+class OfferConflictOutput(serializers.ModelSerializer):
+    base_value = serializers.JSONField()
+    local_value = serializers.JSONField()
+    emag_value = serializers.JSONField()
+
+    class Meta:
+        model = Conflict
+        fields = ["id", "field", "base_value", "local_value", "emag_value", "detected_at"]
+        read_only_fields = fields
+
+
+OFFER_LIST_FIELDS = [
+    "id",
+    "account_type",
+    "emag_id",
+    "emag_offer_id",
+    "part_number",
+    "part_number_key",
+    "name",
+    "brand",
+    "sale_price",
+    "recommended_price",
+    "min_sale_price",
+    "max_sale_price",
+    "currency",
+    "vat_id",
+    "status",
+    "general_stock",
+    "estimated_stock",
+    "validation_status",
+    "validation_status_description",
+    "offer_validation_status",
+    "offer_validation_status_description",
+    "ean",
+    "number_of_offers",
+    "buy_button_rank",
+    "best_offer_sale_price",
+    "url",
+    "synced_at",
+    "first_seen_at",
+    "missing_since",
+    "local_edits",
+    "has_open_conflicts",
+]
+
+
+class OfferListOutput(serializers.ModelSerializer):
+    """An offer as eMAG last returned it, with the seller's local values beside it."""
+
+    account_type = serializers.CharField(source="account")
+    status = serializers.IntegerField(
+        allow_null=True, help_text="0 inactive, 1 active, 2 end of life."
+    )
+    ean = serializers.ListField(child=serializers.CharField())
+    local_edits = LocalEditOutput(
+        many=True, help_text="Local values that override eMAG's (the overlay)."
+    )
+    has_open_conflicts = serializers.BooleanField()
+
+    class Meta:
+        model = Offer
+        fields = OFFER_LIST_FIELDS
+        read_only_fields = fields
+
+
+class OfferDetailOutput(OfferListOutput):
+    open_conflicts = OfferConflictOutput(many=True)
+
+    class Meta:
+        model = Offer
+        fields = [
+            *OFFER_LIST_FIELDS,
+            "brand_name",
+            "description",
+            "category_id",
+            "vendor_category_id",
+            "warranty",
+            "stock",
+            "handling_time",
+            "availability",
+            "validation_status_detail",
+            "translation_validation_status",
+            "translation_validation_status_detail",
+            "offer_validation_status_detail",
+            "doc_errors",
+            "ownership",
+            "best_offer_recommended_price",
+            "genius_eligibility",
+            "genius_eligibility_type",
+            "genius_computed",
+            "images",
+            "characteristics",
+            "family",
+            "attachments",
+            "offer_details",
+            "manufacturer",
+            "eu_representative",
+            "safety_information",
+            "local_notes",
+            "custom_attributes",
+            "open_conflicts",
+        ]
+        read_only_fields = fields
+
+
+def _price_input() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        required=False,
+        allow_null=True,
+    )
+
+
+class OfferUpdateInput(StrictInputSerializer):
+    """Local values for an offer. null drops a local value, so eMAG's shows again."""
+
+    sale_price = _price_input()
+    recommended_price = _price_input()
+    min_sale_price = _price_input()
+    max_sale_price = _price_input()
+    general_stock = serializers.IntegerField(
+        min_value=0,
+        max_value=65535,
+        required=False,
+        allow_null=True,
+        help_text="Read-only on offers fulfilled by eMAG (FBE).",
+    )
+    handling_time = serializers.IntegerField(
+        min_value=0, max_value=255, required=False, allow_null=True
+    )
+    status = serializers.IntegerField(min_value=0, max_value=2, required=False, allow_null=True)
+    name = serializers.CharField(max_length=255, required=False, allow_null=True)
+    brand = serializers.CharField(max_length=255, required=False, allow_null=True)
+    description = serializers.CharField(
+        max_length=100_000, required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+    )
+    local_notes = serializers.CharField(
+        max_length=100_000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    custom_attributes = serializers.DictField(required=False, validators=[storable_json])
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        offer = self.context["offer"]
+        errors = {}
+        for field, value in attrs.items():
+            if field in EditableField.values and value is not None:
+                try:
+                    local_edit_check(offer=offer, field=field, value=value)
+                except LocalEditError as error:
+                    errors[field] = [str(error)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def split(self) -> tuple[dict, dict]:
+        """Return (overlay edits, local-only columns) from the validated data."""
+        edits = {k: v for k, v in self.validated_data.items() if k in EditableField.values}
+        local = {k: v for k, v in self.validated_data.items() if k not in EditableField.values}
+        return edits, local
+
+
+class OfferChangeOutput(serializers.ModelSerializer):
+    old_value = serializers.JSONField()
+    new_value = serializers.JSONField()
+    run_id = serializers.IntegerField(allow_null=True, help_text="The sync that saw the change.")
+
+    class Meta:
+        model = OfferChange
+        fields = ["id", "field", "old_value", "new_value", "run_id", "changed_at"]
+        read_only_fields = fields

@@ -1,0 +1,163 @@
+"""Orders: the list (JSON or CSV), one order, order syncs and acknowledging.
+
+Imported only once the orders models exist: see urls_orders.py.
+"""
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from emag_sync.api.openapi import READ_ERRORS, error_responses
+from emag_sync.api.order_filters import OrderFilter
+from emag_sync.api.pagination import DetailListPagination
+from emag_sync.api.serializers import ErrorOutput, SyncQueuedOutput, SyncRunOutput
+from emag_sync.api.serializers.orders import OrderDetailOutput, OrderListOutput, OrderSyncInput
+from emag_sync.api.serializers.syncs import SyncBusyOutput
+from emag_sync.api.throttles import SyncTriggerThrottle
+from emag_sync.api.views.base import RUN_SYNC, ApiView, CsvListView
+from emag_sync.api.views.syncs import worst_status
+from emag_sync.exports import order_csv_rows
+from emag_sync.models import Order
+from emag_sync.selectors import order_get, order_list_with_history
+from emag_sync.services.offer_sync import SyncOptionsError
+from emag_sync.services.sync_runs import SyncAlreadyRunning
+from emag_sync.services.sync_triggers import (
+    NEW_ORDER_STATUS,
+    order_syncs_enqueue,
+    order_syncs_run,
+    orders_acknowledge_now,
+)
+
+VIEW_ORDER = "emag_sync.view_order"
+
+
+@extend_schema(
+    tags=["orders"],
+    summary="Orders, filtered and paged, newest first; ?format=csv streams them all",
+    parameters=[
+        OpenApiParameter(
+            "format",
+            OpenApiTypes.STR,
+            enum=["json", "csv"],
+            description="csv streams the filtered list as CSV.",
+        )
+    ],
+    responses={
+        (200, "application/json"): OrderListOutput(many=True),
+        (200, "text/csv"): OpenApiResponse(
+            {"type": "string"}, description="Every filtered order, one per line."
+        ),
+        **error_responses(400, *READ_ERRORS),
+    },
+)
+class OrderListView(CsvListView):
+    read_permissions = (VIEW_ORDER,)
+    serializer_class = OrderListOutput
+    filterset_class = OrderFilter
+    pagination_class = DetailListPagination
+    csv_filename = "orders.csv"
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return order_list_with_history()
+
+    def csv_rows(self):
+        # The orders export's own columns: totals as stored, lines summarised.
+        return order_csv_rows(self.filter_queryset(order_list_with_history()))
+
+
+class OrderDetailView(ApiView):
+    read_permissions = (VIEW_ORDER,)
+
+    @extend_schema(
+        tags=["orders"],
+        summary="One order with its lines and status history",
+        responses={200: OrderDetailOutput, **error_responses(*READ_ERRORS, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        try:
+            return Response(OrderDetailOutput(order_get(order_id=pk)).data)
+        except Order.DoesNotExist:
+            raise NotFound(f"No order #{pk}.") from None
+
+
+class OrderSyncView(ApiView):
+    write_permission = RUN_SYNC
+    throttle_classes = [SyncTriggerThrottle]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Start an order sync",
+        request=OrderSyncInput,
+        responses={
+            200: SyncQueuedOutput,
+            202: SyncQueuedOutput,
+            409: OpenApiResponse(SyncBusyOutput, description="An account is already syncing."),
+            **error_responses(400, *READ_ERRORS, 429),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        sync_request = OrderSyncInput(data=request.data)
+        sync_request.is_valid(raise_exception=True)
+        data = sync_request.validated_data
+        start = order_syncs_enqueue if data["run_async"] else order_syncs_run
+        try:
+            runs = start(
+                accounts=data["accounts"],
+                mode=data["mode"],
+                since=data["since"],
+                triggered_by=request.user.get_username(),
+            )
+        except SyncAlreadyRunning as busy:
+            body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
+            return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
+        except SyncOptionsError as error:
+            raise ValidationError({"run_async": [str(error)]}) from None
+        body = {
+            "status": "accepted" if data["run_async"] else worst_status(runs),
+            "message": f"Order syncs of {', '.join(data['accounts'])}.",
+            "run_ids": [run.pk for run in runs],
+            "runs": runs,
+        }
+        code = status.HTTP_202_ACCEPTED if data["run_async"] else status.HTTP_200_OK
+        return Response(SyncQueuedOutput(body).data, status=code)
+
+
+class OrderAcknowledgeView(ApiView):
+    write_permission = "emag_sync.change_order"
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Acknowledge a new order",
+        description=(
+            "Runs the account's acknowledge stream now, which acknowledges every new order "
+            "of that account on eMAG, this one included. 409 when the order is not new or "
+            "the account's acknowledge stream is busy."
+        ),
+        request=None,
+        responses={
+            200: SyncRunOutput,
+            409: OpenApiResponse(ErrorOutput, description="Not a new order, or busy."),
+            **error_responses(*READ_ERRORS, 404),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            order = order_get(order_id=pk)
+        except Order.DoesNotExist:
+            raise NotFound(f"No order #{pk}.") from None
+        if order.status != NEW_ORDER_STATUS:
+            return Response(
+                {"detail": f"Order #{pk} is not new (status {order.status})."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        try:
+            run = orders_acknowledge_now(
+                account=order.account, triggered_by=request.user.get_username()
+            )
+        except SyncAlreadyRunning as busy:
+            return Response({"detail": str(busy)}, status=status.HTTP_409_CONFLICT)
+        return Response(SyncRunOutput(run).data)

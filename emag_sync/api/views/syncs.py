@@ -1,0 +1,232 @@
+"""Sync control: start, cancel, follow and test offer syncs; their history."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from emag_sync.api.filters import SyncRunFilter
+from emag_sync.api.openapi import READ_ERRORS, error_responses
+from emag_sync.api.pagination import HistoryPagination
+from emag_sync.api.serializers import (
+    ConnectionCheckOutput,
+    ConnectionTestQuery,
+    ErrorOutput,
+    ProductSyncInput,
+    SyncBusyOutput,
+    SyncFinishedOutput,
+    SyncQueuedOutput,
+    SyncRunOutput,
+    SyncStatusOutput,
+)
+from emag_sync.api.throttles import SyncTriggerThrottle
+from emag_sync.api.views.base import RUN_SYNC, VIEW_SYNC_RUN, ApiListView, ApiView
+from emag_sync.models import SyncKind, SyncRun, SyncStatus
+from emag_sync.selectors import (
+    sync_run_active_list,
+    sync_run_get,
+    sync_run_list,
+)
+from emag_sync.services.connection_test import account_connection_test
+from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError
+from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
+from emag_sync.services.sync_triggers import offer_syncs_enqueue, offer_syncs_run
+
+# How many runs the status answer lists besides the live ones (as the predecessor did).
+RECENT_SYNCS_SHOWN = 10
+# The worst status of several runs is the request's status.
+STATUS_SEVERITY = [
+    SyncStatus.FAILED,
+    SyncStatus.PARTIAL,
+    SyncStatus.CANCELLED,
+    SyncStatus.COMPLETED,
+]
+
+
+def worst_status(runs: list[SyncRun]) -> str:
+    """Return the status that sums up several runs: the worst of theirs."""
+    statuses = {run.status for run in runs}
+    return next((candidate for candidate in STATUS_SEVERITY if candidate in statuses), "failed")
+
+
+def _sync_busy_response(busy: SyncAlreadyRunning) -> Response:
+    body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
+    return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
+
+
+def _finished_sync_body(runs: list[SyncRun]) -> dict:
+    totals = {
+        "processed": sum(run.items_seen for run in runs),
+        "created": sum(run.items_created for run in runs),
+        "updated": sum(run.items_updated for run in runs),
+        "unchanged": sum(run.items_unchanged for run in runs),
+        "failed": sum(run.items_failed for run in runs),
+        "missing": sum(run.items_missing for run in runs),
+    }
+    accounts = ", ".join(f"{run.account} {run.status}" for run in runs)
+    message = (
+        f"Offer sync finished ({accounts}): {totals['processed']} seen, {totals['created']} "
+        f"created, {totals['updated']} updated, {totals['unchanged']} unchanged, "
+        f"{totals['failed']} failed."
+    )
+    return {
+        "status": worst_status(runs),
+        "message": message,
+        "run_ids": [run.pk for run in runs],
+        "runs": runs,
+        "totals": totals,
+    }
+
+
+class ProductSyncView(ApiView):
+    write_permission = RUN_SYNC
+    throttle_classes = [SyncTriggerThrottle]
+
+    @extend_schema(
+        tags=["sync"],
+        summary="Start an offer sync",
+        description=(
+            "Sync offers of one account, or of all. With run_async false (the default) the "
+            "answer comes when the syncs end; with run_async true they are queued for the "
+            "workers and the answer is 202 with their run ids. 409 when an account's offer "
+            "sync is already queued or running: then nothing is started."
+        ),
+        request=ProductSyncInput,
+        responses={
+            200: SyncFinishedOutput,
+            202: SyncQueuedOutput,
+            409: OpenApiResponse(SyncBusyOutput, description="An account is already syncing."),
+            **error_responses(400, *READ_ERRORS, 429),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        sync_request = ProductSyncInput(data=request.data)
+        sync_request.is_valid(raise_exception=True)
+        data = sync_request.validated_data
+        options = OfferSyncOptions(
+            mode=data["mode"],
+            conflict_strategy=data["conflict_strategy"],
+            max_pages=data["max_pages"],
+            include_inactive=data["include_inactive"],
+            filters=data.get("filters") or {},
+            emag_ids=data.get("ids") or [],
+            skus=data.get("skus") or [],
+        )
+        start = offer_syncs_enqueue if data["run_async"] else offer_syncs_run
+        try:
+            runs = start(
+                accounts=data["accounts"],
+                options=options,
+                triggered_by=request.user.get_username(),
+            )
+        except SyncAlreadyRunning as busy:
+            return _sync_busy_response(busy)
+        except SyncOptionsError as error:
+            raise ValidationError({"non_field_errors": [str(error)]}) from None
+        if data["run_async"]:
+            body = {
+                "status": "accepted",
+                "message": f"Queued offer syncs of {', '.join(data['accounts'])}.",
+                "run_ids": [run.pk for run in runs],
+                "runs": runs,
+            }
+            return Response(SyncQueuedOutput(body).data, status=status.HTTP_202_ACCEPTED)
+        return Response(SyncFinishedOutput(_finished_sync_body(runs)).data)
+
+
+class ProductSyncCancelView(ApiView):
+    write_permission = RUN_SYNC
+
+    @extend_schema(
+        tags=["sync"],
+        summary="Cancel an offer sync",
+        description=(
+            "A queued run is cancelled at once; a running one stops after its current page "
+            "and ends cancelled, keeping its checkpoint. 409 when the run already ended."
+        ),
+        responses={
+            202: SyncRunOutput,
+            409: OpenApiResponse(ErrorOutput, description="The run already ended."),
+            **error_responses(*READ_ERRORS, 404),
+        },
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        try:
+            run = sync_run_get(run_id=pk, kind=SyncKind.OFFERS)
+        except SyncRun.DoesNotExist:
+            raise NotFound(f"No offer sync run #{pk}.") from None
+        if run.is_active:
+            run = sync_run_cancel(run_id=run.pk)
+            # A queued run is cancelled now, a running one stops after its page; it may also
+            # have ended on its own in between.
+            ended_on_its_own = not run.is_active and run.status != SyncStatus.CANCELLED
+        else:
+            ended_on_its_own = True
+        if ended_on_its_own:
+            return Response(
+                {"detail": f"Run #{run.pk} already ended ({run.status})."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(SyncRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ProductSyncStatusView(ApiView):
+    read_permissions = (VIEW_SYNC_RUN,)
+
+    @extend_schema(
+        tags=["sync"],
+        summary="Running offer syncs, live, and the latest runs",
+        responses={200: SyncStatusOutput, **error_responses(*READ_ERRORS)},
+    )
+    def get(self, request: Request) -> Response:
+        running = list(sync_run_active_list(kind=SyncKind.OFFERS))
+        recent = list(sync_run_list(kind=SyncKind.OFFERS)[:RECENT_SYNCS_SHOWN])
+        body = {"is_running": bool(running), "running_syncs": running, "recent_syncs": recent}
+        return Response(SyncStatusOutput(body).data)
+
+
+@extend_schema(
+    tags=["sync"],
+    summary="Offer sync runs with every counter, newest first",
+    responses={200: SyncRunOutput(many=True), **error_responses(400, *READ_ERRORS)},
+)
+class ProductHistoryView(ApiListView):
+    read_permissions = (VIEW_SYNC_RUN,)
+    serializer_class = SyncRunOutput
+    filterset_class = SyncRunFilter
+    pagination_class = HistoryPagination
+
+    def get_queryset(self) -> QuerySet[SyncRun]:
+        return sync_run_list(kind=SyncKind.OFFERS)
+
+
+class ProductTestConnectionView(ApiView):
+    write_permission = RUN_SYNC
+    throttle_classes = [SyncTriggerThrottle]
+
+    @extend_schema(
+        tags=["sync"],
+        summary="Test an account's connection to eMAG",
+        description=(
+            "One cheap authenticated call. ok false comes with a message that tells bad "
+            "credentials, an IP address eMAG has not whitelisted, and an unreachable eMAG apart."
+        ),
+        parameters=[ConnectionTestQuery],
+        request=None,
+        responses={200: ConnectionCheckOutput, **error_responses(400, *READ_ERRORS, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        query = ConnectionTestQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        account = query.validated_data["account_type"]
+        check = account_connection_test(account=account)
+        body = {
+            "account_type": account,
+            "ok": check.ok,
+            "latency_ms": check.latency_ms,
+            "total_products": check.total_products,
+            "message": check.message,
+        }
+        return Response(ConnectionCheckOutput(body).data)

@@ -1,0 +1,41 @@
+"""On PostgreSQL every branch of the offer search can use an index (migration 0004).
+
+The planner is told to avoid sequential scans, so the plan shows whether an index fits each
+branch; on a real catalogue of 100,000 offers it then picks them by itself.
+"""
+
+import pytest
+from django.db import connection, transaction
+
+from emag_sync.models import Offer
+from emag_sync.selectors import offer_search
+from tests.api.conftest import make_offer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
+
+
+def plan(term: str) -> str:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        return offer_search(offers=Offer.objects.order_by(), term=term).explain()
+
+
+def test_a_text_search_uses_the_pnk_sku_prefix_and_name_trigram_indexes(postgres_required):
+    make_offer(name="Mașină de tuns iarba", part_number="SW506AMT")
+
+    text_plan = plan("tuns")
+
+    assert "offer_pnk_upper" in text_plan
+    assert "offer_sku_upper_prefix" in text_plan
+    assert "offer_name_upper_trgm" in text_plan
+    assert "Seq Scan on emag_sync_offer" not in text_plan
+
+
+def test_a_numeric_search_also_uses_the_emag_id_and_ean_indexes(postgres_required):
+    make_offer(emag_id=233746, ean=["5947119444934"])
+
+    number_plan = plan("5947119444934")
+
+    assert "offer_emag_id" in number_plan
+    assert "emag_sync_offer_pkey" in number_plan  # the EAN's offers, found by id
+    assert "Seq Scan on emag_sync_offer" not in number_plan
