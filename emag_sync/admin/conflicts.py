@@ -166,7 +166,9 @@ class ConflictAdmin(admin.ModelAdmin):
 
     def _resolve(self, request, queryset, resolution: str) -> int:
         resolved = conflict_resolve(
-            conflicts=list(queryset.only("pk")), resolution=resolution, user=request.user
+            conflicts=list(queryset.select_related(None).only("pk")),
+            resolution=resolution,
+            user=request.user,
         )
         if resolved:
             self.message_user(
