@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke lint format check-migrations venv clean
+.PHONY: run test smoke screenshots lint format check-migrations venv clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,10 @@ test: venv
 ## Start the embedded profile, sync both accounts once, call the app, stop (under 2 minutes).
 smoke: venv
 	$(PY) scripts/smoke.py
+
+## Save the README's admin screenshots under docs/screenshots/ (needs chromium; not in make test).
+screenshots: venv
+	$(PY) scripts/screenshots.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
