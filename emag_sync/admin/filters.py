@@ -5,10 +5,11 @@ whole table; these filters know their choices, so a page never scans the table f
 """
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Exists, Q
 
 from emag_sync.accounts import account_choices
 from emag_sync.admin.display import OFFER_VALIDATION_STATUS_LABELS, VALIDATION_STATUS_LABELS
+from emag_sync.selectors import offer_has_local_edits, offer_has_open_conflicts
 
 
 class AccountFilter(admin.SimpleListFilter):
@@ -31,43 +32,52 @@ class OfferAccountFilter(AccountFilter):
 
 
 class YesNoFilter(admin.SimpleListFilter):
-    """A yes/no filter; subclasses say what "yes" means as a Q object."""
+    """A yes/no filter; subclasses say what "yes" means."""
 
-    condition: Q
+    def condition(self) -> Q | Exists:
+        raise NotImplementedError
 
     def lookups(self, request, model_admin):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(self.condition)
+            return queryset.filter(self.condition())
         if self.value() == "no":
-            return queryset.exclude(self.condition)
+            return queryset.exclude(self.condition())
         return queryset
 
 
 class InStockFilter(YesNoFilter):
     title = "in stock"
     parameter_name = "in_stock"
-    condition = Q(general_stock__gt=0)
+
+    def condition(self):
+        return Q(general_stock__gt=0)
 
 
 class MissingFilter(YesNoFilter):
     title = "missing from eMAG"
     parameter_name = "missing"
-    condition = Q(missing_since__isnull=False)
+
+    def condition(self):
+        return Q(missing_since__isnull=False)
 
 
 class HasLocalEditsFilter(YesNoFilter):
     title = "has local edits"
     parameter_name = "local_edits"
-    condition = Q(has_local_edits=True)  # annotated by selectors.offer_list_with_overlay
+
+    def condition(self):
+        return offer_has_local_edits()
 
 
 class HasOpenConflictsFilter(YesNoFilter):
     title = "has open conflicts"
     parameter_name = "open_conflicts"
-    condition = Q(has_open_conflicts=True)  # annotated by selectors.offer_list_with_overlay
+
+    def condition(self):
+        return offer_has_open_conflicts()
 
 
 class ChoicesFilter(admin.SimpleListFilter):

@@ -61,7 +61,8 @@ CHANGE_HISTORY_SHOWN = 50
 
 class OfferChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).only(*LIST_COLUMNS)
+        offers = super().get_queryset(request, exclude_parameters).only(*LIST_COLUMNS)
+        return offer_list_with_overlay(offers)
 
 
 def _json_display(field_name: str, description: str):
@@ -288,9 +289,6 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
 
     # --- changelist -----------------------------------------------------------------------
 
-    def get_queryset(self, request):
-        return offer_list_with_overlay()
-
     def get_changelist(self, request, **kwargs):
         return OfferChangeList
 
@@ -325,10 +323,18 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
     def account_badge(self, offer):
         return account_tag(offer.account)
 
+    @staticmethod
+    def _local(offer, field: str):
+        """Return the offer's local value of a field, from the changelist's prefetch."""
+        for edit in getattr(offer, "overlay_edits", []):
+            if edit.field == field:
+                return edit.value
+        return None
+
     @admin.display(description="price", ordering="sale_price")
     def price(self, offer):
         emag_price = money(offer.sale_price, offer.currency)
-        local = getattr(offer, "local_sale_price", None)
+        local = self._local(offer, EditableField.SALE_PRICE)
         if local is None:
             return emag_price
         return format_html(
@@ -342,7 +348,7 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
     @admin.display(description="stock", ordering="general_stock")
     def stock_level(self, offer):
         emag_stock = "—" if offer.general_stock is None else offer.general_stock
-        local = getattr(offer, "local_general_stock", None)
+        local = self._local(offer, EditableField.STOCK)
         if local is None:
             return emag_stock
         return format_html(
@@ -364,9 +370,9 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
     @admin.display(description="")
     def flags(self, offer):
         flags = []
-        if getattr(offer, "has_local_edits", False):
+        if getattr(offer, "overlay_edits", None):
             flags.append(("mf-flag-local", "Has local values", "local"))
-        if getattr(offer, "has_open_conflicts", False):
+        if getattr(offer, "open_conflict_list", None):
             flags.append(("mf-flag-conflict", "Open conflict waiting for review", "conflict"))
         if offer.missing_since:
             flags.append(("mf-flag-missing", "Not returned by eMAG's last full pass", "missing"))
