@@ -334,3 +334,12 @@ def test_every_dashboard_post_needs_the_csrf_token(admin_user):
     assert [client.post(url, data).status_code for url, data in posts] == [403, 403, 403]
     run.refresh_from_db()
     assert not run.cancel_requested and SyncRun.objects.count() == 1
+
+
+def test_an_account_whose_first_sync_is_running_is_not_called_stale(admin_client):
+    sync_run_claim(account="main", kind="offers")
+
+    page = admin_client.get(reverse(DASHBOARD)).content.decode()
+
+    assert "The first sync of this account is running." in page
+    assert page.count("this account was never synced") == 1  # FBE only

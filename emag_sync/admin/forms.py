@@ -231,9 +231,9 @@ class OfferOverlayForm(forms.ModelForm):
             form_field.label = form_field.label or f"Local {field.label.lower()}"
             # The admin renders help texts unescaped, and eMAG's values (descriptions are
             # HTML) are data: strip, shorten and escape them here.
-            shown = strip_tags(
-                field_value(field.value, emag_value(offer, field.value), offer.currency)
-            )
+            shown = field_value(field.value, emag_value(offer, field.value), offer.currency)
+            # A space where each tag was, so "<p>Alb</p><p>Ideal" reads "Alb Ideal".
+            shown = " ".join(strip_tags(shown.replace(">", "> ")).split())
             parts = [format_html("eMAG: {}.", Truncator(shown).chars(80))]
             edit = self.local_edits.get(field.value)
             if edit:
