@@ -15,6 +15,7 @@ from emag_sync.models import (
     LocalEdit,
     Offer,
     OfferChange,
+    OfferEan,
     SyncKind,
     SyncRun,
     SyncStatus,
@@ -189,6 +190,27 @@ def offer_has_local_edits() -> Exists:
 def offer_has_open_conflicts() -> Exists:
     """A condition for offers filtered on having an open conflict."""
     return Exists(Conflict.objects.filter(offer=OuterRef("pk"), status=ConflictStatus.OPEN))
+
+
+def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
+    """Narrow offers to those matching a seller's search.
+
+    Any part of the SKU, or every word of the name (case-insensitive); exactly a PNK, an
+    EAN (through the indexed EAN rows) or an eMAG id.
+    """
+    term = term.strip()
+    name_matches = Q()
+    for word in term.split():
+        name_matches &= Q(name__icontains=word)
+    matches = (
+        Q(part_number__icontains=term)
+        | name_matches
+        | Q(part_number_key__iexact=term)
+        | Q(pk__in=OfferEan.objects.filter(ean=term).values("offer_id"))
+    )
+    if term.isdigit() and len(term) < 19:  # longer numbers fit no 64-bit id
+        matches |= Q(emag_id=int(term))
+    return offers.filter(matches)
 
 
 def offer_local_edits(*, offer: Offer) -> QuerySet[LocalEdit]:

@@ -1,13 +1,9 @@
 """Offers: browse, search, filter and export the mirror; edit the local overlay."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import PAGE_VAR, ChangeList
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.views.main import ChangeList
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from emag_sync.admin.display import (
@@ -20,6 +16,7 @@ from emag_sync.admin.display import (
     pretty_json,
     validation_label,
 )
+from emag_sync.admin.exports import OfferExportMixin
 from emag_sync.admin.filters import (
     AccountFilter,
     HasLocalEditsFilter,
@@ -29,14 +26,14 @@ from emag_sync.admin.filters import (
     OfferValidationStatusFilter,
     ValidationStatusFilter,
 )
-from emag_sync.admin.forms import OfferOverlayForm
+from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
 from emag_sync.admin.pagination import CappedCountMixin
-from emag_sync.exports import csv_lines, offer_csv_rows
-from emag_sync.models import EditableField, LocalEdit, Offer, OfferEan
+from emag_sync.models import EditableField, Offer
 from emag_sync.selectors import (
     offer_change_history,
     offer_list_with_overlay,
     offer_open_conflicts,
+    offer_search,
 )
 from emag_sync.services.local_edits import emag_value, local_edit_clear, local_edit_set
 
@@ -57,6 +54,8 @@ LIST_COLUMNS = [
     "missing_since",
 ]
 CHANGE_HISTORY_SHOWN = 50
+# Columns that exist only here, never sent by eMAG: saved straight from the form.
+LOCAL_COLUMNS = ("local_notes", "custom_attributes")
 
 
 class OfferChangeList(ChangeList):
@@ -74,7 +73,7 @@ def _json_display(field_name: str, description: str):
 
 
 @admin.register(Offer)
-class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
+class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
     form = OfferOverlayForm
     list_display = [
         "sku",
@@ -210,61 +209,11 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
         ),
         ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
+    # Everything shown except the overlay inputs and the local-only columns comes from eMAG.
     readonly_fields = [
-        "account_badge",
-        "emag_id_copy",
-        "offer_id",
-        "sku_copy",
-        "pnk_copy",
-        "name",
-        "brand",
-        "brand_name",
-        "category_id",
-        "vendor_category_id",
-        "eans",
-        "url",
-        "sale_price",
-        "recommended_price",
-        "currency",
-        "min_sale_price",
-        "max_sale_price",
-        "vat_id",
-        "warranty",
-        "status",
-        "general_stock",
-        "estimated_stock",
-        "stock_json",
-        "handling_time_json",
-        "availability_json",
-        "validation",
-        "validation_status_description",
-        "validation_status_detail_json",
-        "offer_validation",
-        "offer_validation_status_detail_json",
-        "translation_validation",
-        "doc_errors_json",
-        "number_of_offers",
-        "buy_button_rank",
-        "best_offer_sale_price",
-        "best_offer_recommended_price",
-        "genius_eligibility",
-        "genius_eligibility_type",
-        "genius_computed",
-        "ownership",
-        "description",
-        "images_json",
-        "characteristics_json",
-        "family_json",
-        "attachments_json",
-        "offer_details_json",
-        "manufacturer_json",
-        "eu_representative_json",
-        "safety_information",
-        "synced_at",
-        "first_seen_at",
-        "missing_since",
-        "content_hash",
-        "raw_json",
+        name
+        for name in flatten_fieldsets(fieldsets)
+        if not name.startswith(OVERLAY_PREFIX) and name not in LOCAL_COLUMNS
     ]
 
     class Media:
@@ -294,22 +243,9 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Match SKU or name (any part, every word of a name), PNK, EAN or eMAG id exactly."""
-        term = search_term.strip()
-        if not term:
+        if not search_term.strip():
             return queryset, False
-        words = term.split()
-        name_matches = Q()
-        for word in words:
-            name_matches &= Q(name__icontains=word)
-        matches = (
-            Q(part_number__icontains=term)
-            | name_matches
-            | Q(part_number_key__iexact=term)
-            | Q(pk__in=OfferEan.objects.filter(ean=term).values("offer_id"))
-        )
-        if term.isdigit() and len(term) < 19:  # beyond that no 64-bit id fits
-            matches |= Q(emag_id=int(term))
-        return queryset.filter(matches), False
+        return offer_search(offers=queryset, term=search_term), False
 
     @admin.display(description="SKU", ordering="part_number")
     def sku(self, offer):
@@ -377,41 +313,6 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
         if offer.missing_since:
             flags.append(("mf-flag-missing", "Not returned by eMAG's last full pass", "missing"))
         return format_html_join(" ", '<span class="mf-flag {}" title="{}">{}</span>', flags)
-
-    # --- export ---------------------------------------------------------------------------
-
-    def get_urls(self):
-        export = path(
-            "export/",
-            self.admin_site.admin_view(self.export_view),
-            name="emag_sync_offer_export",
-        )
-        return [export, *super().get_urls()]
-
-    def export_view(self, request):
-        """Stream the changelist's current selection (filters, search, order) as CSV."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        # The link carries the list's query string; its page number means nothing here.
-        request.GET = request.GET.copy()
-        request.GET.pop(PAGE_VAR, None)
-        try:
-            offers = self.get_changelist_instance(request).queryset
-        except IncorrectLookupParameters:
-            return HttpResponseBadRequest("Unknown filter in the export link.")
-        return self._csv_response(offers, label=request.GET.get("account") or "all")
-
-    @admin.action(description="Export selected offers to CSV", permissions=["view"])
-    def export_selected_csv(self, request, queryset):
-        return self._csv_response(queryset.order_by(*self.ordering), label="selected")
-
-    def _csv_response(self, offers, *, label: str):
-        response = StreamingHttpResponse(
-            csv_lines(offer_csv_rows(offers)), content_type="text/csv; charset=utf-8"
-        )
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="offers-{label}-{stamp}.csv"'
-        return response
 
     # --- detail ---------------------------------------------------------------------------
 
@@ -489,9 +390,7 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Only the local-only columns: a full save could write back eMAG columns that a
         # sync changed since this page was loaded.
-        local_columns = [
-            name for name in ("local_notes", "custom_attributes") if name in form.changed_data
-        ]
+        local_columns = [name for name in LOCAL_COLUMNS if name in form.changed_data]
         if local_columns:
             obj.save(update_fields=local_columns)
         for field, value in form.overlay_changes():
@@ -505,80 +404,3 @@ class OfferAdmin(CappedCountMixin, admin.ModelAdmin):
                     f"The {label} you entered equals eMAG's, so no local value is kept.",
                     messages.INFO,
                 )
-
-
-@admin.register(LocalEdit)
-class LocalEditAdmin(admin.ModelAdmin):
-    """Every local value in one list, with who set it; dropping one restores eMAG's."""
-
-    list_display = [
-        "offer_link",
-        "account_badge",
-        "field",
-        "local",
-        "emag",
-        "edited_by",
-        "edited_at",
-    ]
-    list_filter = ["field"]
-    search_fields = ["offer__part_number"]
-    ordering = ["-edited_at", "-id"]
-    actions = ["drop_local_values"]
-    show_facets = admin.ShowFacets.NEVER
-
-    class Media:
-        css = {"all": ["emag_sync/admin.css"]}
-
-    def get_queryset(self, request):
-        # emag_value reads the offer's columns; the bulky JSON ones are never needed here.
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("offer", "edited_by")
-            .defer(
-                "offer__raw",
-                "offer__images",
-                "offer__characteristics",
-                "offer__attachments",
-                "offer__offer_details",
-                "offer__validation_status_detail",
-                "offer__translation_validation_status_detail",
-            )
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="offer", ordering="offer__part_number")
-    def offer_link(self, edit):
-        url = reverse("admin:emag_sync_offer_change", args=[edit.offer_id])
-        return format_html('<a href="{}">{}</a>', url, edit.offer.part_number or edit.offer.emag_id)
-
-    @admin.display(description="account", ordering="offer__account")
-    def account_badge(self, edit):
-        return account_tag(edit.offer.account)
-
-    @admin.display(description="local value")
-    def local(self, edit):
-        return field_value(edit.field, edit.value, edit.offer.currency)
-
-    @admin.display(description="eMAG value")
-    def emag(self, edit):
-        return field_value(edit.field, emag_value(edit.offer, edit.field), edit.offer.currency)
-
-    def has_drop_permission(self, request):
-        # Local values belong to their offer: whoever may edit offers may drop them.
-        return request.user.has_perm("emag_sync.change_offer")
-
-    @admin.action(
-        description="Drop the selected local values (eMAG's apply again)", permissions=["drop"]
-    )
-    def drop_local_values(self, request, queryset):
-        dropped = sum(local_edit_clear(offer=edit.offer, field=edit.field) for edit in queryset)
-        self.message_user(request, f"Dropped {dropped} local value(s).")
