@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke bench production-check schema lint format venv clean
+.PHONY: run test smoke bench production-check schema screenshots lint format venv clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ bench: venv
 ## and Redis with DEBUG=0 (needs DATABASE_URL and REDIS_URL; under a minute).
 production-check: venv
 	$(PY) scripts/production_check.py
+
+## Save the README's admin screenshots under docs/screenshots/ (needs chromium; not in make test).
+screenshots: venv
+	$(PY) scripts/screenshots.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -90,6 +90,11 @@ def offer_syncs_enqueue(
     return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
 
 
+def offer_sync_enqueue(*, account: str, options: OfferSyncOptions, triggered_by: str) -> SyncRun:
+    """Queue a sync of one account's offers for the workers; return the queued run."""
+    return offer_syncs_enqueue(accounts=[account], options=options, triggered_by=triggered_by)[0]
+
+
 def _claim_offer_runs(
     *, accounts: list[str], options: OfferSyncOptions, triggered_by: str
 ) -> list[SyncRun]:

@@ -1,0 +1,20 @@
+"""The admin: the product's UI for sellers.
+
+- `dashboard`: the sync dashboard (cards, connection tests, Sync form, live progress, history)
+- `offers`: the offer mirror (filters, search, CSV export, local overlay)
+- `local_edits`: every local value, with who set it; dropping one restores eMAG's
+- `conflicts`: base, local and eMAG values side by side, decided one by one or in bulk
+- `orders`: the order mirror, read-only, with lines and status history
+- `runs`: sync runs with their request log, checkpoints, the eMAG request log
+
+Admin code writes only through `emag_sync.services`; what it reads beyond a ModelAdmin's own
+queryset comes from `emag_sync.selectors`.
+"""
+
+from emag_sync.admin import (  # noqa: F401  (registers the ModelAdmins)
+    conflicts,
+    local_edits,
+    offers,
+    orders,
+    runs,
+)

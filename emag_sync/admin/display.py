@@ -1,0 +1,152 @@
+"""How the admin shows accounts, statuses and values: one colour per account everywhere."""
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
+
+from emag_sync.accounts import get_accounts
+from emag_sync.models import EditableField, OfferStatus, SyncStatus
+from emag_sync.services.local_edits import MONEY_FIELDS
+
+# The predecessor's colours (MAIN blue, FBE green); further accounts take the palette in
+# the order EMAG_ACCOUNTS lists them, so a colour never changes between pages.
+ACCOUNT_COLOURS = {"main": "#1668dc", "fbe": "#2f8a0e"}
+PALETTE = ["#7a3ec8", "#c2570c", "#b8256e", "#0b7f86", "#5b6b0f", "#8a5a00"]
+
+STATUS_COLOURS = {
+    SyncStatus.QUEUED: "#6b7280",
+    SyncStatus.RUNNING: "#1668dc",
+    SyncStatus.COMPLETED: "#2f8a0e",
+    SyncStatus.PARTIAL: "#b45309",
+    SyncStatus.FAILED: "#c62828",
+    SyncStatus.CANCELLED: "#4b5563",
+}
+
+# eMAG's documented validation statuses (API reference §4.3); 13-17 are translation-only.
+VALIDATION_STATUS_LABELS = {
+    0: "Draft",
+    1: "In MKTP validation",
+    2: "Awaiting brand validation",
+    3: "Waiting for EAN approval",
+    4: "Documentation validation pending",
+    5: "Brand rejected",
+    6: "EAN rejected",
+    8: "Documentation rejected",
+    9: "Approved",
+    10: "Blocked",
+    11: "Update awaiting approval",
+    12: "Update rejected",
+    13: "Waiting for salable offer",
+    14: "Translation failed",
+    15: "Translation in progress",
+    16: "Translation pending",
+    17: "Partial translation",
+}
+OFFER_VALIDATION_STATUS_LABELS = {1: "Saleable", 2: "Invalid price"}
+
+
+def account_colour(name: str) -> str:
+    """Return the account's colour: fixed for main and fbe, else by its configured position."""
+    if name in ACCOUNT_COLOURS:
+        return ACCOUNT_COLOURS[name]
+    others = [account for account in get_accounts() if account not in ACCOUNT_COLOURS]
+    index = others.index(name) if name in others else len(others)
+    return PALETTE[index % len(PALETTE)]
+
+
+def account_tag(name: str) -> SafeString:
+    return format_html(
+        '<span class="mf-tag" style="--mf-tag: {}">{}</span>', account_colour(name), name.upper()
+    )
+
+
+def status_tag(status: str) -> SafeString:
+    label = SyncStatus(status).label if status in SyncStatus.values else status
+    return format_html(
+        '<span class="mf-tag mf-status-{}" style="--mf-tag: {}">{}</span>',
+        status,
+        STATUS_COLOURS.get(status, "#6b7280"),
+        label,
+    )
+
+
+def validation_label(value: int | None, labels: dict[int, str]) -> str:
+    if value is None:
+        return "—"
+    return f"{value} · {labels.get(value, 'unknown')}"
+
+
+def money(value: Decimal | str | None, currency: str = "") -> str:
+    """Show a price with two decimals unless that would hide a digit eMAG sent."""
+    if value in (None, ""):
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    shown = (
+        amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
+    )
+    return f"{shown} {currency}".strip()
+
+
+def field_value(field: str, value: Any, currency: str = "") -> str:
+    """Show an editable field's value (as local edits and conflicts store it) for people."""
+    if value is None:
+        return "—"
+    if field in MONEY_FIELDS:
+        return money(value, currency)
+    if field == EditableField.STATUS and value in OfferStatus.values:
+        return OfferStatus(value).label
+    if field == EditableField.HANDLING_TIME:
+        return f"{value} days"
+    return str(value)
+
+
+def pretty_json(value: Any) -> SafeString:
+    """Render JSON indented in a scrollable block; the empty cases stay short."""
+    if value in (None, [], {}):
+        return format_html('<span class="mf-muted">{}</span>', json.dumps(value))
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    return format_html('<pre class="mf-json">{}</pre>', text)
+
+
+def age(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """Say how long ago something happened, in the largest sensible unit."""
+    if moment is None:
+        return "never"
+    now = now or timezone.now()
+    if now - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def copy_button(value: Any) -> SafeString:
+    """Show a value with a button that copies it to the clipboard (see static copy.js)."""
+    if value in (None, ""):
+        return format_html('<span class="mf-muted">—</span>')
+    return format_html(
+        '<span class="mf-copyable"><code>{}</code>'
+        '<button type="button" class="mf-copy" data-copy="{}" title="Copy to clipboard">'
+        "Copy</button></span>",
+        value,
+        value,
+    )

@@ -1,0 +1,279 @@
+"""Admin forms: the dashboard's "Sync" request and the offer's local overlay."""
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join, strip_tags
+from django.utils.text import Truncator
+
+from emag_sync.accounts import ALL_ACCOUNTS, account_choices, get_accounts
+from emag_sync.admin.display import (
+    OFFER_VALIDATION_STATUS_LABELS,
+    VALIDATION_STATUS_LABELS,
+    field_value,
+)
+from emag_sync.models import (
+    MONEY,
+    ConflictStrategy,
+    EditableField,
+    Offer,
+    OfferStatus,
+    SyncMode,
+)
+from emag_sync.selectors import offer_local_edits
+from emag_sync.services.local_edits import LocalEditError, emag_value, normalize_local_value
+from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError
+
+
+def _status_choices(labels: dict[int, str]) -> list[tuple[str, str]]:
+    return [("", "Any")] + [(str(value), f"{value} · {label}") for value, label in labels.items()]
+
+
+class SyncRequestForm(forms.Form):
+    """Everything an offer sync can be asked to do, each option explained where it is set."""
+
+    account = forms.ChoiceField(
+        help_text="The seller account to read from eMAG. “All accounts” queues one run per "
+        "account; they run side by side, each within its own eMAG rate limit."
+    )
+    mode = forms.ChoiceField(
+        choices=SyncMode.choices,
+        initial=SyncMode.INCREMENTAL,
+        widget=forms.RadioSelect,
+        help_text="Full: every offer, active and inactive; offers eMAG no longer returns are "
+        "marked missing. Incremental: active offers only, continuing where the last incremental "
+        "run stopped, so short runs cover the catalogue in turn. Selective: only the SKUs, ids "
+        "or filters given below; nothing is marked missing.",
+    )
+    conflict_strategy = forms.ChoiceField(
+        choices=ConflictStrategy.choices,
+        initial=ConflictStrategy.EMAG_PRIORITY,
+        help_text="When eMAG changed a field you also edited locally: eMAG priority drops your "
+        "local value; local priority keeps it; newest wins keeps whichever changed last (an eMAG "
+        "change is dated when the sync read it); manual review keeps yours and opens a conflict "
+        "for you to decide.",
+    )
+    max_pages = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Incremental only: how many new pages (100 offers each) this run reads. "
+        "Empty reads the whole catalogue.",
+    )
+    include_inactive = forms.BooleanField(
+        required=False,
+        help_text="Incremental only: read inactive offers too. A full sync always reads them.",
+    )
+    skus = forms.CharField(
+        label="SKUs",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="Selective only: your part numbers, one per line or separated by commas.",
+    )
+    emag_ids = forms.CharField(
+        label="eMAG ids",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="Selective only: eMAG seller product ids, separated by spaces, commas or lines.",
+    )
+    status = forms.ChoiceField(
+        label="Offer status",
+        required=False,
+        choices=[("", "Any")] + [(str(value), label) for value, label in OfferStatus.choices],
+        help_text="Selective filter: only offers in this status on eMAG.",
+    )
+    part_number_key = forms.CharField(
+        label="PNK",
+        required=False,
+        max_length=32,
+        help_text="Selective filter: eMAG's product key (part_number_key), exactly.",
+    )
+    general_stock = forms.IntegerField(
+        label="Stock",
+        required=False,
+        min_value=0,
+        help_text="Selective filter: offers whose stock eMAG reports as exactly this number.",
+    )
+    estimated_stock = forms.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Selective filter: offers whose estimated stock is exactly this number.",
+    )
+    validation_status = forms.ChoiceField(
+        required=False,
+        choices=_status_choices(
+            {value: label for value, label in VALIDATION_STATUS_LABELS.items() if value <= 12}
+        ),
+        help_text="Selective filter: eMAG's documentation validation status.",
+    )
+    offer_validation_status = forms.ChoiceField(
+        required=False,
+        choices=_status_choices(OFFER_VALIDATION_STATUS_LABELS),
+        help_text="Selective filter: whether eMAG accepts the offer's price.",
+    )
+    translation_validation_status = forms.ChoiceField(
+        required=False,
+        choices=_status_choices(VALIDATION_STATUS_LABELS),
+        help_text="Selective filter: eMAG's translation validation status.",
+    )
+
+    FILTER_FIELDS = (
+        "status",
+        "part_number_key",
+        "general_stock",
+        "estimated_stock",
+        "validation_status",
+        "offer_validation_status",
+        "translation_validation_status",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [(ALL_ACCOUNTS, "All accounts"), *account_choices()]
+
+    def clean_emag_ids(self) -> list[int]:
+        ids = []
+        for token in re.split(r"[\s,;]+", self.cleaned_data["emag_ids"].strip()):
+            if not token:
+                continue
+            if not token.isdigit() or int(token) == 0:
+                raise ValidationError(f"“{token}” is not an eMAG id (a positive whole number).")
+            ids.append(int(token))
+        return ids
+
+    def clean_skus(self) -> list[str]:
+        # Part numbers may contain spaces, so only lines and commas separate them.
+        return [
+            sku.strip() for sku in re.split(r"[\n,]+", self.cleaned_data["skus"]) if sku.strip()
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        mode = data["mode"]
+        selective = mode == SyncMode.SELECTIVE
+        incremental = mode == SyncMode.INCREMENTAL
+        # Options of other modes stay in the (hidden) inputs; they are ignored, not an error.
+        options = OfferSyncOptions(
+            mode=mode,
+            conflict_strategy=data["conflict_strategy"],
+            max_pages=data.get("max_pages") if incremental else None,
+            include_inactive=bool(data.get("include_inactive")) if incremental else False,
+            filters={
+                name: data[name]
+                for name in self.FILTER_FIELDS
+                if selective and data.get(name) not in (None, "")
+            },
+            emag_ids=data["emag_ids"] if selective else [],
+            skus=data["skus"] if selective else [],
+        )
+        try:
+            data["options"] = options.validate()
+        except SyncOptionsError as error:
+            raise ValidationError(str(error)) from None
+        return data
+
+    def account_names(self) -> list[str]:
+        account = self.cleaned_data["account"]
+        return list(get_accounts()) if account == ALL_ACCOUNTS else [account]
+
+
+def _money_field() -> forms.DecimalField:
+    return forms.DecimalField(required=False, min_value=Decimal("0.0001"), **MONEY)
+
+
+# Not "local_": the model's own local-only columns (local_notes) already use that prefix.
+OVERLAY_PREFIX = "overlay_"
+
+
+class OfferOverlayForm(forms.ModelForm):
+    """Edit an offer's local values; eMAG's columns are never written from here.
+
+    Each editable field gets an `overlay_<field>` input: a value becomes a local edit, an
+    emptied input drops the edit so eMAG's value shows again.
+    """
+
+    overlay_sale_price = _money_field()
+    overlay_recommended_price = _money_field()
+    overlay_min_sale_price = _money_field()
+    overlay_max_sale_price = _money_field()
+    overlay_general_stock = forms.IntegerField(required=False, min_value=0, max_value=65535)
+    overlay_handling_time = forms.IntegerField(
+        required=False, min_value=0, max_value=255, label="Local handling days"
+    )
+    overlay_status = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "eMAG's value"), *OfferStatus.choices],
+    )
+    overlay_name = forms.CharField(required=False, max_length=255)
+    overlay_brand = forms.CharField(required=False, max_length=255)
+    overlay_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    class Meta:
+        model = Offer
+        fields = ["local_notes", "custom_attributes"]
+        widgets = {
+            "local_notes": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+            "custom_attributes": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer = self.instance
+        self.local_edits = {edit.field: edit for edit in offer_local_edits(offer=offer)}
+        account = get_accounts().get(offer.account)
+        for field in EditableField:
+            form_field = self.fields[OVERLAY_PREFIX + field.value]
+            form_field.label = form_field.label or f"Local {field.label.lower()}"
+            # The admin renders help texts unescaped, and eMAG's values (descriptions are
+            # HTML) are data: strip, shorten and escape them here.
+            shown = field_value(field.value, emag_value(offer, field.value), offer.currency)
+            # A space where each tag was, so "<p>Alb</p><p>Ideal" reads "Alb Ideal".
+            shown = " ".join(strip_tags(shown.replace(">", "> ")).split())
+            parts = [format_html("eMAG: {}.", Truncator(shown).chars(80))]
+            edit = self.local_edits.get(field.value)
+            if edit:
+                form_field.initial = edit.value
+                who = edit.edited_by.get_username() if edit.edited_by else "someone"
+                parts.append(
+                    format_html(
+                        "Local value set by {} on {} UTC.",
+                        who,
+                        f"{edit.edited_at:%Y-%m-%d %H:%M}",
+                    )
+                )
+            if field == EditableField.STOCK and account and account.is_fulfilled_by_emag:
+                form_field.disabled = True
+                parts.append("Fulfilled by eMAG (FBE): eMAG manages the stock.")
+            else:
+                parts.append("Empty: eMAG's value applies.")
+            form_field.help_text = format_html_join(" ", "{}", ((part,) for part in parts))
+
+    def clean(self):
+        data = super().clean()
+        for field, value in self.overlay_changes():
+            if value is None:
+                continue
+            try:
+                normalize_local_value(field, value)
+            except LocalEditError as error:
+                self.add_error(OVERLAY_PREFIX + field, str(error))
+        return data
+
+    def overlay_changes(self) -> list[tuple[str, object]]:
+        """Return (field, new local value or None to drop it) for each overlay input changed."""
+        changes = []
+        for name in self.changed_data:
+            if not name.startswith(OVERLAY_PREFIX) or name not in self.cleaned_data:
+                continue
+            value = self.cleaned_data[name]
+            if value == "":
+                value = None
+            if isinstance(value, Decimal):
+                value = str(value)
+            changes.append((name.removeprefix(OVERLAY_PREFIX), value))
+        return changes

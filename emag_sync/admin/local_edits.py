@@ -1,0 +1,86 @@
+"""Local edits: every local value in one list, with who set it and eMAG's value beside it."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from emag_sync.admin.display import account_tag, field_value
+from emag_sync.models import LocalEdit
+from emag_sync.services.local_edits import emag_value, local_edit_clear
+
+
+@admin.register(LocalEdit)
+class LocalEditAdmin(admin.ModelAdmin):
+    """Every local value in one list, with who set it; dropping one restores eMAG's."""
+
+    list_display = [
+        "offer_link",
+        "account_badge",
+        "field",
+        "local",
+        "emag",
+        "edited_by",
+        "edited_at",
+    ]
+    list_filter = ["field"]
+    search_fields = ["offer__part_number"]
+    ordering = ["-edited_at", "-id"]
+    actions = ["drop_local_values"]
+    show_facets = admin.ShowFacets.NEVER
+
+    class Media:
+        css = {"all": ["emag_sync/admin.css"]}
+
+    def get_queryset(self, request):
+        # emag_value reads the offer's columns; the bulky JSON ones are never needed here.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("offer", "edited_by")
+            .defer(
+                "offer__raw",
+                "offer__images",
+                "offer__characteristics",
+                "offer__attachments",
+                "offer__offer_details",
+                "offer__validation_status_detail",
+                "offer__translation_validation_status_detail",
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="offer", ordering="offer__part_number")
+    def offer_link(self, edit):
+        url = reverse("admin:emag_sync_offer_change", args=[edit.offer_id])
+        return format_html('<a href="{}">{}</a>', url, edit.offer.part_number or edit.offer.emag_id)
+
+    @admin.display(description="account", ordering="offer__account")
+    def account_badge(self, edit):
+        return account_tag(edit.offer.account)
+
+    @admin.display(description="local value")
+    def local(self, edit):
+        return field_value(edit.field, edit.value, edit.offer.currency)
+
+    @admin.display(description="eMAG value")
+    def emag(self, edit):
+        return field_value(edit.field, emag_value(edit.offer, edit.field), edit.offer.currency)
+
+    def has_drop_permission(self, request):
+        # Local values belong to their offer: whoever may edit offers may drop them.
+        return request.user.has_perm("emag_sync.change_offer")
+
+    @admin.action(
+        description="Drop the selected local values (eMAG's apply again)", permissions=["drop"]
+    )
+    def drop_local_values(self, request, queryset):
+        dropped = sum(local_edit_clear(offer=edit.offer, field=edit.field) for edit in queryset)
+        self.message_user(request, f"Dropped {dropped} local value(s).")

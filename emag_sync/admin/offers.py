@@ -1,0 +1,406 @@
+"""Offers: browse, search, filter and export the mirror; edit the local overlay."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.views.main import ChangeList
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from emag_sync.admin.display import (
+    OFFER_VALIDATION_STATUS_LABELS,
+    VALIDATION_STATUS_LABELS,
+    account_tag,
+    copy_button,
+    field_value,
+    money,
+    pretty_json,
+    validation_label,
+)
+from emag_sync.admin.exports import OfferExportMixin
+from emag_sync.admin.filters import (
+    AccountFilter,
+    HasLocalEditsFilter,
+    HasOpenConflictsFilter,
+    InStockFilter,
+    MissingFilter,
+    OfferValidationStatusFilter,
+    ValidationStatusFilter,
+)
+from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
+from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.models import EditableField, Offer
+from emag_sync.selectors import (
+    offer_change_history,
+    offer_open_conflicts,
+    offer_overlay_prefetch,
+    offer_search,
+)
+from emag_sync.services.local_edits import emag_value, local_edit_clear, local_edit_set
+
+# The columns the changelist shows: the wide JSON columns (raw payload, images,
+# characteristics) stay in the database instead of crossing the wire for every row.
+LIST_COLUMNS = [
+    "account",
+    "emag_id",
+    "part_number",
+    "name",
+    "sale_price",
+    "currency",
+    "general_stock",
+    "status",
+    "validation_status",
+    "offer_validation_status",
+    "synced_at",
+    "missing_since",
+]
+CHANGE_HISTORY_SHOWN = 50
+# Columns that exist only here, never sent by eMAG: saved straight from the form.
+LOCAL_COLUMNS = ("local_notes", "custom_attributes")
+
+
+class OfferChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        offers = super().get_queryset(request, exclude_parameters).only(*LIST_COLUMNS)
+        return offer_overlay_prefetch(offers)
+
+
+def _json_display(field_name: str, description: str):
+    @admin.display(description=description)
+    def show(self, offer):
+        return pretty_json(getattr(offer, field_name))
+
+    return show
+
+
+@admin.register(Offer)
+class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
+    form = OfferOverlayForm
+    list_display = [
+        "sku",
+        "short_name",
+        "account_badge",
+        "price",
+        "stock_level",
+        "status",
+        "validation",
+        "synced_at",
+        "flags",
+    ]
+    list_display_links = ["sku"]
+    list_filter = [
+        AccountFilter,
+        "status",
+        ValidationStatusFilter,
+        OfferValidationStatusFilter,
+        InStockFilter,
+        MissingFilter,
+        HasLocalEditsFilter,
+        HasOpenConflictsFilter,
+    ]
+    # The search itself is get_search_results; a non-empty list shows the search box.
+    search_fields = ["part_number"]
+    search_help_text = "SKU or name (any part), or exactly a PNK, an EAN or an eMAG id."
+    list_per_page = 100
+    # Facet counts would COUNT the whole table once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ["account", "emag_id"]
+    actions = ["export_selected_csv"]
+    change_list_template = "admin/emag_sync/offer/change_list.html"
+    change_form_template = "admin/emag_sync/offer/change_form.html"
+    fieldsets = [
+        (
+            "Local overlay",
+            {
+                "description": "Your values for this offer. They take precedence over eMAG's "
+                "until eMAG changes the same field (then the sync's conflict strategy decides). "
+                "They are kept here only; sending them to eMAG is not implemented yet.",
+                "fields": [
+                    ("overlay_sale_price", "overlay_recommended_price"),
+                    ("overlay_min_sale_price", "overlay_max_sale_price"),
+                    ("overlay_general_stock", "overlay_handling_time", "overlay_status"),
+                    ("overlay_name", "overlay_brand"),
+                    "overlay_description",
+                    "local_notes",
+                    "custom_attributes",
+                ],
+            },
+        ),
+        (
+            "Identity (from eMAG)",
+            {
+                "fields": [
+                    "account_badge",
+                    ("emag_id_copy", "offer_id"),
+                    ("sku_copy", "pnk_copy"),
+                    "name",
+                    ("brand", "brand_name"),
+                    ("category_id", "vendor_category_id"),
+                    "eans",
+                    "url",
+                ]
+            },
+        ),
+        (
+            "Price (from eMAG)",
+            {
+                "fields": [
+                    ("sale_price", "recommended_price", "currency"),
+                    ("min_sale_price", "max_sale_price"),
+                    ("vat_id", "warranty"),
+                ]
+            },
+        ),
+        (
+            "Stock and status (from eMAG)",
+            {
+                "fields": [
+                    ("status", "general_stock", "estimated_stock"),
+                    "stock_json",
+                    "handling_time_json",
+                    "availability_json",
+                ]
+            },
+        ),
+        (
+            "Validation (from eMAG)",
+            {
+                "fields": [
+                    "validation",
+                    "validation_status_description",
+                    "validation_status_detail_json",
+                    "offer_validation",
+                    "offer_validation_status_detail_json",
+                    "translation_validation",
+                    "doc_errors_json",
+                ]
+            },
+        ),
+        (
+            "Competition (from eMAG)",
+            {
+                "fields": [
+                    ("number_of_offers", "buy_button_rank"),
+                    ("best_offer_sale_price", "best_offer_recommended_price"),
+                    ("genius_eligibility", "genius_eligibility_type", "genius_computed"),
+                    "ownership",
+                ]
+            },
+        ),
+        (
+            "Content (from eMAG)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "description",
+                    "images_json",
+                    "characteristics_json",
+                    "family_json",
+                    "attachments_json",
+                    "offer_details_json",
+                    "manufacturer_json",
+                    "eu_representative_json",
+                    "safety_information",
+                ],
+            },
+        ),
+        (
+            "Sync",
+            {"fields": [("synced_at", "first_seen_at", "missing_since"), "content_hash"]},
+        ),
+        ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
+    ]
+    # Everything shown except the overlay inputs and the local-only columns comes from eMAG.
+    readonly_fields = [
+        name
+        for name in flatten_fieldsets(fieldsets)
+        if not name.startswith(OVERLAY_PREFIX) and name not in LOCAL_COLUMNS
+    ]
+
+    class Media:
+        css = {"all": ["emag_sync/admin.css"]}
+        js = ["emag_sync/copy.js"]
+
+    # --- permissions: offers come from eMAG, so they are never added or deleted here -----
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.fieldsets
+        # A viewer sees the local values in the table below the fieldsets, not as inputs.
+        (title, options), *rest = self.fieldsets
+        local_only = {**options, "fields": ["local_notes", "custom_attributes"]}
+        return [(title, local_only), *rest]
+
+    # --- changelist -----------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return OfferChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """Match SKU or name (any part, every word of a name), PNK, EAN or eMAG id exactly."""
+        if not search_term.strip():
+            return queryset, False
+        return offer_search(offers=queryset, term=search_term), False
+
+    @admin.display(description="SKU", ordering="part_number")
+    def sku(self, offer):
+        return offer.part_number or f"#{offer.emag_id}"
+
+    @admin.display(description="name", ordering="name")
+    def short_name(self, offer):
+        return offer.name if len(offer.name) <= 70 else offer.name[:67] + "…"
+
+    @admin.display(description="account", ordering="account")
+    def account_badge(self, offer):
+        return account_tag(offer.account)
+
+    @staticmethod
+    def _local(offer, field: str):
+        """Return the offer's local value of a field, from the changelist's prefetch."""
+        for edit in getattr(offer, "overlay_edits", []):
+            if edit.field == field:
+                return edit.value
+        return None
+
+    @admin.display(description="price", ordering="sale_price")
+    def price(self, offer):
+        emag_price = money(offer.sale_price, offer.currency)
+        local = self._local(offer, EditableField.SALE_PRICE)
+        if local is None:
+            return emag_price
+        return format_html(
+            '<strong title="Local value; eMAG has {}">{}</strong> '
+            '<span class="mf-muted">eMAG {}</span>',
+            emag_price,
+            money(local, offer.currency),
+            emag_price,
+        )
+
+    @admin.display(description="stock", ordering="general_stock")
+    def stock_level(self, offer):
+        emag_stock = "—" if offer.general_stock is None else offer.general_stock
+        local = self._local(offer, EditableField.STOCK)
+        if local is None:
+            return emag_stock
+        return format_html(
+            '<strong>{}</strong> <span class="mf-muted">eMAG {}</span>', local, emag_stock
+        )
+
+    @admin.display(description="validation", ordering="validation_status")
+    def validation(self, offer):
+        return validation_label(offer.validation_status, VALIDATION_STATUS_LABELS)
+
+    @admin.display(description="offer validation")
+    def offer_validation(self, offer):
+        return validation_label(offer.offer_validation_status, OFFER_VALIDATION_STATUS_LABELS)
+
+    @admin.display(description="translation validation")
+    def translation_validation(self, offer):
+        return validation_label(offer.translation_validation_status, VALIDATION_STATUS_LABELS)
+
+    @admin.display(description="")
+    def flags(self, offer):
+        flags = []
+        if getattr(offer, "overlay_edits", None):
+            flags.append(("mf-flag-local", "Has local values", "local"))
+        if getattr(offer, "open_conflict_list", None):
+            flags.append(("mf-flag-conflict", "Open conflict waiting for review", "conflict"))
+        if offer.missing_since:
+            flags.append(("mf-flag-missing", "Not returned by eMAG's last full pass", "missing"))
+        return format_html_join(" ", '<span class="mf-flag {}" title="{}">{}</span>', flags)
+
+    # --- detail ---------------------------------------------------------------------------
+
+    # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
+    @admin.display(description="Product id on eMAG")
+    def emag_id_copy(self, offer):
+        return copy_button(offer.emag_id)
+
+    @admin.display(description="Offer id on eMAG")
+    def offer_id(self, offer):
+        return offer.emag_offer_id or "—"
+
+    @admin.display(description="SKU")
+    def sku_copy(self, offer):
+        return copy_button(offer.part_number)
+
+    @admin.display(description="PNK")
+    def pnk_copy(self, offer):
+        return copy_button(offer.part_number_key)
+
+    @admin.display(description="EANs")
+    def eans(self, offer):
+        return ", ".join(str(ean) for ean in offer.ean or []) or "—"
+
+    stock_json = _json_display("stock", "stock per warehouse")
+    handling_time_json = _json_display("handling_time", "handling time")
+    availability_json = _json_display("availability", "availability")
+    validation_status_detail_json = _json_display("validation_status_detail", "validation detail")
+    offer_validation_status_detail_json = _json_display(
+        "offer_validation_status_detail", "offer validation detail"
+    )
+    doc_errors_json = _json_display("doc_errors", "documentation errors")
+    images_json = _json_display("images", "images")
+    characteristics_json = _json_display("characteristics", "characteristics")
+    family_json = _json_display("family", "family")
+    attachments_json = _json_display("attachments", "attachments")
+    offer_details_json = _json_display("offer_details", "offer details")
+    manufacturer_json = _json_display("manufacturer", "manufacturer")
+    eu_representative_json = _json_display("eu_representative", "EU representative")
+    raw_json = _json_display("raw", "payload")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            conflicts = list(offer_open_conflicts(offer=obj))
+            context.update(
+                open_conflicts=[
+                    (
+                        conflict,
+                        field_value(conflict.field, conflict.local_value, obj.currency),
+                        field_value(conflict.field, conflict.emag_value, obj.currency),
+                    )
+                    for conflict in conflicts
+                ],
+                conflicts_url=reverse("admin:emag_sync_conflict_changelist")
+                + f"?offer__id__exact={obj.pk}&status__exact=open",
+                change_history=list(offer_change_history(offer=obj, limit=CHANGE_HISTORY_SHOWN)),
+                change_history_limit=CHANGE_HISTORY_SHOWN,
+                local_edit_rows=self._local_edit_rows(context["adminform"].form, obj),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def _local_edit_rows(form, offer):
+        return [
+            {
+                "field": EditableField(edit.field).label,
+                "local": field_value(edit.field, edit.value, offer.currency),
+                "emag": field_value(edit.field, emag_value(offer, edit.field), offer.currency),
+                "edited_by": edit.edited_by.get_username() if edit.edited_by else "—",
+                "edited_at": edit.edited_at,
+            }
+            for edit in form.local_edits.values()
+        ]
+
+    def save_model(self, request, obj, form, change):
+        # Only the local-only columns: a full save could write back eMAG columns that a
+        # sync changed since this page was loaded.
+        local_columns = [name for name in LOCAL_COLUMNS if name in form.changed_data]
+        if local_columns:
+            obj.save(update_fields=local_columns)
+        for field, value in form.overlay_changes():
+            label = EditableField(field).label.lower()
+            if value is None:
+                local_edit_clear(offer=obj, field=field)
+                self.message_user(request, f"Dropped the local {label}: eMAG's value applies.")
+            elif local_edit_set(offer=obj, field=field, value=value, user=request.user) is None:
+                self.message_user(
+                    request,
+                    f"The {label} you entered equals eMAG's, so no local value is kept.",
+                    messages.INFO,
+                )

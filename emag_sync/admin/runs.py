@@ -1,0 +1,245 @@
+"""Sync runs, checkpoints and the eMAG request log: read-only records of what syncs did."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from emag_sync.admin.dashboard import CANCEL_PERMISSION, SyncDashboard
+from emag_sync.admin.display import account_tag, duration, pretty_json, status_tag
+from emag_sync.admin.filters import AccountFilter
+from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.models import EmagRequestLog, SyncRun, SyncState
+from emag_sync.selectors import sync_run_request_log
+
+REQUEST_LOG_SHOWN = 200
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by syncs: viewable, never added, changed or deleted by hand."""
+
+    show_facets = admin.ShowFacets.NEVER
+
+    class Media:
+        css = {"all": ["emag_sync/admin.css"]}
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "account_badge",
+        "kind",
+        "mode",
+        "status_badge",
+        "pages",
+        "items_seen",
+        "items_created",
+        "items_updated",
+        "items_unchanged",
+        "items_failed",
+        "items_missing",
+        "requests",
+        "throttled",
+        "run_duration",
+        "created_at",
+        "triggered_by",
+    ]
+    list_filter = ["kind", AccountFilter, "status", "mode", "conflict_strategy"]
+    search_fields = ["id__exact", "triggered_by"]
+    search_help_text = "Run number, or who triggered it."
+    list_per_page = 50
+    change_form_template = "admin/emag_sync/syncrun/change_form.html"
+    fieldsets = [
+        (
+            "Run",
+            {
+                "fields": [
+                    ("account_badge", "kind", "mode", "conflict_strategy"),
+                    ("status_badge", "triggered_by", "cancel_requested"),
+                    "parameters_json",
+                ]
+            },
+        ),
+        (
+            "Progress",
+            {
+                "fields": [
+                    ("pages_done", "pages_total", "progress", "resumed_from_page"),
+                    ("items_total", "items_seen"),
+                ]
+            },
+        ),
+        (
+            "Offers written",
+            {
+                "fields": [
+                    ("items_created", "items_updated", "items_unchanged"),
+                    ("items_failed", "items_missing"),
+                ]
+            },
+        ),
+        ("eMAG API", {"fields": [("requests", "throttled", "retries")]}),
+        (
+            "Timing",
+            {
+                "fields": [
+                    ("created_at", "started_at", "finished_at", "heartbeat_at"),
+                    ("run_duration", "throughput"),
+                ]
+            },
+        ),
+        ("Errors", {"fields": ["errors_json"]}),
+    ]
+    readonly_fields = [
+        "account_badge",
+        "kind",
+        "mode",
+        "conflict_strategy",
+        "status_badge",
+        "triggered_by",
+        "cancel_requested",
+        "parameters_json",
+        "pages_done",
+        "pages_total",
+        "progress",
+        "resumed_from_page",
+        "items_total",
+        "items_seen",
+        "items_created",
+        "items_updated",
+        "items_unchanged",
+        "items_failed",
+        "items_missing",
+        "requests",
+        "throttled",
+        "retries",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "run_duration",
+        "throughput",
+        "errors_json",
+    ]
+
+    def get_urls(self):
+        # The dashboard lives under the runs it shows: /admin/emag_sync/syncrun/dashboard/.
+        return [*SyncDashboard(self.admin_site).urls(), *super().get_urls()]
+
+    @admin.display(description="account", ordering="account")
+    def account_badge(self, run):
+        return account_tag(run.account)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, run):
+        return status_tag(run.status)
+
+    @admin.display(description="pages")
+    def pages(self, run):
+        return f"{run.pages_done}/{run.pages_total}" if run.pages_total else run.pages_done
+
+    @admin.display(description="progress")
+    def progress(self, run):
+        percent = run.progress_percent
+        return "—" if percent is None else f"{percent} %"
+
+    @admin.display(description="duration")
+    def run_duration(self, run):
+        return duration(run.duration_seconds)
+
+    @admin.display(description="items/s")
+    def throughput(self, run):
+        return run.items_per_second if run.items_per_second is not None else "—"
+
+    @admin.display(description="parameters")
+    def parameters_json(self, run):
+        return pretty_json(run.parameters)
+
+    @admin.display(description="errors")
+    def errors_json(self, run):
+        return pretty_json(run.errors)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                request_log=list(sync_run_request_log(run=obj, limit=REQUEST_LOG_SHOWN)),
+                request_log_limit=REQUEST_LOG_SHOWN,
+                request_log_url=reverse("admin:emag_sync_emagrequestlog_changelist")
+                + f"?run__id__exact={obj.pk}",
+                can_cancel=obj.is_active and request.user.has_perm(CANCEL_PERMISSION),
+                cancel_url=reverse("admin:emag_sync_syncrun_cancel", args=[obj.pk]),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+@admin.register(EmagRequestLog)
+class EmagRequestLogAdmin(CappedCountMixin, ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "account_badge",
+        "call",
+        "status_code",
+        "ok",
+        "latency_ms",
+        "attempts",
+        "run_link",
+        "error_excerpt",
+    ]
+    # Only filters with known choices: a filter on resource or action would list their
+    # values with a DISTINCT over the whole log. The run's page links here by run.
+    list_filter = [AccountFilter, "ok"]
+    list_per_page = 100
+
+    @admin.display(description="account", ordering="account")
+    def account_badge(self, log):
+        return account_tag(log.account)
+
+    @admin.display(description="call")
+    def call(self, log):
+        return f"{log.resource}/{log.action}"
+
+    @admin.display(description="run", ordering="run")
+    def run_link(self, log):
+        if log.run_id is None:
+            return "—"
+        url = reverse("admin:emag_sync_syncrun_change", args=[log.run_id])
+        return format_html('<a href="{}">#{}</a>', url, log.run_id)
+
+    @admin.display(description="error")
+    def error_excerpt(self, log):
+        return log.error[:120] + ("…" if len(log.error) > 120 else "")
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(ReadOnlyAdmin):
+    list_display = [
+        "account_badge",
+        "stream",
+        "mode",
+        "next_page",
+        "cursor",
+        "last_complete_pass_at",
+        "run_link",
+        "updated_at",
+    ]
+    list_filter = [AccountFilter, "stream", "mode"]
+
+    @admin.display(description="account", ordering="account")
+    def account_badge(self, state):
+        return account_tag(state.account)
+
+    @admin.display(description="last run")
+    def run_link(self, state):
+        if state.run_id is None:
+            return "—"
+        url = reverse("admin:emag_sync_syncrun_change", args=[state.run_id])
+        return format_html('<a href="{}">#{}</a>', url, state.run_id)

@@ -1,0 +1,56 @@
+"""Template filters for the admin pages: account and status tags, ages, durations, money."""
+
+import json
+
+from django import template
+
+from emag_sync.admin import display
+
+register = template.Library()
+
+
+@register.filter
+def account_tag(name: str):
+    return display.account_tag(name)
+
+
+@register.filter
+def account_colour(name: str) -> str:
+    return display.account_colour(name)
+
+
+@register.filter
+def status_tag(status: str):
+    return display.status_tag(status)
+
+
+@register.filter
+def age(moment):
+    return display.age(moment)
+
+
+@register.filter
+def duration(seconds):
+    return display.duration(seconds)
+
+
+@register.filter
+def money(value, currency: str = ""):
+    return display.money(value, currency)
+
+
+@register.filter
+def thousands(value):
+    """Group digits (1,274) without needing django.contrib.humanize."""
+    return f"{value:,}" if isinstance(value, int) else value
+
+
+@register.filter
+def compact_json(value, limit: int = 120):
+    """Show a JSON value on one line, shortened; plain scalars as they are."""
+    if value is None:
+        return "—"
+    if isinstance(value, str | int | float | bool):
+        return str(value)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

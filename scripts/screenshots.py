@@ -1,0 +1,143 @@
+"""Take the README's admin screenshots (`make screenshots`): dashboard mid-sync, offers, an offer.
+
+Starts what `make run` starts (sandbox, web, worker, beat) on free ports with a throwaway
+SQLite database, drives Debian's Chromium with Playwright while the first full syncs run,
+and saves PNGs under docs/screenshots/. Needs `chromium` (apt) and the dev requirements.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from smoke import _stop, embedded_environment, free_port  # noqa: E402  (path set up above)
+
+OUTPUT = ROOT / "docs" / "screenshots"
+PASSWORD = "screenshots-password-1"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        sys.exit("Chromium is missing: apt-get install chromium (or set CHROMIUM=/path)")
+    return path
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"make run exited early with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def capture(base_url: str) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    saved = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{base_url}/admin/login/?next=/admin/emag_sync/syncrun/dashboard/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_selector("#mf-dashboard")
+        # Collapse the navigation sidebar (Django remembers it per browser): wider lists.
+        page.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+        page.reload()
+
+        # make run queued a first full sync of each account: catch them half-way.
+        if not page.locator(".mf-run[data-status=queued], .mf-run[data-status=running]").count():
+            page.check("#id_mode input[value=full]")
+            page.select_option("#id_account", "all")
+            page.click("#mf-start-sync")
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.mf-run[data-status=running] .mf-progress')]
+                .some(bar => Number(bar.getAttribute('aria-valuenow')) >= 25)""",
+            timeout=60_000,
+        )
+        saved.append(shot(page, "dashboard.png", full_page=True))
+        page.wait_for_function(
+            """() => document.querySelectorAll('.mf-run').length > 0 &&
+                [...document.querySelectorAll('.mf-run')].every(r => r.dataset.status === 'completed')""",
+            timeout=120_000,
+        )
+        page.wait_for_timeout(2000)  # the cards and history refresh right after
+        saved.append(shot(page, "dashboard-after-sync.png", full_page=True))
+
+        page.goto(f"{base_url}/admin/emag_sync/offer/?account=main")
+        saved.append(shot(page, "offers.png"))
+
+        page.click("#result_list tbody tr:nth-child(3) th a")
+        page.wait_for_selector("#id_overlay_sale_price")
+        emag_price = page.locator("#id_overlay_sale_price_helptext").inner_text()
+        match = re.search(r"eMAG: ([\d.]+)", emag_price)
+        if match:
+            page.fill("#id_overlay_sale_price", f"{float(match.group(1)) * 0.95:.2f}")
+            page.click("input[name=_continue]")
+            page.wait_for_selector(".messagelist")
+        saved.append(shot(page, "offer-detail.png", height=1500))
+        browser.close()
+    return saved
+
+
+def shot(page, name: str, *, full_page: bool = False, height: int | None = None) -> Path:
+    path = OUTPUT / name
+    if height:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+    page.screenshot(path=str(path), full_page=full_page)
+    page.set_viewport_size(VIEWPORT)
+    print(f"saved {path.relative_to(ROOT)}")
+    return path
+
+
+def main() -> int:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    port, sandbox_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="magflow-screenshots-") as tmp:
+        workdir = Path(tmp)
+        env = embedded_environment(workdir, port, sandbox_port)
+        env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
+        log_path = workdir / "run.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(ROOT / "scripts" / "run.py")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            wait_until_up(f"{base_url}/admin/login/", process)
+            capture(base_url)
+            return 0
+        except Exception as error:
+            print(f"screenshots: FAILED: {error}\n--- last lines of the run log ---")
+            print("\n".join(log_path.read_text(errors="replace").splitlines()[-40:]))
+            return 1
+        finally:
+            _stop(process)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Builders shared by the admin tests: offers in bulk, their overlay, conflicts, runs, users."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.utils import timezone
+
+from emag_sync.models import (
+    Conflict,
+    EmagRequestLog,
+    LocalEdit,
+    Offer,
+    OfferChange,
+    OfferEan,
+    SyncRun,
+)
+
+
+def make_offers(account: str, count: int, *, first_id: int = 1) -> list[Offer]:
+    """Insert offers the way a sync leaves them (with EAN rows), in bulk; return them."""
+    now = timezone.now()
+    offers = Offer.objects.bulk_create(
+        Offer(
+            account=account,
+            emag_id=emag_id,
+            part_number=f"{account.upper()}-SKU-{emag_id:05d}",
+            part_number_key=f"PNK{emag_id:06d}",
+            name=f"Test product {emag_id} {'blue' if emag_id % 2 else 'green'} widget",
+            sale_price=Decimal("10.5000") + emag_id,
+            currency="RON",
+            general_stock=emag_id % 4,  # a quarter out of stock
+            status=1,
+            validation_status=9,
+            offer_validation_status=1,
+            ean=[f"59{emag_id:011d}"],
+            stock=[{"warehouse_id": 1, "value": emag_id % 4}],
+            raw={"id": emag_id},
+            content_hash=f"hash-{emag_id}",
+            synced_at=now,
+            first_seen_at=now,
+        )
+        for emag_id in range(first_id, first_id + count)
+    )
+    OfferEan.objects.bulk_create(OfferEan(offer=offer, ean=offer.ean[0]) for offer in offers)
+    return offers
+
+
+def make_overlay(offers: list[Offer], *, run: SyncRun | None = None, user=None) -> None:
+    """Give every tenth offer a local price, an open conflict and a change in its history."""
+    now = timezone.now()
+    chosen = offers[::10]
+    LocalEdit.objects.bulk_create(
+        LocalEdit(offer=offer, field="sale_price", value="99.0000", edited_by=user, edited_at=now)
+        for offer in chosen
+    )
+    Conflict.objects.bulk_create(
+        Conflict(
+            offer=offer,
+            field="sale_price",
+            base_value=f"{offer.sale_price:.4f}",
+            local_value="99.0000",
+            emag_value="88.0000",
+            detected_in=run,
+            detected_at=now,
+        )
+        for offer in chosen
+    )
+    OfferChange.objects.bulk_create(
+        OfferChange(
+            offer=offer,
+            field="general_stock",
+            old_value=1,
+            new_value=offer.general_stock,
+            run=run,
+            changed_at=now,
+        )
+        for offer in offers[::5]
+    )
+
+
+def make_runs(count: int, *, account: str = "main") -> list[SyncRun]:
+    """Insert finished runs, each with a few logged eMAG requests."""
+    now = timezone.now()
+    runs = SyncRun.objects.bulk_create(
+        SyncRun(
+            kind="offers",
+            account=account,
+            status="completed" if number % 3 else "partial",
+            pages_total=13,
+            pages_done=13,
+            items_seen=1274,
+            errors=[] if number % 3 else [{"page": 4, "message": "eMAG answered 503"}],
+            started_at=now,
+            finished_at=now,
+            heartbeat_at=now,
+            triggered_by="schedule",
+        )
+        for number in range(count)
+    )
+    EmagRequestLog.objects.bulk_create(
+        EmagRequestLog(
+            account=account,
+            resource="product_offer",
+            action="read",
+            status_code=200,
+            latency_ms=80,
+            run=run,
+            created_at=now,
+        )
+        for run in runs
+        for _ in range(3)
+    )
+    return runs
+
+
+def client_with(django_user_model, *codenames: str, username: str = "seller") -> Client:
+    """Log in a staff user holding only the given emag_sync permissions."""
+    user = django_user_model.objects.create_user(username, password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="emag_sync", codename__in=codenames)
+    )
+    client = Client()
+    client.force_login(user)
+    return client

@@ -1,0 +1,189 @@
+"""A seller's session in real headless Chromium, against a live server, a Celery worker and the
+eMAG sandbox over HTTP with eMAG's rate limits: nothing in between is faked.
+"""
+
+import csv
+import re
+import time
+from decimal import Decimal
+
+import pytest
+
+from emag_sync.admin.display import money
+from emag_sync.models import Conflict, LocalEdit, Offer, SyncRun
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:No directory at"),
+]
+
+PASSWORD = "browser-test-password-1"
+# At eMAG's 3 requests/s, 15 pages of MAIN take about five seconds: long enough to watch.
+OFFERS = {"main": 1500, "fbe": 300}
+SYNC_TIMEOUT = 90
+
+
+@pytest.fixture
+def seller(django_user_model):
+    return django_user_model.objects.create_superuser("seller", password=PASSWORD)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def log_in(page) -> None:
+    page.goto("/admin/")
+    page.fill("#id_username", "seller")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#mf-dashboard-link")
+
+
+def card(page, account: str):
+    return page.locator(f'.mf-card[data-account="{account}"]')
+
+
+def check_connections(page) -> None:
+    for account, offers in OFFERS.items():
+        card(page, account).get_by_role("button", name="Test connection").click()
+        result = card(page, account).locator(".mf-connection-result.mf-ok")
+        result.wait_for()
+        text = result.inner_text()
+        assert re.fullmatch(rf"✔ Connected · \d+ ms · {offers:,} offers on eMAG", text), text
+
+
+def board_state(page) -> dict[int, tuple[str, int | None]]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#mf-board .mf-run')].map(run => {
+            const now = run.querySelector('.mf-progress').getAttribute('aria-valuenow');
+            return [run.dataset.runId, [run.dataset.status, now === null ? null : Number(now)]];
+        }))"""
+    )
+
+
+def watch_runs_to_the_end(page) -> dict[int, list]:
+    """Sample the progress board until every run on it ended; return what each bar showed."""
+    seen: dict[int, list] = {}
+    deadline = time.monotonic() + SYNC_TIMEOUT
+    while True:
+        state = board_state(page)
+        for run_id, (status, percent) in state.items():
+            samples = seen.setdefault(int(run_id), [])
+            if not samples or samples[-1] != (status, percent):
+                samples.append((status, percent))
+        if state and all(status not in ("queued", "running") for status, _ in state.values()):
+            return seen
+        assert time.monotonic() < deadline, f"runs did not end: {state}"
+        time.sleep(0.2)
+
+
+def start_sync(page, *, account: str, mode: str, strategy: str = "emag_priority", skus=()):
+    page.select_option("#id_account", account)
+    page.check(f'#id_mode input[value="{mode}"]')
+    page.select_option("#id_conflict_strategy", strategy)
+    if skus:
+        page.fill("#id_skus", "\n".join(skus))
+    page.click("#mf-start-sync")
+    page.wait_for_selector(".messagelist")
+
+
+def test_a_seller_syncs_browses_edits_exports_and_resolves_a_conflict_in_a_real_browser(
+    page, seller, live_sandbox, celery_worker
+):
+    sandbox, _ = live_sandbox(offers=OFFERS, rate_limit=True, client_rate_limit=True)
+    celery_worker()
+
+    # Log in; the admin index leads to the dashboard.
+    log_in(page)
+    page.click("#mf-dashboard-link")
+    page.wait_for_selector("#mf-dashboard")
+
+    # Both connections test green, with eMAG's offer count.
+    check_connections(page)
+
+    # A full sync of every account: the bars move without a reload and end at 100 %.
+    start_sync(page, account="all", mode="full")
+    page.evaluate("window.stillTheSamePage = true")
+    seen = watch_runs_to_the_end(page)
+    main_run = SyncRun.objects.get(account="main", mode="full")
+    fbe_run = SyncRun.objects.get(account="fbe", mode="full")
+    assert seen[main_run.pk][-1] == ("completed", 100)
+    assert seen[fbe_run.pk][-1] == ("completed", 100)
+    assert any(0 < percent < 100 for _, percent in seen[main_run.pk] if percent), seen
+    assert page.evaluate("window.stillTheSamePage") is True
+    # The history and the cards follow, still without a reload.
+    page.wait_for_selector(f'#mf-history [data-run-id="{main_run.pk}"][data-status="completed"]')
+    page.wait_for_selector(f'#mf-history [data-run-id="{fbe_run.pk}"][data-status="completed"]')
+    offers_link = card(page, "main").locator('[data-field="offers"]')
+    assert offers_link.inner_text() == "1,500"
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert Offer.objects.filter(account="main").count() == 1500
+
+    # Search a SKU from the account's offers and open it.
+    offer = next(
+        candidate
+        for candidate in Offer.objects.filter(account="main", general_stock__gt=0)
+        if Offer.objects.filter(part_number__icontains=candidate.part_number).count() == 1
+    )
+    offers_link.click()
+    page.fill("#searchbar", offer.part_number)
+    page.press("#searchbar", "Enter")
+    page.wait_for_selector(f'#result_list >> text="{offer.part_number}"')
+    assert page.locator("#result_list tbody tr").count() == 1
+    page.locator("#result_list tbody tr th a").click()
+    page.wait_for_selector("#id_overlay_sale_price")
+    copy_sku = page.locator(f'.fieldBox.field-sku_copy .mf-copy[data-copy="{offer.part_number}"]')
+    copy_sku.click()
+    page.wait_for_selector(".fieldBox.field-sku_copy .mf-copy.mf-copied")
+    assert page.evaluate("navigator.clipboard.readText()") == offer.part_number
+
+    # Set a local price.
+    local_price = (offer.sale_price + 10).quantize(Decimal("0.01"))
+    page.fill("#id_overlay_sale_price", str(local_price))
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert LocalEdit.objects.get(offer=offer, field="sale_price").value == f"{local_price:.4f}"
+    assert "Local value set by seller" in page.inner_text("#id_overlay_sale_price_helptext")
+
+    # Filter FBE offers in stock and export exactly those.
+    page.goto("/admin/emag_sync/offer/")
+    page.locator('details[data-filter-title="account"] a', has_text="FBE").click()
+    page.locator('details[data-filter-title="in stock"] a', has_text="Yes").click()
+    page.wait_for_url(re.compile(r"account=fbe"))
+    with page.expect_download() as download_info:
+        page.click("#mf-export-csv")
+    with open(download_info.value.path(), newline="", encoding="utf-8") as exported:
+        rows = list(csv.DictReader(exported))
+    expected = Offer.objects.filter(account="fbe", general_stock__gt=0)
+    assert len(rows) == expected.count() > 0
+    assert {int(row["emag_id"]) for row in rows} == set(expected.values_list("emag_id", flat=True))
+    assert {row["account"] for row in rows} == {"fbe"}
+
+    # eMAG changes the same price: a selective sync under manual review opens a conflict.
+    sandbox.update_offer("main", offer.emag_id, {"sale_price": f"{offer.sale_price + 5:.4f}"})
+    page.click("text=Sync dashboard")
+    start_sync(page, account="main", mode="selective", strategy="manual", skus=[offer.part_number])
+    watch_runs_to_the_end(page)
+    page.wait_for_selector("#mf-open-conflicts")
+    assert page.inner_text("#mf-open-conflicts").startswith("1 open conflict")
+
+    # Review it: base, local and eMAG side by side; keep the local price.
+    page.click("#mf-open-conflicts")
+    row = page.locator("#result_list tbody tr", has_text=offer.part_number)
+    assert f"{local_price} RON" in row.inner_text()
+    assert money(offer.sale_price + 5, "RON") in row.inner_text()
+    row.get_by_role("button", name="Keep local").click()
+    page.wait_for_selector(".messagelist .success")
+    conflict = Conflict.objects.get(offer=offer)
+    assert (conflict.status, conflict.resolution) == ("resolved", "keep_local")
+    assert LocalEdit.objects.get(offer=offer, field="sale_price").value == f"{local_price:.4f}"

@@ -1,0 +1,81 @@
+"""Every admin page makes as many queries with 1,000 offers as with 10: no per-row queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from emag_sync.models import Conflict, Offer, SyncRun
+from tests.admin_support import make_offers, make_overlay, make_runs
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.filterwarnings("ignore:No directory at"),
+]
+
+
+def populate(*, main: int, fbe: int, runs: int, first_id: int) -> None:
+    """Add offers to both accounts, with local values, conflicts, history, runs and requests."""
+    run = make_runs(runs)[0]
+    make_overlay(make_offers("main", main, first_id=first_id), run=run)
+    make_overlay(make_offers("fbe", fbe, first_id=first_id + 100_000), run=run)
+
+
+def admin_pages(offer: Offer, conflict: Conflict, run: SyncRun) -> dict[str, str]:
+    offers = reverse("admin:emag_sync_offer_changelist")
+    return {
+        "index": reverse("admin:index"),
+        "app index": reverse("admin:app_list", args=["emag_sync"]),
+        "dashboard": reverse("admin:emag_sync_dashboard"),
+        "progress": reverse("admin:emag_sync_dashboard_progress") + f"?track={run.pk}",
+        "progress with cards": reverse("admin:emag_sync_dashboard_progress") + "?fragments=1",
+        "offers": offers,
+        "offers of an account": offers + "?account=main",
+        "offers in stock": offers + "?in_stock=yes",
+        "offers missing": offers + "?missing=no",
+        "offers with local edits": offers + "?local_edits=yes",
+        "offers with open conflicts": offers + "?open_conflicts=yes",
+        "offers by validation": offers + "?validation_status=9&offer_validation_status=1",
+        "offers by status": offers + "?status__exact=1",
+        "offers searched by SKU": offers + "?q=SKU-0",
+        "offers searched by EAN": offers + f"?q={offer.ean[0]}",
+        "offers searched by id": offers + f"?q={offer.emag_id}",
+        "offers sorted by name": offers + "?o=-2",
+        "offer export": reverse("admin:emag_sync_offer_export") + "?account=main",
+        "offer": reverse("admin:emag_sync_offer_change", args=[offer.pk]),
+        "conflicts": reverse("admin:emag_sync_conflict_changelist") + "?status__exact=open",
+        "conflict": reverse("admin:emag_sync_conflict_change", args=[conflict.pk]),
+        "local edits": reverse("admin:emag_sync_localedit_changelist"),
+        "runs": reverse("admin:emag_sync_syncrun_changelist"),
+        "run": reverse("admin:emag_sync_syncrun_change", args=[run.pk]),
+        "request log": reverse("admin:emag_sync_emagrequestlog_changelist"),
+        "checkpoints": reverse("admin:emag_sync_syncstate_changelist"),
+    }
+
+
+def count_queries(client, pages: dict[str, str]) -> dict[str, int]:
+    counts = {}
+    for name, url in pages.items():
+        client.get(url)  # warm the per-process caches (content types, sessions)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        assert response.status_code == 200, (name, response.status_code)
+        counts[name] = len(queries)
+    return counts
+
+
+def test_every_admin_page_makes_the_same_number_of_queries_with_10_and_1000_offers(
+    admin_client,
+):
+    populate(main=8, fbe=2, runs=3, first_id=1)
+    offer = Offer.objects.get(account="main", emag_id=1)
+    pages = admin_pages(offer, Conflict.objects.filter(offer=offer).get(), SyncRun.objects.first())
+    with_10 = count_queries(admin_client, pages)
+
+    populate(main=792, fbe=198, runs=30, first_id=9)
+    assert Offer.objects.count() == 1000
+    with_1000 = count_queries(admin_client, pages)
+
+    assert with_1000 == with_10
