@@ -213,6 +213,71 @@ def child(mode: str, stream: str = "offers") -> None:
     print(json.dumps(report))
 
 
+def child_web() -> None:
+    """Time the API's offer list and the admin changelist on the current database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from emag_sync.models import Offer
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
+    user.set_password("bench-password-1")
+    user.save()
+    client = Client()
+    answer = client.post(
+        "/api/v1/auth/login",
+        # Throwaway password of a temporary benchmark or screenshot user.
+        {"username": "bench", "password": "bench-password-1"},  # nosec B105
+        content_type="application/json",
+        secure=True,
+    )
+    token = answer.json()["access"]
+    # Search terms a seller types: SKU prefixes, name words, PNKs, taken from real rows.
+    samples = list(
+        Offer.objects.order_by("?").values_list("part_number", "name", "part_number_key")[:70]
+    )
+    terms = []
+    for sku, name, pnk in samples:
+        terms += [sku[:4], name.split()[0], pnk]
+    api_ms = []
+    for index in range(max(200, len(terms))):
+        term = terms[index % len(terms)]
+        started = time.perf_counter()
+        answer = client.get(
+            "/api/v1/emag/products/products",
+            {"account_type": "main", "status": 1, "search": term, "limit": 50},
+            headers={"Authorization": f"Bearer {token}"},
+            secure=True,
+        )
+        api_ms.append((time.perf_counter() - started) * 1000)
+        # A benchmark stops on a wrong answer; it never runs with -O.
+        assert answer.status_code == 200, answer.content[:300]  # nosec B101
+    client.force_login(user)
+    admin_ms = []
+    for index in range(40):
+        query = {} if index % 2 == 0 else {"q": terms[index % len(terms)]}
+        started = time.perf_counter()
+        answer = client.get("/admin/emag_sync/offer/", query, secure=True)
+        admin_ms.append((time.perf_counter() - started) * 1000)
+        # A benchmark stops on a wrong answer; it never runs with -O.
+        assert answer.status_code == 200  # nosec B101
+    print(
+        json.dumps(
+            {
+                "offers": Offer.objects.count(),
+                "api_products_ms": _distribution(api_ms),
+                "admin_changelist_ms": _distribution(admin_ms),
+            }
+        )
+    )
+
+
 def _distribution(values: list[float]) -> dict:
     if not values:
         return {}
@@ -319,6 +384,21 @@ def scenario_unthrottled(count: int, *, resync: bool) -> dict:
     return result
 
 
+def scenario_web() -> dict:
+    """Time the API and the admin over the catalogue the 100,000-offer sync left behind."""
+    env = base_environment(free_port(), ["main"], throttled=False)
+    env["SECURE_SSL_REDIRECT"] = "0"
+    env["ALLOWED_HOSTS"] = "testserver"
+    command = [sys.executable, str(Path(__file__)), "--child-web"]
+    # Fixed command, no shell, no user input.
+    process = subprocess.run(  # nosec B603
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+    if process.returncode:
+        raise RuntimeError(f"web timing failed: {process.stderr[-2000:]}")
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
 def scenario_orders() -> dict:
     """Sync 1,000 new orders per account, then again with nothing new (eMAG's 12 req/s)."""
     empty_tables()
@@ -398,6 +478,20 @@ def write_report(results: dict) -> None:
             f"{ten['peak_rss_mb']} MB); {hundred['us_per_offer']} us/offer, **{growth}x** the "
             f"10,000-offer cost | RSS of the syncing process (ru_maxrss) |"
         )
+    web = results.get("web_100k")
+    if web:
+        api, changelist = web["api_products_ms"], web["admin_changelist_ms"]
+        lines.append(
+            f"| API `GET /api/v1/emag/products/products`, {web['offers']:,} offers | p50 "
+            f"{api['p50']} ms, **p95 {api['p95']} ms** over {api['count']} requests | filter "
+            "(account, status) + search (SKU prefix, name word, PNK) + 50 per page, JWT; "
+            "Django's test client in production mode (full middleware, auth, DRF, database), no network |"
+        )
+        lines.append(
+            f"| Admin offer changelist, {web['offers']:,} offers | p50 {changelist['p50']} ms, "
+            f"p95 {changelist['p95']} ms over {changelist['count']} requests | half plain, half "
+            "with a search; logged-in superuser, test client |"
+        )
     orders = results.get("orders")
     if orders:
         new, idle = orders["new_orders"], orders["nothing_new"]
@@ -434,12 +528,16 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="full", help=argparse.SUPPRESS)
     parser.add_argument("--stream", default="offers", help=argparse.SUPPRESS)
+    parser.add_argument("--child-web", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--skip-100k", action="store_true", help="Leave out the 100,000 run.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     if args.child:
         child(args.mode, args.stream)
+        return
+    if args.child_web:
+        child_web()
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
     prepare_database()
@@ -452,6 +550,8 @@ def main() -> None:
     if not args.skip_100k:
         print("unthrottled 100,000 offers ...", flush=True)
         results["unthrottled_100k"] = scenario_unthrottled(100_000, resync=False)
+        print("API and admin with 100,000 offers ...", flush=True)
+        results["web_100k"] = scenario_web()
     print("orders: 1,000 new per account, then nothing new ...", flush=True)
     results["orders"] = scenario_orders()
     results["predecessor"] = PREDECESSOR

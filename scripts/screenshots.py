@@ -8,7 +8,9 @@ and saves PNGs under docs/screenshots/. Needs `chromium` (apt) and the dev requi
 import os
 import re
 import shutil
-import subprocess
+
+# Runs the project's own fixed commands.
+import subprocess  # nosec B404
 import sys
 import tempfile
 import time
@@ -21,7 +23,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from smoke import _stop, embedded_environment, free_port  # noqa: E402  (path set up above)
 
 OUTPUT = ROOT / "docs" / "screenshots"
-PASSWORD = "screenshots-password-1"
+# Throwaway password of a temporary benchmark or screenshot user.
+PASSWORD = "screenshots-password-1"  # nosec B105
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1440, "height": 1000}
 
@@ -39,7 +42,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90) -> N
         if process.poll() is not None:
             raise RuntimeError(f"make run exited early with {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            # A fixed http://127.0.0.1 URL of a server this script started.
+            with urllib.request.urlopen(url, timeout=2) as response:  # nosec B310
                 if response.status == 200:
                     return
         except OSError:
@@ -118,7 +122,8 @@ def main() -> int:
         env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
         log_path = workdir / "run.log"
         with open(log_path, "w") as log:
-            process = subprocess.Popen(
+            # Fixed argument list, no shell, no user input.
+            process = subprocess.Popen(  # nosec B603
                 [sys.executable, str(ROOT / "scripts" / "run.py")],
                 cwd=ROOT,
                 env=env,
