@@ -9,6 +9,8 @@ from emag_sync.views import health
 admin.site.site_header = "MagFlow eMAG Sync"
 admin.site.site_title = "MagFlow eMAG Sync"
 admin.site.index_title = "eMAG mirror"
+# The project has no public site: no "View site" link to a page that does not exist.
+admin.site.site_url = None
 
 
 @csrf_exempt  # it changes nothing, and a CSRF refusal would answer in HTML

@@ -178,6 +178,7 @@ class EmagRequestLog(models.Model):
 
     class Meta:
         verbose_name = "eMAG request"
+        verbose_name_plural = "eMAG requests"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
