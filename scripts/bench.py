@@ -389,6 +389,14 @@ def scenario_web() -> dict:
     env = base_environment(free_port(), ["main"], throttled=False)
     env["SECURE_SSL_REDIRECT"] = "0"
     env["ALLOWED_HOSTS"] = "testserver"
+    # Production mode serves hashed static files: collect them first, as a deploy does.
+    # Fixed command, no shell, no user input.
+    subprocess.run(  # nosec B603
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     command = [sys.executable, str(Path(__file__)), "--child-web"]
     # Fixed command, no shell, no user input.
     process = subprocess.run(  # nosec B603

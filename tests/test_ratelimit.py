@@ -25,7 +25,7 @@ from emag_sync.ratelimit import (
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# Seven calls at 3 per (1 s + margin): grants at 0, 0, 0, 1.04, 1.04, 1.04, 2.08.
+# Seven calls at 3 per (1 s + margin): grants at 0, 0, 0, 1.1, 1.1, 1.1, 2.2.
 SEVEN_CALLS_SECONDS = 2 * (1 + WINDOW_MARGIN)
 
 
