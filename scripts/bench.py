@@ -389,6 +389,12 @@ def scenario_web() -> dict:
     env = base_environment(free_port(), ["main"], throttled=False)
     env["SECURE_SSL_REDIRECT"] = "0"
     env["ALLOWED_HOSTS"] = "testserver"
+    # Refresh the planner's statistics after the bulk load, as autovacuum does within minutes
+    # in production; without them PostgreSQL plans the search as if the table were empty.
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, autocommit=True) as db:
+        db.execute("ANALYZE")
     # Production mode serves hashed static files: collect them first, as a deploy does.
     # Fixed command, no shell, no user input.
     subprocess.run(  # nosec B603
@@ -517,6 +523,38 @@ def write_report(results: dict) -> None:
         )
     lines += [
         "",
+        "## Against the targets (issue 8)",
+        "",
+        "| Target | Measured | Met |",
+        "|---|---|---|",
+    ]
+    for target, measured, met in _target_rows(results):
+        lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+    lines += [
+        "",
+        "## What bounds the figures",
+        "",
+        "- **Throttled syncs** are bound by eMAG's budget: each account's pages are fetched three "
+        "at a time through a limiter shared by every process (Redis), which widens each 1 s "
+        "window by 100 ms so a busy CPU cannot push a fourth request into eMAG's second.",
+        "- **Unthrottled syncs** are bound by one Python process's CPU: per 100-offer page, "
+        "parsing the HTTP answer (in the fetch threads), mapping and hashing each offer, "
+        "encoding 18 JSON columns per row, and PostgreSQL's `INSERT ... ON CONFLICT` of wide "
+        "rows (profiled with cProfile: about a third each for encoding, mapping/hashing and the "
+        "database). The page upsert streams rows with COPY into a staging table, about three "
+        "times faster than Django's `bulk_create(update_conflicts=True)` for these rows. The "
+        "page-write time includes waiting for the GIL held by the fetch threads.",
+        "- **Searches that match a large share of the catalogue** (a first name word such as "
+        "'Mașină' matches about 10 % of offers) are bound by counting the matching rows for "
+        "the total: the indexes (trigram on names, prefix on SKUs, exact PNK, EAN rows) find "
+        "them in milliseconds, but the count visits each matching row, and offer rows are wide "
+        "(the raw eMAG payload is kept in the row). Exact and prefix searches answer in under "
+        "10 ms.",
+        "- Every figure above was taken on a shared 2-core machine; CPU-bound figures move "
+        "with its load, ratios within one run do not.",
+    ]
+    lines += [
+        "",
         "## The predecessor",
         "",
         "| | Predecessor (its own claims) | MagFlow eMAG Sync |",
@@ -529,6 +567,68 @@ def write_report(results: dict) -> None:
         "",
     ]
     (DOCS / "PERFORMANCE.md").write_text("\n".join(lines))
+
+
+def _target_rows(results: dict) -> list[tuple[str, str, bool]]:
+    """Return (target, measured, met) for each target of issue 8 that this run measured."""
+    rows = []
+    throttled = results["throttled_full_sync"]
+    rows.append(
+        (
+            "Throttled full sync <= 1.15x the floor, zero 429s",
+            f"{throttled['ratio_to_floor']}x, {throttled['responses_429']} 429s",
+            throttled["ratio_to_floor"] <= 1.15 and throttled["responses_429"] == 0,
+        )
+    )
+    ten = results["unthrottled_10k"]
+    rows.append(
+        (
+            "Unthrottled >= 2,000 offers/s end to end",
+            f"{ten['offers_per_second']} offers/s",
+            ten["offers_per_second"] >= 2000,
+        )
+    )
+    rows.append(
+        (
+            "Page write <= 20 ms",
+            f"p50 {ten['page_write_ms']['p50']} ms",
+            ten["page_write_ms"]["p50"] <= 20,
+        )
+    )
+    rows.append(
+        (
+            "No-change resync writes 0 rows",
+            f"{ten['no_change_resync']['rows_written']} rows",
+            ten["no_change_resync"]["rows_written"] == 0,
+        )
+    )
+    hundred = results.get("unthrottled_100k")
+    if hundred:
+        growth = round(hundred["us_per_offer"] / ten["us_per_offer"], 2)
+        rows.append(
+            (
+                "100,000 offers: peak RSS < 300 MB, per-offer cost within 1.3x of 10,000",
+                f"{hundred['peak_rss_mb']} MB, {growth}x",
+                hundred["peak_rss_mb"] < 300 and growth <= 1.3,
+            )
+        )
+    web = results.get("web_100k")
+    if web:
+        rows.append(
+            (
+                "API p95 < 50 ms at 100,000 offers",
+                f"p95 {web['api_products_ms']['p95']} ms",
+                web["api_products_ms"]["p95"] < 50,
+            )
+        )
+        rows.append(
+            (
+                "Admin offer changelist < 1 s at 100,000 offers",
+                f"p95 {web['admin_changelist_ms']['p95']} ms",
+                web["admin_changelist_ms"]["p95"] < 1000,
+            )
+        )
+    return rows
 
 
 def main() -> None:
