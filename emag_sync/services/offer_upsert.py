@@ -8,9 +8,9 @@ Both keep the same contract: rows are keyed on (account, emag_id), the listed co
 overwritten, and local-only columns are never touched.
 """
 
-import json
 from typing import Any
 
+import orjson
 from django.db import connection
 
 from emag_sync.models import Offer
@@ -67,7 +67,7 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
                 values = [row.get(name, _local_default(name)) for name in INSERT_FIELDS]
                 copy.write_row(
                     [
-                        json.dumps(value) if name in _json_columns else value
+                        orjson.dumps(value).decode() if name in _json_columns else value
                         for name, value in zip(INSERT_FIELDS, values, strict=True)
                     ]
                 )
