@@ -1,0 +1,90 @@
+"""Reads used by the admin, the API, the commands and the tasks, one module per subject.
+
+Import from here (`from emag_sync.selectors import offer_list`): the modules are an
+arrangement of this one namespace.
+"""
+
+from emag_sync.selectors.dashboard import (
+    OFFER_SYNC_STALE_AFTER,
+    AccountOverview,
+    account_overview,
+)
+from emag_sync.selectors.health import alert_incident_list, health_check_latest
+from emag_sync.selectors.offers import (
+    EAN_DIGITS,
+    MAX_BIGINT,
+    MAX_EAN_MATCHES,
+    OFFER_COLUMNS_NOT_SHOWN,
+    RECENT_RUNS_FOR_STATISTICS,
+    conflict_get,
+    conflict_list,
+    conflict_open_count,
+    offer_change_history,
+    offer_change_list,
+    offer_get,
+    offer_has_local_edits,
+    offer_has_open_conflicts,
+    offer_list,
+    offer_list_with_overlay,
+    offer_local_edits,
+    offer_open_conflicts,
+    offer_overlay_prefetch,
+    offer_search,
+    offer_statistics,
+)
+from emag_sync.selectors.orders import order_get, order_list, order_list_with_history
+from emag_sync.selectors.runs import (
+    FINISHED_STATUSES,
+    sync_run_active_list,
+    sync_run_board,
+    sync_run_get,
+    sync_run_history,
+    sync_run_last_successful,
+    sync_run_latest,
+    sync_run_latest_finished,
+    sync_run_list,
+    sync_run_oldest,
+    sync_run_request_log,
+)
+
+__all__ = [
+    "EAN_DIGITS",
+    "FINISHED_STATUSES",
+    "MAX_BIGINT",
+    "MAX_EAN_MATCHES",
+    "OFFER_COLUMNS_NOT_SHOWN",
+    "OFFER_SYNC_STALE_AFTER",
+    "RECENT_RUNS_FOR_STATISTICS",
+    "AccountOverview",
+    "account_overview",
+    "alert_incident_list",
+    "conflict_get",
+    "conflict_list",
+    "conflict_open_count",
+    "health_check_latest",
+    "offer_change_history",
+    "offer_change_list",
+    "offer_get",
+    "offer_has_local_edits",
+    "offer_has_open_conflicts",
+    "offer_list",
+    "offer_list_with_overlay",
+    "offer_local_edits",
+    "offer_open_conflicts",
+    "offer_overlay_prefetch",
+    "offer_search",
+    "offer_statistics",
+    "order_get",
+    "order_list",
+    "order_list_with_history",
+    "sync_run_active_list",
+    "sync_run_board",
+    "sync_run_get",
+    "sync_run_history",
+    "sync_run_last_successful",
+    "sync_run_latest",
+    "sync_run_latest_finished",
+    "sync_run_list",
+    "sync_run_oldest",
+    "sync_run_request_log",
+]
