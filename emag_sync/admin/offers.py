@@ -16,7 +16,7 @@ from emag_sync.admin.display import (
     pretty_json,
     validation_label,
 )
-from emag_sync.admin.exports import OfferExportMixin
+from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import (
     AccountFilter,
     HasLocalEditsFilter,
@@ -28,6 +28,7 @@ from emag_sync.admin.filters import (
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
 from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.exports import offer_csv_rows
 from emag_sync.models import EditableField, Offer
 from emag_sync.selectors import (
     offer_change_history,
@@ -73,7 +74,7 @@ def _json_display(field_name: str, description: str):
 
 
 @admin.register(Offer)
-class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OfferAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     form = OfferOverlayForm
     list_display = [
         "sku",
@@ -105,7 +106,7 @@ class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     ordering = ["account", "emag_id"]
     actions = ["export_selected_csv"]
-    change_list_template = "admin/emag_sync/offer/change_list.html"
+    csv_rows = staticmethod(offer_csv_rows)
     change_form_template = "admin/emag_sync/offer/change_form.html"
     fieldsets = [
         (
