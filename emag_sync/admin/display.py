@@ -1,7 +1,7 @@
 """How the admin shows accounts, statuses and values: one colour per account everywhere."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from emag_sync.accounts import get_accounts
-from emag_sync.models import EditableField, OfferStatus, SyncStatus
+from emag_sync.models import EditableField, OfferStatus, OrderStatus, OrderType, SyncStatus
 from emag_sync.services.local_edits import MONEY_FIELDS
 
 # The predecessor's colours (MAIN blue, FBE green); further accounts take the palette in
@@ -74,6 +74,42 @@ def status_tag(status: str) -> SafeString:
         STATUS_COLOURS.get(status, "#6b7280"),
         label,
     )
+
+
+def order_status_tag(status: int | None) -> SafeString:
+    """Show an order status as a tag with its name; its colour comes from the stylesheet."""
+    label = OrderStatus(status).label if status in OrderStatus.values else f"status {status}"
+    return format_html(
+        '<span class="mf-tag mf-order-status-{}" title="eMAG status {}">{}</span>',
+        status,
+        status,
+        label,
+    )
+
+
+# Sellers say FBE and FBS; the full names stay in the title.
+ORDER_TYPE_SHORT = {OrderType.FULFILLED_BY_EMAG: "FBE", OrderType.FULFILLED_BY_SELLER: "FBS"}
+
+
+def order_type_label(value: int | None) -> SafeString:
+    if value not in ORDER_TYPE_SHORT:
+        return format_html('<span class="mf-muted">{}</span>', "—" if value is None else value)
+    return format_html(
+        '<abbr title="{}">{}</abbr>', OrderType(value).label, ORDER_TYPE_SHORT[value]
+    )
+
+
+def account_zone(name: str) -> tzinfo:
+    """Return the time zone the account's eMAG dates are written in (UTC if unknown)."""
+    account = get_accounts().get(name)
+    return account.timezone if account else UTC
+
+
+def account_time(moment: datetime | None, account: str) -> str:
+    """Show a moment as eMAG shows it to the account's seller: local wall time, no zone."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(account_zone(account)).strftime("%Y-%m-%d %H:%M")
 
 
 def validation_label(value: int | None, labels: dict[int, str]) -> str:

@@ -32,7 +32,17 @@ from emag_sync.selectors.offers import (
     offer_search,
     offer_statistics,
 )
-from emag_sync.selectors.orders import order_get, order_list, order_list_with_history
+from emag_sync.selectors.orders import (
+    ORDER_COLUMNS_NOT_LISTED,
+    OrderCounts,
+    order_counts_by_account,
+    order_get,
+    order_line_counts,
+    order_lines_prefetch,
+    order_list,
+    order_list_with_history,
+    order_search,
+)
 from emag_sync.selectors.runs import (
     FINISHED_STATUSES,
     sync_run_active_list,
@@ -54,8 +64,10 @@ __all__ = [
     "MAX_EAN_MATCHES",
     "OFFER_COLUMNS_NOT_SHOWN",
     "OFFER_SYNC_STALE_AFTER",
+    "ORDER_COLUMNS_NOT_LISTED",
     "RECENT_RUNS_FOR_STATISTICS",
     "AccountOverview",
+    "OrderCounts",
     "account_overview",
     "alert_incident_list",
     "conflict_get",
@@ -74,9 +86,13 @@ __all__ = [
     "offer_overlay_prefetch",
     "offer_search",
     "offer_statistics",
+    "order_counts_by_account",
     "order_get",
+    "order_line_counts",
+    "order_lines_prefetch",
     "order_list",
     "order_list_with_history",
+    "order_search",
     "sync_run_active_list",
     "sync_run_board",
     "sync_run_get",
