@@ -146,12 +146,12 @@ def make_orders(
     return orders
 
 
-def make_runs(count: int, *, account: str = "main") -> list[SyncRun]:
-    """Insert finished runs, each with a few logged eMAG requests."""
+def make_runs(count: int, *, account: str = "main", kind: str = "offers") -> list[SyncRun]:
+    """Insert finished runs of a stream, each with a few logged eMAG requests."""
     now = timezone.now()
     runs = SyncRun.objects.bulk_create(
         SyncRun(
-            kind="offers",
+            kind=kind,
             account=account,
             status="completed" if number % 3 else "partial",
             pages_total=13,

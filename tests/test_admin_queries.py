@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from emag_sync.models import Conflict, Offer, Order, SyncRun
+from emag_sync.models import AlertIncident, Conflict, HealthCheck, Offer, Order, SyncRun
 from tests.admin_support import make_offers, make_orders, make_overlay, make_runs
 
 pytestmark = [
@@ -18,11 +19,32 @@ def populate(*, main: int, fbe: int, runs: int, first_id: int) -> None:
     """Add offers and orders to both accounts, with local values, conflicts, history, runs,
     requests, and order lines linked to the offers."""
     run = make_runs(runs)[0]
+    make_runs(runs, account="fbe", kind="orders")
     main_offers = make_offers("main", main, first_id=first_id)
     make_overlay(main_offers, run=run)
     make_overlay(make_offers("fbe", fbe, first_id=first_id + 100_000), run=run)
     make_orders("main", main, first_id=first_id, offers=main_offers)
     make_orders("fbe", fbe, first_id=first_id + 100_000)
+
+
+def record_health() -> None:
+    """Store a health check that saw FBE unreachable, and its open alert."""
+    now = timezone.now()
+    HealthCheck.objects.create(
+        checked_at=now,
+        status="degraded",
+        database_ok=True,
+        broker_ok=True,
+        accounts={"main": {"ok": True, "latency_ms": 80}, "fbe": {"ok": False, "message": "no"}},
+    )
+    AlertIncident.objects.create(
+        key="account:fbe",
+        kind="account_unreachable",
+        account="fbe",
+        message="eMAG account fbe is unreachable: no",
+        opened_at=now,
+        last_seen_at=now,
+    )
 
 
 def admin_pages(offer: Offer, conflict: Conflict, run: SyncRun, order: Order) -> dict[str, str]:
@@ -84,6 +106,7 @@ def test_every_admin_page_makes_the_same_number_of_queries_with_10_and_1000_offe
     admin_client,
 ):
     populate(main=8, fbe=2, runs=3, first_id=1)
+    record_health()
     offer = Offer.objects.get(account="main", emag_id=1)
     order = Order.objects.get(account="main", emag_id=5)  # three lines, a status history
     pages = admin_pages(

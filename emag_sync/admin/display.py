@@ -163,6 +163,12 @@ def age(moment: datetime | None, *, now: datetime | None = None) -> str:
     return f"{timesince(moment, now, depth=1)} ago"
 
 
+def period(span: timedelta) -> str:
+    """Say how long a period is, in words ("3 hours", "1 hour, 30 minutes")."""
+    start = timezone.now()
+    return timesince(start, start + span, depth=2)
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"

@@ -5,9 +5,11 @@ arrangement of this one namespace.
 """
 
 from emag_sync.selectors.dashboard import (
-    OFFER_SYNC_STALE_AFTER,
+    AccountHealth,
     AccountOverview,
+    StreamOverview,
     account_overview,
+    stale_after,
 )
 from emag_sync.selectors.health import alert_incident_list, health_check_latest
 from emag_sync.selectors.offers import (
@@ -63,11 +65,12 @@ __all__ = [
     "MAX_BIGINT",
     "MAX_EAN_MATCHES",
     "OFFER_COLUMNS_NOT_SHOWN",
-    "OFFER_SYNC_STALE_AFTER",
     "ORDER_COLUMNS_NOT_LISTED",
     "RECENT_RUNS_FOR_STATISTICS",
+    "AccountHealth",
     "AccountOverview",
     "OrderCounts",
+    "StreamOverview",
     "account_overview",
     "alert_incident_list",
     "conflict_get",
@@ -102,5 +105,6 @@ __all__ = [
     "sync_run_latest_finished",
     "sync_run_list",
     "sync_run_oldest",
+    "stale_after",
     "sync_run_request_log",
 ]

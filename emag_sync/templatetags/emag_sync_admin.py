@@ -35,6 +35,11 @@ def duration(seconds):
 
 
 @register.filter
+def period(span):
+    return display.period(span)
+
+
+@register.filter
 def money(value, currency: str = ""):
     return display.money(value, currency)
 

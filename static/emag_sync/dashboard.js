@@ -79,6 +79,7 @@
     field(element, "percent").textContent = percentText(run);
     field(element, "pages").textContent = run.pages_done + "/" + (run.pages_total ?? "?");
     field(element, "items").textContent = run.items_seen.toLocaleString("en");
+    field(element, "items_noun").textContent = run.items_noun;
     field(element, "speed").textContent = orDash(run.items_per_second);
     field(element, "eta").textContent = orDash(run.eta);
     field(element, "elapsed").textContent = orDash(run.elapsed);
@@ -123,6 +124,7 @@
       swap("mf-cards", data.cards_html);
       swap("mf-history", data.history_html);
       swap("mf-conflicts", data.conflicts_html);
+      swap("mf-health", data.health_html);
       restoreConnectionResults();
     }
     // A run started or ended: the cards and the history change, so fetch them next.
