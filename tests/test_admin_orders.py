@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -342,3 +343,50 @@ def test_the_export_selected_action_exports_the_ticked_orders(admin_client, orde
 
     assert [row["emag_id"] for row in exported(response)] == ["2", "6"]
     assert 'filename="orders-selected-' in response["Content-Disposition"]
+
+
+SYNC = reverse("admin:emag_sync_order_sync")
+
+
+def test_sync_orders_now_queues_an_incremental_sync_of_each_account_after_commit(
+    admin_client, django_capture_on_commit_callbacks
+):
+    busy = sync_run_claim(account="fbe", kind="orders", mode="incremental")
+
+    with mock.patch("emag_sync.tasks.sync_orders_task.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(SYNC, follow=True)
+
+    run = SyncRun.objects.get(account="main", kind="orders")
+    assert (run.status, run.mode, run.triggered_by) == ("queued", "incremental", "admin")
+    delay.assert_called_once()
+    assert delay.call_args.kwargs == {
+        "account": "main",
+        "mode": "incremental",
+        "since": None,
+        "run_id": run.pk,
+        "triggered_by": "admin",
+    }
+    page = response.content.decode()
+    assert f"MAIN: order sync queued as run #{run.pk}" in page
+    assert f"FBE: an order sync is already queued or running (run #{busy.pk})." in page
+
+
+def test_only_users_who_may_start_syncs_see_and_use_sync_orders_now(django_user_model):
+    viewer = client_with(django_user_model, "view_order")
+    assert 'id="mf-sync-orders"' not in viewer.get(CHANGELIST).content.decode()
+    assert viewer.post(SYNC).status_code == 403
+
+    starter = client_with(django_user_model, "view_order", "add_syncrun", username="starter")
+    assert 'id="mf-sync-orders"' in starter.get(CHANGELIST).content.decode()
+    assert starter.get(SYNC).status_code == 405
+    assert not SyncRun.objects.exists()
+
+
+def test_order_posts_need_the_csrf_token(admin_user, orders):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    assert client.post(SYNC).status_code == 403
+    assert acknowledge(client, [orders[0][0]], follow=False).status_code == 403
+    assert not SyncRun.objects.exists()

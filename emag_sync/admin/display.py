@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -192,3 +193,36 @@ def copy_button(value: Any) -> SafeString:
         value,
         value,
     )
+
+
+# --- read-only columns of a ModelAdmin, made from a model field --------------------------------
+
+
+def json_column(field_name: str, description: str):
+    """Return a ModelAdmin display of a JSON field, indented in a scrollable block."""
+
+    @admin.display(description=description)
+    def show(self, obj):
+        return pretty_json(getattr(obj, field_name))
+
+    return show
+
+
+def money_column(field_name: str, description: str):
+    """Return a ModelAdmin display of an amount in the row's `currency`."""
+
+    @admin.display(description=description, ordering=field_name)
+    def show(self, obj):
+        return money(getattr(obj, field_name), obj.currency)
+
+    return show
+
+
+def account_time_column(field_name: str, description: str):
+    """Return a ModelAdmin display of a moment on the row's account's clock."""
+
+    @admin.display(description=description, ordering=field_name)
+    def show(self, obj):
+        return account_time(getattr(obj, field_name), obj.account)
+
+    return show

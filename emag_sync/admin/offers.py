@@ -12,8 +12,8 @@ from emag_sync.admin.display import (
     account_tag,
     copy_button,
     field_value,
+    json_column,
     money,
-    pretty_json,
     validation_label,
 )
 from emag_sync.admin.exports import CsvExportMixin
@@ -63,14 +63,6 @@ class OfferChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         offers = super().get_queryset(request, exclude_parameters).only(*LIST_COLUMNS)
         return offer_overlay_prefetch(offers)
-
-
-def _json_display(field_name: str, description: str):
-    @admin.display(description=description)
-    def show(self, offer):
-        return pretty_json(getattr(offer, field_name))
-
-    return show
 
 
 @admin.register(Offer)
@@ -338,22 +330,22 @@ class OfferAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     def eans(self, offer):
         return ", ".join(str(ean) for ean in offer.ean or []) or "—"
 
-    stock_json = _json_display("stock", "stock per warehouse")
-    handling_time_json = _json_display("handling_time", "handling time")
-    availability_json = _json_display("availability", "availability")
-    validation_status_detail_json = _json_display("validation_status_detail", "validation detail")
-    offer_validation_status_detail_json = _json_display(
+    stock_json = json_column("stock", "stock per warehouse")
+    handling_time_json = json_column("handling_time", "handling time")
+    availability_json = json_column("availability", "availability")
+    validation_status_detail_json = json_column("validation_status_detail", "validation detail")
+    offer_validation_status_detail_json = json_column(
         "offer_validation_status_detail", "offer validation detail"
     )
-    doc_errors_json = _json_display("doc_errors", "documentation errors")
-    images_json = _json_display("images", "images")
-    characteristics_json = _json_display("characteristics", "characteristics")
-    family_json = _json_display("family", "family")
-    attachments_json = _json_display("attachments", "attachments")
-    offer_details_json = _json_display("offer_details", "offer details")
-    manufacturer_json = _json_display("manufacturer", "manufacturer")
-    eu_representative_json = _json_display("eu_representative", "EU representative")
-    raw_json = _json_display("raw", "payload")
+    doc_errors_json = json_column("doc_errors", "documentation errors")
+    images_json = json_column("images", "images")
+    characteristics_json = json_column("characteristics", "characteristics")
+    family_json = json_column("family", "family")
+    attachments_json = json_column("attachments", "attachments")
+    offer_details_json = json_column("offer_details", "offer details")
+    manufacturer_json = json_column("manufacturer", "manufacturer")
+    eu_representative_json = json_column("eu_representative", "EU representative")
+    raw_json = json_column("raw", "payload")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -1,24 +1,30 @@
-"""Orders: browse, filter, search and export the order mirror; acknowledge new orders.
+"""Orders: browse, filter, search and export the order mirror; sync them and acknowledge new ones.
 
 Orders change only on eMAG, so their pages are read-only. "May change orders" means "may
-acknowledge them": the one write, which goes through a queued acknowledge run.
+acknowledge them": the one write to eMAG, which goes through a queued acknowledge run.
+"Sync orders now" needs what starting any sync needs ("add sync run").
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_permission_codename
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from emag_sync.accounts import get_accounts
+from emag_sync.admin.dashboard import TRIGGER_PERMISSION
 from emag_sync.admin.display import (
     account_tag,
     account_time,
+    account_time_column,
+    json_column,
     money,
+    money_column,
     order_status_tag,
     order_type_label,
-    pretty_json,
 )
 from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter
@@ -33,7 +39,7 @@ from emag_sync.selectors import (
     order_search,
 )
 from emag_sync.services.sync_runs import SyncAlreadyRunning
-from emag_sync.services.sync_triggers import orders_acknowledge_enqueue
+from emag_sync.services.sync_triggers import order_syncs_enqueue, orders_acknowledge_enqueue
 
 
 class OrderChangeList(ChangeList):
@@ -134,30 +140,6 @@ class OrderStatusChangeInline(OrderPartInline):
         return format_html('<a href="{}">#{}</a>', url, change.run_id)
 
 
-def _json_display(field_name: str, description: str):
-    @admin.display(description=description)
-    def show(self, order):
-        return pretty_json(getattr(order, field_name))
-
-    return show
-
-
-def _local_time_display(field_name: str, description: str):
-    @admin.display(description=description, ordering=field_name)
-    def show(self, order):
-        return account_time(getattr(order, field_name), order.account)
-
-    return show
-
-
-def _money_display(field_name: str, description: str):
-    @admin.display(description=description)
-    def show(self, order):
-        return money(getattr(order, field_name), order.currency)
-
-    return show
-
-
 @admin.register(Order)
 class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     list_display = [
@@ -185,6 +167,7 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     ordering = ["-date", "-emag_id"]
     actions = ["acknowledge_new_orders", "export_selected_csv"]
     csv_rows = staticmethod(order_csv_rows)
+    change_list_template = "admin/emag_sync/order/change_list.html"
     inlines = [OrderLineInline, OrderStatusChangeInline]
     fieldsets = [
         (
@@ -302,33 +285,73 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     def lines(self, order):
         return getattr(order, "line_count", "—")
 
-    placed = _local_time_display("date", "placed")
-    modified_local = _local_time_display("modified", "modified on eMAG")
-    ship_by = _local_time_display("maximum_date_for_shipment", "ship by")
-    finalized = _local_time_display("finalization_date", "finalized")
-    lines_net = _money_display("total_lines_net", "lines (no VAT)")
-    lines_vat = _money_display("total_lines_vat", "VAT of the lines")
-    shipping = _money_display("total_shipping", "shipping")
-    vouchers_total = _money_display("total_vouchers", "vouchers")
-    customer_json = _json_display("customer", "customer and addresses")
-    details_json = _json_display("details", "locker and courier office")
-    vouchers_json = _json_display("vouchers", "vouchers")
-    shipping_tax_voucher_split_json = _json_display(
+    placed = account_time_column("date", "placed")
+    modified_local = account_time_column("modified", "modified on eMAG")
+    ship_by = account_time_column("maximum_date_for_shipment", "ship by")
+    finalized = account_time_column("finalization_date", "finalized")
+    lines_net = money_column("total_lines_net", "lines (no VAT)")
+    lines_vat = money_column("total_lines_vat", "VAT of the lines")
+    shipping = money_column("total_shipping", "shipping")
+    vouchers_total = money_column("total_vouchers", "vouchers")
+    customer_json = json_column("customer", "customer and addresses")
+    details_json = json_column("details", "locker and courier office")
+    vouchers_json = json_column("vouchers", "vouchers")
+    shipping_tax_voucher_split_json = json_column(
         "shipping_tax_voucher_split", "shipping voucher split"
     )
-    attachments_json = _json_display("attachments", "attachments")
-    enforced_vendor_courier_accounts_json = _json_display(
+    attachments_json = json_column("attachments", "attachments")
+    enforced_vendor_courier_accounts_json = json_column(
         "enforced_vendor_courier_accounts", "enforced courier accounts"
     )
-    raw_json = _json_display("raw", "payload")
+    raw_json = json_column("raw", "payload")
 
     def changelist_view(self, request, extra_context=None):
         zones = sorted({str(account.timezone) for account in get_accounts().values()})
         extra_context = {
             "subtitle": f"Dates on the accounts' clock ({', '.join(zones)}), as eMAG shows them",
+            "can_sync_orders": request.user.has_perm(TRIGGER_PERMISSION),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)
+
+    # --- syncing ----------------------------------------------------------------------------
+
+    def get_urls(self):
+        sync = path(
+            "sync/", self.admin_site.admin_view(self.sync_view), name="emag_sync_order_sync"
+        )
+        return [sync, *super().get_urls()]
+
+    def sync_view(self, request):
+        """Queue an incremental order sync of each account, then go back to the list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm(TRIGGER_PERMISSION):
+            raise PermissionDenied
+        for account in get_accounts():
+            # One account at a time, so a busy one does not hold the others back.
+            try:
+                [run] = order_syncs_enqueue(
+                    accounts=[account],
+                    mode="incremental",
+                    since=None,
+                    triggered_by=request.user.get_username(),
+                )
+            except SyncAlreadyRunning as busy:
+                held = f" (run #{busy.run.pk})" if busy.run else ""
+                self.message_user(
+                    request,
+                    f"{account.upper()}: an order sync is already queued or running{held}.",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{account.upper()}: order sync queued as run #{run.pk}; it reads the "
+                    "orders eMAG changed since the last one. Reload the list when it ends.",
+                    messages.SUCCESS,
+                )
+        return HttpResponseRedirect(reverse("admin:emag_sync_order_changelist"))
 
     # --- acknowledging ----------------------------------------------------------------------
 
