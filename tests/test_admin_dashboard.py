@@ -63,7 +63,7 @@ def test_the_dashboard_shows_each_account_with_offers_stock_missing_and_last_syn
     assert main.last_success is not None and not main.is_stale and not main.is_failing
     assert cards["fbe"].offers == 40
     page = response.content.decode()
-    assert "#1668dc" in page and "#2f8a0e" in page  # MAIN blue, FBE green
+    assert "mf-card mf-colour-main" in page and "mf-card mf-colour-fbe" in page  # blue, green
     assert "Test connection" in page and "Start sync" in page
 
 

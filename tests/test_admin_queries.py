@@ -1,4 +1,8 @@
-"""Every admin page makes as many queries with 1,000 offers and orders as with 10: none per row."""
+"""Every admin page: as many queries with 1,000 offers and orders as with 10 (none per row), and
+markup a Content-Security-Policy without 'unsafe-inline' allows."""
+
+import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -6,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from emag_sync.accounts import get_accounts
+from emag_sync.admin import display
 from emag_sync.models import AlertIncident, Conflict, HealthCheck, Offer, Order, SyncRun
 from tests.admin_support import make_offers, make_orders, make_overlay, make_runs
 
@@ -119,3 +125,46 @@ def test_every_admin_page_makes_the_same_number_of_queries_with_10_and_1000_offe
     with_1000 = count_queries(admin_client, pages)
 
     assert with_1000 == with_10
+
+
+def test_no_admin_page_carries_a_style_attribute_style_block_or_inline_script(admin_client):
+    populate(main=8, fbe=2, runs=3, first_id=1)
+    record_health()
+    offer = Offer.objects.get(account="main", emag_id=1)
+    order = Order.objects.get(account="main", emag_id=5)
+    pages = admin_pages(
+        offer, Conflict.objects.filter(offer=offer).get(), SyncRun.objects.first(), order
+    )
+
+    for name, url in pages.items():
+        response = admin_client.get(url, HTTP_ACCEPT="text/html")
+        if response.streaming or not response["Content-Type"].startswith("text/html"):
+            continue
+        html = response.content.decode()
+        assert not re.search(r"\sstyle=", html), name
+        assert "<style" not in html, name
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), name
+        assert not re.search(r"\son[a-z]+=", html), name  # onclick= and the like
+
+
+def test_the_stylesheet_gives_accounts_and_statuses_the_colours_the_progress_json_sends(
+    settings, monkeypatch
+):
+    settings.EMAG_ACCOUNTS = ["main", "fbe", "bg", "hu"]
+    for name in ("BG", "HU"):
+        monkeypatch.setenv(f"EMAG_{name}_USERNAME", "user")
+        monkeypatch.setenv(f"EMAG_{name}_PASSWORD", "password")
+    get_accounts.cache_clear()
+    css = (Path(__file__).parents[1] / "static" / "emag_sync" / "admin.css").read_text()
+
+    def declared(selector: str, variable: str) -> str:
+        rule = re.search(rf"\.{selector} \{{ {variable}: (#[0-9a-f]{{6}}); \}}", css)
+        assert rule, selector
+        return rule.group(1)
+
+    for name in ("main", "fbe", "bg", "hu"):
+        selector = display.account_colour_class(name)
+        assert declared(selector, "--mf-account") == display.account_colour(name)
+    assert declared("mf-colour-0", "--mf-account") == display.PALETTE[0]  # bg: the first
+    for status, colour in display.STATUS_COLOURS.items():
+        assert declared(f"mf-status-{status}", "--mf-tag") == colour

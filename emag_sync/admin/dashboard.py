@@ -14,7 +14,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from emag_sync.accounts import get_accounts
-from emag_sync.admin.display import STATUS_COLOURS, account_colour, duration
+from emag_sync.admin.display import (
+    STATUS_COLOURS,
+    account_colour,
+    account_colour_class,
+    duration,
+)
 from emag_sync.admin.forms import SyncRequestForm
 from emag_sync.models import SyncKind, SyncRun
 from emag_sync.selectors import (
@@ -52,6 +57,7 @@ def run_progress(run: SyncRun, *, can_cancel: bool) -> dict:
         "account": run.account,
         "account_label": run.account.upper(),
         "colour": account_colour(run.account),
+        "colour_class": account_colour_class(run.account),
         "kind": run.get_kind_display(),
         "mode": run.get_mode_display(),
         "status": run.status,

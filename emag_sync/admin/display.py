@@ -16,7 +16,8 @@ from emag_sync.models import EditableField, OfferStatus, OrderStatus, OrderType,
 from emag_sync.services.local_edits import MONEY_FIELDS
 
 # The predecessor's colours (MAIN blue, FBE green); further accounts take the palette in
-# the order EMAG_ACCOUNTS lists them, so a colour never changes between pages.
+# the order EMAG_ACCOUNTS lists them, so a colour never changes between pages. admin.css
+# declares the same colours as classes (account_colour_class); a test keeps them equal.
 ACCOUNT_COLOURS = {"main": "#1668dc", "fbe": "#2f8a0e"}
 PALETTE = ["#7a3ec8", "#c2570c", "#b8256e", "#0b7f86", "#5b6b0f", "#8a5a00"]
 
@@ -52,29 +53,35 @@ VALIDATION_STATUS_LABELS = {
 OFFER_VALIDATION_STATUS_LABELS = {1: "Saleable", 2: "Invalid price"}
 
 
-def account_colour(name: str) -> str:
-    """Return the account's colour: fixed for main and fbe, else by its configured position."""
-    if name in ACCOUNT_COLOURS:
-        return ACCOUNT_COLOURS[name]
+def _palette_index(name: str) -> int:
     others = [account for account in get_accounts() if account not in ACCOUNT_COLOURS]
     index = others.index(name) if name in others else len(others)
-    return PALETTE[index % len(PALETTE)]
+    return index % len(PALETTE)
+
+
+def account_colour(name: str) -> str:
+    """Return the account's colour: fixed for main and fbe, else by its configured position."""
+    return ACCOUNT_COLOURS.get(name) or PALETTE[_palette_index(name)]
+
+
+def account_colour_class(name: str) -> str:
+    """Return the stylesheet class giving an element the account's colour (`--mf-account`).
+
+    Colours come from classes in admin.css rather than style attributes, which a
+    Content-Security-Policy without 'unsafe-inline' styles would block.
+    """
+    return f"mf-colour-{name}" if name in ACCOUNT_COLOURS else f"mf-colour-{_palette_index(name)}"
 
 
 def account_tag(name: str) -> SafeString:
     return format_html(
-        '<span class="mf-tag" style="--mf-tag: {}">{}</span>', account_colour(name), name.upper()
+        '<span class="mf-tag mf-account-tag {}">{}</span>', account_colour_class(name), name.upper()
     )
 
 
 def status_tag(status: str) -> SafeString:
     label = SyncStatus(status).label if status in SyncStatus.values else status
-    return format_html(
-        '<span class="mf-tag mf-status-{}" style="--mf-tag: {}">{}</span>',
-        status,
-        STATUS_COLOURS.get(status, "#6b7280"),
-        label,
-    )
+    return format_html('<span class="mf-tag mf-status-{}">{}</span>', status, label)
 
 
 def order_status_tag(status: int | None) -> SafeString:

@@ -57,13 +57,13 @@
     element.dataset.status = run.status;
     const account = field(element, "account");
     account.textContent = run.account_label;
-    account.style.setProperty("--mf-tag", run.colour);
+    account.className = "mf-tag mf-account-tag " + run.colour_class;
     field(element, "link").href = run.url;
     field(element, "id").textContent = run.id;
     field(element, "what").textContent = run.mode + " " + run.kind.toLowerCase();
     const status = field(element, "status");
     status.textContent = run.status_label;
-    status.style.setProperty("--mf-tag", run.status_colour);
+    status.className = "mf-tag mf-status-" + run.status;
     field(element, "stopping").hidden = !(run.cancel_requested && run.active);
 
     const bar = element.querySelector(".mf-progress");
@@ -261,6 +261,9 @@
 
   board.querySelectorAll(".mf-run").forEach(function (element) {
     tracked.add(Number(element.dataset.runId));
+    // Widths are set here, not in the markup: the page has no style attributes (CSP).
+    const percent = element.querySelector(".mf-progress").getAttribute("aria-valuenow");
+    element.querySelector(".mf-progress-fill").style.width = (percent || 0) + "%";
   });
   activeIds = Array.from(tracked).sort().join(",");
   setTimeout(poll, pollMs);
