@@ -384,7 +384,7 @@ def test_each_card_shows_its_orders_the_new_ones_and_the_order_streams(admin_cli
     html = card_html(page, "main")
     orders = reverse("admin:emag_sync_order_changelist")
     assert f'data-field="orders" href="{orders}?account=main">12</a>' in html
-    assert f'href="{orders}?account=main&amp;status__exact=1" class="mf-warning-text">2 new' in html
+    assert f'href="{orders}?account=main&amp;status__exact=1" class="mf-new-orders">2 new' in html
     assert "Last successful order sync:" in html and "4\xa0minutes ago" in html
     assert "Last acknowledge:" in html and "7\xa0minutes ago" in html
     assert "never run" in card_html(page, "fbe")  # its order streams never ran: not flagged

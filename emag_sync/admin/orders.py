@@ -20,6 +20,7 @@ from emag_sync.admin.display import (
     account_tag,
     account_time,
     account_time_column,
+    copy_button,
     json_column,
     money,
     money_column,
@@ -174,7 +175,8 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
             "Order",
             {
                 "fields": [
-                    ("account_badge", "emag_id", "status_badge", "type_label"),
+                    ("account_badge", "emag_id_copy", "status_badge", "type_label"),
+                    ("customer_name", "payment_mode_id", "delivery_mode"),
                     ("is_complete", "is_storno", "reason_cancellation"),
                     "observation",
                 ]
@@ -189,7 +191,6 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Customer", {"fields": ["customer_name", "customer_json"]}),
         (
             "Amounts",
             {
@@ -205,14 +206,17 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
             "Payment",
             {
                 "fields": [
-                    ("payment_mode_id", "payment_mode", "detailed_payment_method"),
-                    ("payment_status", "cashed_co", "cashed_cod", "refunded_amount"),
+                    ("payment_mode", "detailed_payment_method", "payment_status"),
+                    ("cashed_card", "cashed_on_delivery", "refunded"),
                 ]
             },
         ),
         (
-            "Delivery",
-            {"fields": [("delivery_mode", "locker_id", "locker_name"), "details_json"]},
+            "Customer and delivery (from eMAG)",
+            {
+                "classes": ["collapse"],
+                "fields": [("locker_id", "locker_name"), "details_json", "customer_json"],
+            },
         ),
         (
             "Vouchers and attachments (from eMAG)",
@@ -236,6 +240,7 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["emag_sync/admin.css"]}
+        js = ["emag_sync/copy.js"]
 
     # --- permissions: orders come from eMAG; changing one means acknowledging it --------
 
@@ -265,6 +270,11 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     def export_queryset(self, queryset):
         return order_lines_prefetch(orders=queryset)
 
+    # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
+    @admin.display(description="Order id on eMAG")
+    def emag_id_copy(self, order):
+        return copy_button(order.emag_id)
+
     @admin.display(description="account", ordering="account")
     def account_badge(self, order):
         return account_tag(order.account)
@@ -289,6 +299,9 @@ class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     modified_local = account_time_column("modified", "modified on eMAG")
     ship_by = account_time_column("maximum_date_for_shipment", "ship by")
     finalized = account_time_column("finalization_date", "finalized")
+    cashed_card = money_column("cashed_co", "cashed by card")
+    cashed_on_delivery = money_column("cashed_cod", "cashed on delivery")
+    refunded = money_column("refunded_amount", "refunded")
     lines_net = money_column("total_lines_net", "lines (no VAT)")
     lines_vat = money_column("total_lines_vat", "VAT of the lines")
     shipping = money_column("total_shipping", "shipping")
