@@ -37,7 +37,8 @@ from emag_sync.services.sync_triggers import offer_sync_enqueue
 VIEW_PERMISSION = "emag_sync.view_syncrun"
 TRIGGER_PERMISSION = "emag_sync.add_syncrun"
 CANCEL_PERMISSION = "emag_sync.change_syncrun"
-VIEW_ORDERS_PERMISSION = "emag_sync.view_order"
+# Changing orders (acknowledging them) includes viewing them, as in Django's admin.
+VIEW_ORDERS_PERMISSIONS = ("emag_sync.view_order", "emag_sync.change_order")
 # How often the page asks for progress; the issue asks for 3 s or less.
 POLL_MILLISECONDS = 1500
 HISTORY_SHOWN = 15
@@ -182,7 +183,7 @@ class SyncDashboard:
             "history": list(sync_run_history(limit=HISTORY_SHOWN)),
             "open_conflicts": conflict_open_count(),
             "can_trigger": request.user.has_perm(TRIGGER_PERMISSION),
-            "can_view_orders": request.user.has_perm(VIEW_ORDERS_PERMISSION),
+            "can_view_orders": any(map(request.user.has_perm, VIEW_ORDERS_PERMISSIONS)),
         }
 
     # --- actions --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import PAGE_VAR
+from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.db.models import Exists, Q
 from django.utils import timezone
 
@@ -130,8 +130,9 @@ class AccountDateRangeFilter(admin.FieldListFilter):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.date_from = self._day(self.parameter_from)
         self.date_to = self._day(self.parameter_to)
-        # The form below the presets sends the page's other parameters along.
-        ours = {self.parameter_from, self.parameter_to, PAGE_VAR}
+        # The form below the presets sends the page's other parameters along (not the page
+        # number, nor the flag of a previous bad filter, which would turn an error into a loop).
+        ours = {self.parameter_from, self.parameter_to, PAGE_VAR, ERROR_FLAG}
         self.other_parameters = [
             (key, value)
             for key, values in request.GET.lists()
