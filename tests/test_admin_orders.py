@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from emag_sync.accounts import get_accounts
 from emag_sync.admin.display import money
 from emag_sync.models import Order, SyncRun
 from emag_sync.sandbox import generate_orders
@@ -116,6 +117,16 @@ def test_the_date_filter_takes_whole_days_on_the_accounts_clock(admin_client, or
     assert 1 not in listed(admin_client, date_to="2025-09-14")
     response = admin_client.get(CHANGELIST, {"date_from": "15 Sept"})
     assert response.status_code == 302 and response.url.endswith("?e=1")
+
+
+def test_accounts_on_different_clocks_each_get_their_own_days(admin_client, orders, monkeypatch):
+    monkeypatch.setenv("EMAG_FBE_TIMEZONE", "UTC")
+    get_accounts.cache_clear()
+    moment = datetime(2025, 9, 14, 22, 30, tzinfo=UTC)  # the 15th in Bucharest, the 14th in UTC
+    Order.objects.filter(emag_id__in=[1, 1001]).update(date=moment)
+
+    assert listed(admin_client, date_from="2025-09-15", date_to="2025-09-15") == [1]
+    assert listed(admin_client, date_from="2025-09-14", date_to="2025-09-14") == [1001]
 
 
 def test_the_date_presets_are_links_and_the_range_form_keeps_the_other_filters(
