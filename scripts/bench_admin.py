@@ -1,12 +1,13 @@
-"""Time the admin with a big catalogue on PostgreSQL (default: 100,000 offers).
+"""Time the admin with a big catalogue on PostgreSQL (default: 100,000 offers and orders).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/magflow .venv/bin/python scripts/bench_admin.py
 
 Creates a throwaway database next to DATABASE_URL's (`<name>_admin_bench`), migrates it,
-writes sandbox-generated offers through the real page writer (so rows, EANs and hashes are
-what a sync leaves), adds local values and conflicts to 1 % of them, then times each admin
-page with Django's test client (median of several requests, after a warm-up). The database
-is dropped at the end unless --keep is given.
+writes sandbox-generated offers and orders through the real page writers (so rows, EANs,
+lines, status histories and hashes are what a sync leaves), adds local values and conflicts
+to 1 % of the offers, then times each admin page with Django's test client (median of
+several requests, after a warm-up). The database is dropped at the end unless --keep is
+given.
 """
 
 import argparse
@@ -87,12 +88,41 @@ def fill(count: int) -> None:
     )
 
 
+def fill_orders(count: int) -> None:
+    from django.utils import timezone
+
+    from emag_sync.accounts import get_account
+    from emag_sync.models import Order, SyncKind
+    from emag_sync.sandbox import generate_orders
+    from emag_sync.services.order_pages import order_page_write
+    from emag_sync.services.sync_runs import sync_run_claim, sync_run_finish
+
+    started = time.perf_counter()
+    for account, share in (("main", 0.6), ("fbe", 0.4)):
+        payloads = generate_orders(account, round(count * share))
+        run = sync_run_claim(account=account, kind=SyncKind.ORDERS, mode="full")
+        zone = get_account(account).timezone
+        for start in range(0, len(payloads), PAGE):
+            order_page_write(
+                run=run,
+                account=account,
+                zone=zone,
+                payloads=payloads[start : start + PAGE],
+                fetched_at=timezone.now(),
+                page=start // PAGE + 1,
+            )
+        sync_run_finish(run=run, status="completed")
+    print(f"wrote {Order.objects.count():,} orders in {time.perf_counter() - started:.0f} s")
+
+
 def pages() -> dict[str, str]:
     from django.urls import reverse
 
-    from emag_sync.models import Offer
+    from emag_sync.models import Offer, Order
 
     offer = Offer.objects.filter(account="main").order_by("pk")[5000]
+    order = Order.objects.filter(account="main").order_by("pk")[5000]
+    orders = reverse("admin:emag_sync_order_changelist")
     offers = reverse("admin:emag_sync_offer_changelist")
     return {
         "offer changelist": offers,
@@ -114,6 +144,15 @@ def pages() -> dict[str, str]:
         "conflicts (open)": reverse("admin:emag_sync_conflict_changelist") + "?status__exact=open",
         "local edits": reverse("admin:emag_sync_localedit_changelist"),
         "sync runs": reverse("admin:emag_sync_syncrun_changelist"),
+        "order changelist": orders,
+        "  orders page 50": orders + "?p=50",
+        "  orders of FBE": orders + "?account=fbe",
+        "  new orders": orders + "?status__exact=1",
+        "  orders of a month": orders + f"?date_from={order.date:%Y-%m-01}&date_to={order.date:%F}",
+        "  search a customer": orders + f"?q={order.customer_name.split()[-1]}",
+        "  search an order id": orders + f"?q={order.emag_id}",
+        "  orders by total": orders + "?o=-7",
+        "order detail": reverse("admin:emag_sync_order_change", args=[order.pk]),
     }
 
 
@@ -142,6 +181,7 @@ def measure(repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offers", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument(
@@ -171,6 +211,7 @@ def main() -> None:
         if not args.reuse:
             call_command("migrate", verbosity=0)
             fill(args.offers)
+            fill_orders(args.orders)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         measure(args.repeats)

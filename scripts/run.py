@@ -6,6 +6,7 @@ real credentials talks to eMAG. Ctrl-C stops every process.
 """
 
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -52,8 +53,15 @@ def worker_concurrency(account_count: int) -> int:
     return account_count + 2
 
 
-def procfile(*, port: int, sandbox_port: int, with_sandbox: bool, account_count: int = 2) -> str:
-    """Return the Procfile of the embedded profile."""
+def procfile(
+    *,
+    port: int,
+    sandbox_port: int,
+    with_sandbox: bool,
+    account_count: int = 2,
+    sandbox_orders: str = "",
+) -> str:
+    """Return the Procfile of the embedded profile; `sandbox_orders` sizes its orders."""
     python = BIN / "python"
     celery = BIN / "celery"
     concurrency = worker_concurrency(account_count)
@@ -64,7 +72,8 @@ def procfile(*, port: int, sandbox_port: int, with_sandbox: bool, account_count:
         f"beat: {celery} -A magflow beat --scheduler {BEAT_SCHEDULER} --loglevel INFO",
     ]
     if with_sandbox:
-        lines.insert(0, f"sandbox: {python} manage.py emag_sandbox --port {sandbox_port}")
+        orders = f" --orders {shlex.quote(sandbox_orders)}" if sandbox_orders else ""
+        lines.insert(0, f"sandbox: {python} manage.py emag_sandbox --port {sandbox_port}{orders}")
     return "\n".join(lines) + "\n"
 
 
@@ -93,6 +102,8 @@ def main() -> None:
             sandbox_port=sandbox_port,
             with_sandbox=bool(sandboxed),
             account_count=len(get_accounts()),
+            # The sandbox has no orders unless asked, e.g. SANDBOX_ORDERS=main=300,fbe=120.
+            sandbox_orders=os.environ.get("SANDBOX_ORDERS", "").strip(),
         )
     )
     if sandboxed:

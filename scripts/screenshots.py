@@ -1,8 +1,10 @@
-"""Take the README's admin screenshots (`make screenshots`): dashboard mid-sync, offers, an offer.
+"""Take the README's admin screenshots (`make screenshots`): the dashboard mid-sync and after it
+(orders and health included), offers, an offer, orders and an order.
 
-Starts what `make run` starts (sandbox, web, worker, beat) on free ports with a throwaway
-SQLite database, drives Debian's Chromium with Playwright while the first full syncs run,
-and saves PNGs under docs/screenshots/. Needs `chromium` (apt) and the dev requirements.
+Starts what `make run` starts (sandbox with orders, web, worker, beat) on free ports with a
+throwaway SQLite database, drives Debian's Chromium with Playwright while the first full
+syncs run, then syncs orders and runs a health check from the admin, and saves PNGs under
+docs/screenshots/. Needs `chromium` (apt) and the dev requirements.
 """
 
 import os
@@ -27,6 +29,9 @@ OUTPUT = ROOT / "docs" / "screenshots"
 PASSWORD = "screenshots-password-1"  # nosec B105
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1440, "height": 1000}
+# Orders per account in the sandbox: a few months of a small shop, some still new.
+SANDBOX_ORDERS = "main=300,fbe=120"
+HEALTH_CHECK_ENTRY = "Health check, every 15 minutes"
 
 
 def chromium_path() -> str:
@@ -85,7 +90,22 @@ def capture(base_url: str) -> list[Path]:
             timeout=120_000,
         )
         page.wait_for_timeout(2000)  # the cards and history refresh right after
+
+        # Orders and health on the cards: sync orders and run a health check, as a seller would.
+        page.goto(f"{base_url}/admin/emag_sync/order/")
+        page.click("#mf-sync-orders")
+        page.wait_for_selector(".messagelist")
+        run_health_check(page, base_url)
+        wait_for_orders_and_health(page, base_url)
         saved.append(shot(page, "dashboard-after-sync.png", full_page=True))
+
+        page.goto(f"{base_url}/admin/emag_sync/order/?account=main")
+        saved.append(shot(page, "orders.png"))
+        page.locator("#result_list tbody tr", has=page.locator(".mf-order-status-4")).first.locator(
+            "th a"
+        ).click()
+        page.wait_for_selector("#lines-group")
+        saved.append(shot(page, "order-detail.png", full_page=True))
 
         page.goto(f"{base_url}/admin/emag_sync/offer/?account=main")
         saved.append(shot(page, "offers.png"))
@@ -101,6 +121,35 @@ def capture(base_url: str) -> list[Path]:
         saved.append(shot(page, "offer-detail.png", height=1500))
         browser.close()
     return saved
+
+
+def wait_for_orders_and_health(page, base_url: str, timeout: float = 120) -> None:
+    """Reload the dashboard until every card has orders and the health check has run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(f"{base_url}/admin/emag_sync/syncrun/dashboard/")
+        ready = page.evaluate(
+            """() => [...document.querySelectorAll('[data-field=orders]')]
+                .every(link => link.textContent.trim() !== '0')
+              && document.querySelector('#mf-health-status').textContent.includes('Health check:')
+              && !document.querySelector('.mf-run[data-status=queued], .mf-run[data-status=running]')"""
+        )
+        if ready:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError("orders or the health check did not show on the dashboard")
+        time.sleep(2)
+
+
+def run_health_check(page, base_url: str) -> None:
+    """Run the scheduled health check now, from its entry in the periodic tasks."""
+    page.goto(f"{base_url}/admin/django_celery_beat/periodictask/")
+    page.locator("#result_list tbody tr", has_text=HEALTH_CHECK_ENTRY).locator(
+        "input.action-select"
+    ).check()
+    page.select_option("select[name=action]", "run_tasks")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
 
 
 def shot(page, name: str, *, full_page: bool = False, height: int | None = None) -> Path:
@@ -120,6 +169,7 @@ def main() -> int:
         workdir = Path(tmp)
         env = embedded_environment(workdir, port, sandbox_port)
         env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
+        env["SANDBOX_ORDERS"] = SANDBOX_ORDERS
         log_path = workdir / "run.log"
         with open(log_path, "w") as log:
             # Fixed argument list, no shell, no user input.

@@ -1,5 +1,6 @@
-"""Builders shared by the admin tests: offers in bulk, their overlay, conflicts, runs, users."""
+"""Builders shared by the admin tests: offers and orders in bulk, overlay, runs, users."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -13,6 +14,9 @@ from emag_sync.models import (
     Offer,
     OfferChange,
     OfferEan,
+    Order,
+    OrderLine,
+    OrderStatusChange,
     SyncRun,
 )
 
@@ -79,12 +83,75 @@ def make_overlay(offers: list[Offer], *, run: SyncRun | None = None, user=None) 
     )
 
 
-def make_runs(count: int, *, account: str = "main") -> list[SyncRun]:
-    """Insert finished runs, each with a few logged eMAG requests."""
+def make_orders(
+    account: str, count: int, *, first_id: int = 1, offers: list[Offer] = ()
+) -> list[Order]:
+    """Insert orders the way a sync leaves them, in bulk: 1-3 lines, a status history.
+
+    Statuses cycle through eMAG's six, types alternate FBS and FBE, and each order is an
+    hour older than the one before. Lines point at the given offers, in turn, when any.
+    """
+    now = timezone.now()
+    orders = Order.objects.bulk_create(
+        Order(
+            account=account,
+            emag_id=emag_id,
+            status=emag_id % 6,
+            type=3 if emag_id % 2 else 2,
+            payment_mode_id=1,
+            payment_mode="RAMBURS",
+            date=now - timedelta(hours=emag_id),
+            modified=now - timedelta(hours=emag_id),
+            customer={"name": f"Client {emag_id}"},
+            customer_name=f"Client {emag_id} {'Popescu' if emag_id % 3 else 'Ionescu'}",
+            total=Decimal("100.5000") + emag_id,
+            currency="RON",
+            raw={"id": emag_id},
+            content_hash=f"order-{emag_id}",
+            synced_at=now,
+            first_seen_at=now,
+        )
+        for emag_id in range(first_id, first_id + count)
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            account=account,
+            product_id=offer.emag_id if offer else None,
+            offer=offer,
+            ext_part_number=offer.part_number if offer else f"LINE-{order.emag_id}-{number}",
+            name=f"Line {number} of order {order.emag_id}",
+            quantity=number + 1,
+            sale_price=Decimal("25.0000"),
+            currency="RON",
+            vat_rate=Decimal("0.2100"),
+        )
+        for position, order in enumerate(orders)
+        for number in range(1 + order.emag_id % 3)
+        for offer in [offers[(position + number) % len(offers)] if offers else None]
+    )
+    OrderStatusChange.objects.bulk_create(
+        OrderStatusChange(
+            order=order,
+            from_status=previous,
+            to_status=status,
+            changed_at=order.modified,
+            source="sync",
+            recorded_at=now,
+        )
+        for order in orders
+        for previous, status in [(None, 1), (1, order.status)]
+        if previous is None or status != 1
+    )
+    return orders
+
+
+def make_runs(count: int, *, account: str = "main", kind: str = "offers") -> list[SyncRun]:
+    """Insert finished runs of a stream, each with a few logged eMAG requests."""
     now = timezone.now()
     runs = SyncRun.objects.bulk_create(
         SyncRun(
-            kind="offers",
+            kind=kind,
             account=account,
             status="completed" if number % 3 else "partial",
             pages_total=13,

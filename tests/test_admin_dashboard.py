@@ -1,4 +1,5 @@
-"""The sync dashboard: cards, connection tests, the Sync form, live progress, cancel, permissions."""
+"""The sync dashboard: cards (offers, orders, health, alerts), connection tests, the Sync form,
+live progress, cancel, permissions."""
 
 from datetime import timedelta
 from unittest import mock
@@ -8,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from emag_sync.models import Conflict, EmagRequestLog, Offer, SyncRun
+from emag_sync.models import AlertIncident, Conflict, EmagRequestLog, HealthCheck, Offer, SyncRun
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.sync_runs import sync_run_claim, sync_run_finish
-from tests.admin_support import client_with
+from tests.admin_support import client_with, make_orders
 
 pytestmark = [
     pytest.mark.django_db,
@@ -62,7 +63,7 @@ def test_the_dashboard_shows_each_account_with_offers_stock_missing_and_last_syn
     assert main.last_success is not None and not main.is_stale and not main.is_failing
     assert cards["fbe"].offers == 40
     page = response.content.decode()
-    assert "#1668dc" in page and "#2f8a0e" in page  # MAIN blue, FBE green
+    assert "mf-card mf-colour-main" in page and "mf-card mf-colour-fbe" in page  # blue, green
     assert "Test connection" in page and "Start sync" in page
 
 
@@ -343,3 +344,176 @@ def test_an_account_whose_first_sync_is_running_is_not_called_stale(admin_client
 
     assert "The first sync of this account is running." in page
     assert page.count("this account was never synced") == 1  # FBE only
+
+
+# --- orders and health on the cards ---------------------------------------------------------
+
+
+def finished_run(account: str, kind: str, status: str, *, minutes_ago: float = 1, error=None):
+    """Record a run of a stream that ended `minutes_ago` with the given status."""
+    run = sync_run_claim(account=account, kind=kind, mode="incremental")
+    sync_run_finish(run=run, status=status, errors=[{"message": error}] if error else None)
+    SyncRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return run
+
+
+def cards_of(client) -> tuple[dict, str]:
+    response = client.get(reverse(DASHBOARD))
+    assert response.status_code == 200
+    return {card.name: card for card in response.context["accounts"]}, response.content.decode()
+
+
+def card_html(page: str, account: str) -> str:
+    start = page.index(f'data-account="{account}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_each_card_shows_its_orders_the_new_ones_and_the_order_streams(admin_client):
+    make_orders("main", 12)  # statuses cycle 1, 2, ..., 5, 0: two of twelve are new
+    make_orders("fbe", 3, first_id=1001)
+    finished_run("main", "orders", "completed", minutes_ago=4)
+    finished_run("main", "acknowledge", "completed", minutes_ago=7)
+
+    cards, page = cards_of(admin_client)
+
+    main = cards["main"]
+    assert (main.orders.total, main.orders.new) == (12, 2)
+    assert not main.order_stream.is_flagged and not main.acknowledge_stream.is_flagged
+    html = card_html(page, "main")
+    orders = reverse("admin:emag_sync_order_changelist")
+    assert f'data-field="orders" href="{orders}?account=main">12</a>' in html
+    assert f'href="{orders}?account=main&amp;status__exact=1" class="mf-new-orders">2 new' in html
+    assert "Last successful order sync:" in html and "4\xa0minutes ago" in html
+    assert "Last acknowledge:" in html and "7\xa0minutes ago" in html
+    assert "never run" in card_html(page, "fbe")  # its order streams never ran: not flagged
+
+
+def test_a_stale_or_failing_order_stream_flags_the_card(admin_client, settings):
+    settings.SYNC_STALE_AFTER_MINUTES = {"offers": 180, "orders": 30, "acknowledge": 60}
+    for account in ("main", "fbe"):
+        finished_run(account, "offers", "completed")
+    finished_run("main", "orders", "completed", minutes_ago=31)
+    finished_run("fbe", "orders", "completed")
+    finished_run("fbe", "acknowledge", "failed", error="eMAG refused order 42")
+
+    cards, page = cards_of(admin_client)
+
+    assert cards["main"].order_stream.is_stale and cards["main"].is_flagged
+    assert not cards["main"].is_stale  # the offers are fine
+    assert cards["fbe"].acknowledge_stream.is_failing and cards["fbe"].is_flagged
+    assert 'title="No completed run within 30\xa0minutes' in card_html(page, "main")
+    fbe = card_html(page, "fbe")
+    assert "last run failed" in fbe and "ended failed: eMAG refused order 42" in fbe
+    assert "mf-card-flagged" in page[page.rindex("<article", 0, page.index('"fbe"')) :][:80]
+
+
+def test_an_order_stream_trying_without_success_for_too_long_is_stale(admin_client, settings):
+    settings.SYNC_STALE_AFTER_MINUTES = {"offers": 180, "orders": 30, "acknowledge": 60}
+    run = finished_run("main", "orders", "cancelled")
+    SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=45))
+
+    cards, _ = cards_of(admin_client)
+
+    assert cards["main"].order_stream.is_stale and cards["main"].order_stream.is_flagged
+
+
+def test_staleness_follows_the_schedules_settings(admin_client, settings):
+    settings.SYNC_STALE_AFTER_MINUTES = {"offers": 10, "orders": 30, "acknowledge": 60}
+    finished_run("main", "offers", "completed", minutes_ago=15)
+
+    cards, page = cards_of(admin_client)
+
+    assert cards["main"].is_stale
+    assert "No completed offer sync within 10\xa0minutes." in card_html(page, "main")
+
+
+def test_cards_show_whether_emag_was_reachable_at_the_last_health_check(admin_client):
+    HealthCheck.objects.create(
+        checked_at=timezone.now() - timedelta(minutes=3),
+        status="degraded",
+        database_ok=True,
+        broker_ok=True,
+        accounts={
+            "main": {"ok": True, "latency_ms": 85, "total_products": 130, "message": "ok"},
+            "fbe": {"ok": False, "latency_ms": None, "message": "Bad credentials for fbe"},
+        },
+    )
+
+    cards, page = cards_of(admin_client)
+
+    assert cards["main"].health.ok and not cards["fbe"].health.ok
+    main, fbe = card_html(page, "main"), card_html(page, "fbe")
+    assert "eMAG reachable</span>\n    at the last health check" in main and "85 ms" in main
+    assert "eMAG unreachable" in fbe and "Bad credentials for fbe" in fbe
+    assert 'data-flag="unreachable"' in fbe and 'data-flag="unreachable"' not in main
+    assert "Last eMAG call" not in page  # the stand-in is only for before the first check
+    assert "Health check: <strong>Degraded</strong>" in page
+
+
+def test_before_any_health_check_the_last_emag_call_stands_in(admin_client):
+    EmagRequestLog.objects.create(
+        account="main",
+        resource="product_offer",
+        action="count",
+        status_code=200,
+        latency_ms=42,
+        created_at=timezone.now(),
+    )
+
+    _, page = cards_of(admin_client)
+
+    assert "Last eMAG call:" in card_html(page, "main") and "42 ms" in card_html(page, "main")
+    assert "No health check has run yet" in page
+
+
+def test_open_alerts_are_flagged_on_their_account_and_above_the_cards(admin_client):
+    finished_run("main", "offers", "completed")
+    now = timezone.now()
+    for key, kind, account, message, resolved_at in [
+        ("stale:fbe:orders", "stream_stale", "fbe", "The orders sync of fbe is stale", None),
+        ("service:broker", "service_down", "", "The broker is down: refused", None),
+        ("account:main", "account_unreachable", "main", "main was unreachable", now),
+    ]:
+        AlertIncident.objects.create(
+            key=key,
+            kind=kind,
+            account=account,
+            message=message,
+            opened_at=now - timedelta(minutes=20),
+            last_seen_at=now,
+            resolved_at=resolved_at,
+        )
+
+    cards, page = cards_of(admin_client)
+
+    assert [incident.key for incident in cards["fbe"].incidents] == ["stale:fbe:orders"]
+    assert cards["main"].incidents == [] and not cards["main"].is_flagged
+    fbe = card_html(page, "fbe")
+    assert "1 open alert</span>" in fbe and "The orders sync of fbe is stale" in fbe
+    assert "The broker is down: refused" in page  # no account: above the cards
+    assert "main was unreachable" not in page  # resolved
+
+
+def test_progress_fragments_carry_the_health_check(admin_client):
+    data = admin_client.get(reverse(PROGRESS), {"fragments": "1"}).json()
+    assert "No health check has run yet" in data["health_html"]
+
+
+def test_a_user_who_may_not_view_orders_sees_their_counts_without_links(django_user_model):
+    client = client_with(django_user_model, "view_syncrun")
+    make_orders("main", 6)
+
+    page = client.get(reverse(DASHBOARD)).content.decode()
+
+    assert '<span data-field="orders">6</span>' in card_html(page, "main")
+    assert reverse("admin:emag_sync_order_changelist") not in page
+
+
+def test_an_order_run_on_the_board_counts_orders(admin_client):
+    run = sync_run_claim(account="main", kind="orders", mode="incremental")
+
+    [shown] = admin_client.get(reverse(PROGRESS)).json()["runs"]
+
+    assert (shown["id"], shown["items_noun"]) == (run.pk, "orders")

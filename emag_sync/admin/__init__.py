@@ -4,7 +4,7 @@
 - `offers`: the offer mirror (filters, search, CSV export, local overlay)
 - `local_edits`: every local value, with who set it; dropping one restores eMAG's
 - `conflicts`: base, local and eMAG values side by side, decided one by one or in bulk
-- `orders`: the order mirror, read-only, with lines and status history
+- `orders`: the order mirror, read-only (lines, status history); sync now, acknowledge, CSV
 - `runs`: sync runs with their request log, checkpoints, the eMAG request log
 
 Admin code writes only through `emag_sync.services`; what it reads beyond a ModelAdmin's own

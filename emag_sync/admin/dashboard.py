@@ -1,4 +1,4 @@
-"""The sync dashboard: account cards, connection tests, the Sync form, live progress, history.
+"""The sync dashboard: account cards (offers, orders, health), Sync form, live progress, history.
 
 Its page polls `progress/` (a small JSON view) to move the progress bars without reloading.
 Viewing needs "view sync run"; starting syncs and testing connections need "add sync run";
@@ -14,13 +14,19 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from emag_sync.accounts import get_accounts
-from emag_sync.admin.display import STATUS_COLOURS, account_colour, duration
+from emag_sync.admin.display import (
+    STATUS_COLOURS,
+    account_colour,
+    account_colour_class,
+    duration,
+)
 from emag_sync.admin.forms import SyncRequestForm
-from emag_sync.models import SyncRun
+from emag_sync.models import SyncKind, SyncRun
 from emag_sync.selectors import (
-    OFFER_SYNC_STALE_AFTER,
     account_overview,
+    alert_incident_list,
     conflict_open_count,
+    health_check_latest,
     sync_run_board,
     sync_run_history,
 )
@@ -31,6 +37,8 @@ from emag_sync.services.sync_triggers import offer_sync_enqueue
 VIEW_PERMISSION = "emag_sync.view_syncrun"
 TRIGGER_PERMISSION = "emag_sync.add_syncrun"
 CANCEL_PERMISSION = "emag_sync.change_syncrun"
+# Changing orders (acknowledging them) includes viewing them, as in Django's admin.
+VIEW_ORDERS_PERMISSIONS = ("emag_sync.view_order", "emag_sync.change_order")
 # How often the page asks for progress; the issue asks for 3 s or less.
 POLL_MILLISECONDS = 1500
 HISTORY_SHOWN = 15
@@ -50,6 +58,7 @@ def run_progress(run: SyncRun, *, can_cancel: bool) -> dict:
         "account": run.account,
         "account_label": run.account.upper(),
         "colour": account_colour(run.account),
+        "colour_class": account_colour_class(run.account),
         "kind": run.get_kind_display(),
         "mode": run.get_mode_display(),
         "status": run.status,
@@ -60,6 +69,7 @@ def run_progress(run: SyncRun, *, can_cancel: bool) -> dict:
         "pages_done": run.pages_done,
         "pages_total": run.pages_total,
         "items_seen": run.items_seen,
+        "items_noun": "offers" if run.kind == SyncKind.OFFERS else "orders",
         "items_per_second": run.items_per_second,
         "eta": duration(eta) if eta is not None else None,
         "elapsed": duration(run.duration_seconds),
@@ -126,8 +136,8 @@ class SyncDashboard:
     def progress_view(self, request):
         """Return the board as JSON: active runs plus the `track`ed ones, however they ended.
 
-        With `fragments=1` it also returns the cards and the history, rendered, for the page
-        to swap in when a run started or ended.
+        With `fragments=1` it also returns the cards, the history, the open conflicts and the
+        health check, rendered, for the page to swap in when a run started or ended.
         """
         if not request.user.has_perm(VIEW_PERMISSION):
             raise PermissionDenied
@@ -154,15 +164,26 @@ class SyncDashboard:
             payload["conflicts_html"] = render_to_string(
                 "admin/emag_sync/dashboard/conflicts.html", context, request=request
             )
+            payload["health_html"] = render_to_string(
+                "admin/emag_sync/dashboard/health.html", context, request=request
+            )
         return JsonResponse(payload)
 
     def _fragments_context(self, request) -> dict:
+        health = health_check_latest()
+        incidents = list(alert_incident_list(open_only=True))
         return {
-            "accounts": account_overview(accounts=list(get_accounts())),
+            "accounts": account_overview(
+                accounts=list(get_accounts()), health=health, open_incidents=incidents
+            ),
+            "health": health,
+            "open_incident_count": len(incidents),
+            # Alerts about no single account (the database, the broker) head the page.
+            "general_incidents": [incident for incident in incidents if not incident.account],
             "history": list(sync_run_history(limit=HISTORY_SHOWN)),
             "open_conflicts": conflict_open_count(),
             "can_trigger": request.user.has_perm(TRIGGER_PERMISSION),
-            "stale_after": f"{OFFER_SYNC_STALE_AFTER.total_seconds() / 3600:g} hours",
+            "can_view_orders": any(map(request.user.has_perm, VIEW_ORDERS_PERMISSIONS)),
         }
 
     # --- actions --------------------------------------------------------------------------

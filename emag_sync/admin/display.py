@@ -1,21 +1,23 @@
 """How the admin shows accounts, statuses and values: one colour per account everywhere."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from emag_sync.accounts import get_accounts
-from emag_sync.models import EditableField, OfferStatus, SyncStatus
+from emag_sync.models import EditableField, OfferStatus, OrderStatus, OrderType, SyncStatus
 from emag_sync.services.local_edits import MONEY_FIELDS
 
 # The predecessor's colours (MAIN blue, FBE green); further accounts take the palette in
-# the order EMAG_ACCOUNTS lists them, so a colour never changes between pages.
+# the order EMAG_ACCOUNTS lists them, so a colour never changes between pages. admin.css
+# declares the same colours as classes (account_colour_class); a test keeps them equal.
 ACCOUNT_COLOURS = {"main": "#1668dc", "fbe": "#2f8a0e"}
 PALETTE = ["#7a3ec8", "#c2570c", "#b8256e", "#0b7f86", "#5b6b0f", "#8a5a00"]
 
@@ -51,29 +53,71 @@ VALIDATION_STATUS_LABELS = {
 OFFER_VALIDATION_STATUS_LABELS = {1: "Saleable", 2: "Invalid price"}
 
 
-def account_colour(name: str) -> str:
-    """Return the account's colour: fixed for main and fbe, else by its configured position."""
-    if name in ACCOUNT_COLOURS:
-        return ACCOUNT_COLOURS[name]
+def _palette_index(name: str) -> int:
     others = [account for account in get_accounts() if account not in ACCOUNT_COLOURS]
     index = others.index(name) if name in others else len(others)
-    return PALETTE[index % len(PALETTE)]
+    return index % len(PALETTE)
+
+
+def account_colour(name: str) -> str:
+    """Return the account's colour: fixed for main and fbe, else by its configured position."""
+    return ACCOUNT_COLOURS.get(name) or PALETTE[_palette_index(name)]
+
+
+def account_colour_class(name: str) -> str:
+    """Return the stylesheet class giving an element the account's colour (`--mf-account`).
+
+    Colours come from classes in admin.css rather than style attributes, which a
+    Content-Security-Policy without 'unsafe-inline' styles would block.
+    """
+    return f"mf-colour-{name}" if name in ACCOUNT_COLOURS else f"mf-colour-{_palette_index(name)}"
 
 
 def account_tag(name: str) -> SafeString:
     return format_html(
-        '<span class="mf-tag" style="--mf-tag: {}">{}</span>', account_colour(name), name.upper()
+        '<span class="mf-tag mf-account-tag {}">{}</span>', account_colour_class(name), name.upper()
     )
 
 
 def status_tag(status: str) -> SafeString:
     label = SyncStatus(status).label if status in SyncStatus.values else status
+    return format_html('<span class="mf-tag mf-status-{}">{}</span>', status, label)
+
+
+def order_status_tag(status: int | None) -> SafeString:
+    """Show an order status as a tag with its name; its colour comes from the stylesheet."""
+    label = OrderStatus(status).label if status in OrderStatus.values else f"status {status}"
     return format_html(
-        '<span class="mf-tag mf-status-{}" style="--mf-tag: {}">{}</span>',
+        '<span class="mf-tag mf-order-status-{}" title="eMAG status {}">{}</span>',
         status,
-        STATUS_COLOURS.get(status, "#6b7280"),
+        status,
         label,
     )
+
+
+# Sellers say FBE and FBS; the full names stay in the title.
+ORDER_TYPE_SHORT = {OrderType.FULFILLED_BY_EMAG: "FBE", OrderType.FULFILLED_BY_SELLER: "FBS"}
+
+
+def order_type_label(value: int | None) -> SafeString:
+    if value not in ORDER_TYPE_SHORT:
+        return format_html('<span class="mf-muted">{}</span>', "—" if value is None else value)
+    return format_html(
+        '<abbr title="{}">{}</abbr>', OrderType(value).label, ORDER_TYPE_SHORT[value]
+    )
+
+
+def account_zone(name: str) -> tzinfo:
+    """Return the time zone the account's eMAG dates are written in (UTC if unknown)."""
+    account = get_accounts().get(name)
+    return account.timezone if account else UTC
+
+
+def account_time(moment: datetime | None, account: str) -> str:
+    """Show a moment as eMAG shows it to the account's seller: local wall time, no zone."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(account_zone(account)).strftime("%Y-%m-%d %H:%M")
 
 
 def validation_label(value: int | None, labels: dict[int, str]) -> str:
@@ -127,6 +171,12 @@ def age(moment: datetime | None, *, now: datetime | None = None) -> str:
     return f"{timesince(moment, now, depth=1)} ago"
 
 
+def period(span: timedelta) -> str:
+    """Say how long a period is, in words ("3 hours", "1 hour, 30 minutes")."""
+    start = timezone.now()
+    return timesince(start, start + span, depth=2)
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -150,3 +200,36 @@ def copy_button(value: Any) -> SafeString:
         value,
         value,
     )
+
+
+# --- read-only columns of a ModelAdmin, made from a model field --------------------------------
+
+
+def json_column(field_name: str, description: str):
+    """Return a ModelAdmin display of a JSON field, indented in a scrollable block."""
+
+    @admin.display(description=description)
+    def show(self, obj):
+        return pretty_json(getattr(obj, field_name))
+
+    return show
+
+
+def money_column(field_name: str, description: str):
+    """Return a ModelAdmin display of an amount in the row's `currency`."""
+
+    @admin.display(description=description, ordering=field_name)
+    def show(self, obj):
+        return money(getattr(obj, field_name), obj.currency)
+
+    return show
+
+
+def account_time_column(field_name: str, description: str):
+    """Return a ModelAdmin display of a moment on the row's account's clock."""
+
+    @admin.display(description=description, ordering=field_name)
+    def show(self, obj):
+        return account_time(getattr(obj, field_name), obj.account)
+
+    return show

@@ -12,11 +12,11 @@ from emag_sync.admin.display import (
     account_tag,
     copy_button,
     field_value,
+    json_column,
     money,
-    pretty_json,
     validation_label,
 )
-from emag_sync.admin.exports import OfferExportMixin
+from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import (
     AccountFilter,
     HasLocalEditsFilter,
@@ -28,6 +28,7 @@ from emag_sync.admin.filters import (
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
 from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.exports import offer_csv_rows
 from emag_sync.models import EditableField, Offer
 from emag_sync.selectors import (
     offer_change_history,
@@ -64,16 +65,8 @@ class OfferChangeList(ChangeList):
         return offer_overlay_prefetch(offers)
 
 
-def _json_display(field_name: str, description: str):
-    @admin.display(description=description)
-    def show(self, offer):
-        return pretty_json(getattr(offer, field_name))
-
-    return show
-
-
 @admin.register(Offer)
-class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OfferAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     form = OfferOverlayForm
     list_display = [
         "sku",
@@ -105,7 +98,7 @@ class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     ordering = ["account", "emag_id"]
     actions = ["export_selected_csv"]
-    change_list_template = "admin/emag_sync/offer/change_list.html"
+    csv_rows = staticmethod(offer_csv_rows)
     change_form_template = "admin/emag_sync/offer/change_form.html"
     fieldsets = [
         (
@@ -337,22 +330,22 @@ class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
     def eans(self, offer):
         return ", ".join(str(ean) for ean in offer.ean or []) or "—"
 
-    stock_json = _json_display("stock", "stock per warehouse")
-    handling_time_json = _json_display("handling_time", "handling time")
-    availability_json = _json_display("availability", "availability")
-    validation_status_detail_json = _json_display("validation_status_detail", "validation detail")
-    offer_validation_status_detail_json = _json_display(
+    stock_json = json_column("stock", "stock per warehouse")
+    handling_time_json = json_column("handling_time", "handling time")
+    availability_json = json_column("availability", "availability")
+    validation_status_detail_json = json_column("validation_status_detail", "validation detail")
+    offer_validation_status_detail_json = json_column(
         "offer_validation_status_detail", "offer validation detail"
     )
-    doc_errors_json = _json_display("doc_errors", "documentation errors")
-    images_json = _json_display("images", "images")
-    characteristics_json = _json_display("characteristics", "characteristics")
-    family_json = _json_display("family", "family")
-    attachments_json = _json_display("attachments", "attachments")
-    offer_details_json = _json_display("offer_details", "offer details")
-    manufacturer_json = _json_display("manufacturer", "manufacturer")
-    eu_representative_json = _json_display("eu_representative", "EU representative")
-    raw_json = _json_display("raw", "payload")
+    doc_errors_json = json_column("doc_errors", "documentation errors")
+    images_json = json_column("images", "images")
+    characteristics_json = json_column("characteristics", "characteristics")
+    family_json = json_column("family", "family")
+    attachments_json = json_column("attachments", "attachments")
+    offer_details_json = json_column("offer_details", "offer details")
+    manufacturer_json = json_column("manufacturer", "manufacturer")
+    eu_representative_json = json_column("eu_representative", "EU representative")
+    raw_json = json_column("raw", "payload")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -1,65 +1,248 @@
-"""Orders: a read-only view of the order mirror, with lines and status history inline."""
+"""Orders: browse, filter, search and export the order mirror; sync them and acknowledge new ones.
 
-from django.contrib import admin
+Orders change only on eMAG, so their pages are read-only. "May change orders" means "may
+acknowledge them": the one write to eMAG, which goes through a queued acknowledge run.
+"Sync orders now" needs what starting any sync needs ("add sync run").
+"""
 
-from emag_sync.models import Order, OrderLine, OrderStatusChange
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from emag_sync.accounts import get_accounts
+from emag_sync.admin.dashboard import TRIGGER_PERMISSION
+from emag_sync.admin.display import (
+    account_tag,
+    account_time,
+    account_time_column,
+    copy_button,
+    json_column,
+    money,
+    money_column,
+    order_status_tag,
+    order_type_label,
+)
+from emag_sync.admin.exports import CsvExportMixin
+from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter
+from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.exports import order_csv_rows
+from emag_sync.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from emag_sync.selectors import (
+    ORDER_COLUMNS_NOT_LISTED,
+    order_counts_by_account,
+    order_line_counts,
+    order_lines_prefetch,
+    order_search,
+)
+from emag_sync.services.sync_runs import SyncAlreadyRunning
+from emag_sync.services.sync_triggers import order_syncs_enqueue, orders_acknowledge_enqueue
 
 
-class OrderLineInline(admin.TabularInline):
-    model = OrderLine
-    fields = [
-        "ext_part_number",
-        "part_number_key",
-        "name",
-        "quantity",
-        "sale_price",
-        "vat_rate",
-        "currency",
-        "status",
-        "offer",
-    ]
-    readonly_fields = fields
+class OrderChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        orders = super().get_queryset(request, exclude_parameters)
+        return orders.defer(*ORDER_COLUMNS_NOT_LISTED)
+
+    def get_results(self, request):
+        super().get_results(request)
+        # Counted for the page only, in one query: a COUNT over a join in the list's own
+        # query would make PostgreSQL aggregate every order before it can sort out a page.
+        page = list(self.result_list)
+        counts = order_line_counts(order_ids=[order.pk for order in page])
+        for order in page:
+            order.line_count = counts.get(order.pk, 0)
+
+
+class OrderPartInline(admin.TabularInline):
+    """A read-only table of an order's parts, visible to whoever may view the order."""
+
     extra = 0
     can_delete = False
     show_change_link = False
 
+    def _may_view_order(self, request) -> bool:
+        opts = Order._meta
+        return any(
+            request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+            for action in ("view", "change")
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_view_order(request)
+
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
-class OrderStatusChangeInline(admin.TabularInline):
-    model = OrderStatusChange
-    fields = ["from_status", "to_status", "changed_at", "source", "run", "recorded_at"]
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(OrderPartInline):
+    model = OrderLine
+    verbose_name_plural = "lines"
+    fields = ["sku", "part_number_key", "name", "quantity", "unit_price", "vat", "line_status"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("raw", "product_voucher_split")
+
+    @admin.display(description="SKU")
+    def sku(self, line):
+        label = line.ext_part_number or (f"#{line.product_id}" if line.product_id else "—")
+        if line.offer_id is None:
+            return label
+        url = reverse("admin:emag_sync_offer_change", args=[line.offer_id])
+        return format_html('<a href="{}" title="The local offer">{}</a>', url, label)
+
+    @admin.display(description="unit price (no VAT)")
+    def unit_price(self, line):
+        return money(line.sale_price, line.currency)
+
+    @admin.display(description="VAT")
+    def vat(self, line):
+        return "—" if line.vat_rate is None else f"{float(line.vat_rate) * 100:g} %"
+
+    @admin.display(description="status")
+    def line_status(self, line):
+        return "active" if line.status == 1 else "removed"
+
+
+class OrderStatusChangeInline(OrderPartInline):
+    model = OrderStatusChange
+    verbose_name_plural = "status history"
+    fields = ["from_tag", "to_tag", "changed", "source", "run_link", "recorded_at"]
+    readonly_fields = fields
+
+    @admin.display(description="from")
+    def from_tag(self, change):
+        return "first seen" if change.from_status is None else order_status_tag(change.from_status)
+
+    @admin.display(description="to")
+    def to_tag(self, change):
+        return order_status_tag(change.to_status)
+
+    @admin.display(description="changed on eMAG")
+    def changed(self, change):
+        return account_time(change.changed_at, change.order.account)
+
+    @admin.display(description="run")
+    def run_link(self, change):
+        if change.run_id is None:
+            return "—"
+        url = reverse("admin:emag_sync_syncrun_change", args=[change.run_id])
+        return format_html('<a href="{}">#{}</a>', url, change.run_id)
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """A plain, read-only view of the order mirror; orders change only on eMAG."""
-
+class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     list_display = [
         "emag_id",
-        "account",
+        "account_badge",
+        "status_badge",
+        "type_label",
+        "placed",
+        "customer_name",
+        "amount",
+        "lines",
+    ]
+    list_filter = [
+        AccountFilter,
         "status",
         "type",
-        "date",
-        "customer_name",
-        "total",
-        "currency",
-        "payment_mode_id",
-        "modified",
+        ("date", AccountDateRangeFilter),
     ]
-    list_filter = ["account", "status", "type"]
-    search_fields = ["=emag_id", "customer_name"]
-    date_hierarchy = "date"
-    inlines = [OrderLineInline, OrderStatusChangeInline]
+    # The search itself is get_search_results; a non-empty list shows the search box.
+    search_fields = ["customer_name"]
+    search_help_text = "An eMAG order id (exactly), or words of the customer's name."
     list_per_page = 50
-    show_full_result_count = False
+    # Facet counts would COUNT the whole table once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ["-date", "-emag_id"]
+    actions = ["acknowledge_new_orders", "export_selected_csv"]
+    csv_rows = staticmethod(order_csv_rows)
+    change_list_template = "admin/emag_sync/order/change_list.html"
+    inlines = [OrderLineInline, OrderStatusChangeInline]
+    fieldsets = [
+        (
+            "Order",
+            {
+                "fields": [
+                    ("account_badge", "emag_id_copy", "status_badge", "type_label"),
+                    ("customer_name", "payment_mode_id", "delivery_mode"),
+                    ("is_complete", "is_storno", "reason_cancellation"),
+                    "observation",
+                ]
+            },
+        ),
+        (
+            "Dates, on the account's clock (as eMAG shows them)",
+            {
+                "fields": [
+                    ("placed", "modified_local"),
+                    ("ship_by", "finalized"),
+                ]
+            },
+        ),
+        (
+            "Amounts",
+            {
+                "description": "Line prices exclude VAT; shipping and vouchers include it.",
+                "fields": [
+                    ("lines_net", "lines_vat"),
+                    ("shipping", "vouchers_total"),
+                    "amount",
+                ],
+            },
+        ),
+        (
+            "Payment",
+            {
+                "fields": [
+                    ("payment_mode", "detailed_payment_method", "payment_status"),
+                    ("cashed_card", "cashed_on_delivery", "refunded"),
+                ]
+            },
+        ),
+        (
+            "Customer and delivery (from eMAG)",
+            {
+                "classes": ["collapse"],
+                "fields": [("locker_id", "locker_name"), "details_json", "customer_json"],
+            },
+        ),
+        (
+            "Vouchers and attachments (from eMAG)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "vouchers_json",
+                    "shipping_tax_voucher_split_json",
+                    "attachments_json",
+                    "enforced_vendor_courier_accounts_json",
+                ],
+            },
+        ),
+        (
+            "Sync",
+            {"fields": [("synced_at", "first_seen_at", "acknowledged_at"), "content_hash"]},
+        ),
+        ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    class Media:
+        css = {"all": ["emag_sync/admin.css"]}
+        js = ["emag_sync/copy.js"]
+
+    # --- permissions: orders come from eMAG; changing one means acknowledging it --------
 
     def has_add_permission(self, request):
         return False
@@ -67,5 +250,162 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+    def has_change_permission(self, request, obj=None):
+        # The list's acknowledge action needs "change"; an order's own page never saves.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    # --- changelist -----------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return OrderChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """Match an eMAG id exactly, or every word of the customer's name (any case)."""
+        if not search_term.strip():
+            return queryset, False
+        return order_search(orders=queryset, term=search_term), False
+
+    def export_queryset(self, queryset):
+        return order_lines_prefetch(orders=queryset)
+
+    # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
+    @admin.display(description="Order id on eMAG")
+    def emag_id_copy(self, order):
+        return copy_button(order.emag_id)
+
+    @admin.display(description="account", ordering="account")
+    def account_badge(self, order):
+        return account_tag(order.account)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, order):
+        return order_status_tag(order.status)
+
+    @admin.display(description="type", ordering="type")
+    def type_label(self, order):
+        return order_type_label(order.type)
+
+    @admin.display(description="total", ordering="total")
+    def amount(self, order):
+        return money(order.total, order.currency)
+
+    @admin.display(description="lines")
+    def lines(self, order):
+        return getattr(order, "line_count", "—")
+
+    placed = account_time_column("date", "placed")
+    modified_local = account_time_column("modified", "modified on eMAG")
+    ship_by = account_time_column("maximum_date_for_shipment", "ship by")
+    finalized = account_time_column("finalization_date", "finalized")
+    cashed_card = money_column("cashed_co", "cashed by card")
+    cashed_on_delivery = money_column("cashed_cod", "cashed on delivery")
+    refunded = money_column("refunded_amount", "refunded")
+    lines_net = money_column("total_lines_net", "lines (no VAT)")
+    lines_vat = money_column("total_lines_vat", "VAT of the lines")
+    shipping = money_column("total_shipping", "shipping")
+    vouchers_total = money_column("total_vouchers", "vouchers")
+    customer_json = json_column("customer", "customer and addresses")
+    details_json = json_column("details", "locker and courier office")
+    vouchers_json = json_column("vouchers", "vouchers")
+    shipping_tax_voucher_split_json = json_column(
+        "shipping_tax_voucher_split", "shipping voucher split"
+    )
+    attachments_json = json_column("attachments", "attachments")
+    enforced_vendor_courier_accounts_json = json_column(
+        "enforced_vendor_courier_accounts", "enforced courier accounts"
+    )
+    raw_json = json_column("raw", "payload")
+
+    def changelist_view(self, request, extra_context=None):
+        zones = sorted({str(account.timezone) for account in get_accounts().values()})
+        extra_context = {
+            "subtitle": f"Dates on the accounts' clock ({', '.join(zones)}), as eMAG shows them",
+            "can_sync_orders": request.user.has_perm(TRIGGER_PERMISSION),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- syncing ----------------------------------------------------------------------------
+
+    def get_urls(self):
+        sync = path(
+            "sync/", self.admin_site.admin_view(self.sync_view), name="emag_sync_order_sync"
+        )
+        return [sync, *super().get_urls()]
+
+    def sync_view(self, request):
+        """Queue an incremental order sync of each account, then go back to the list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm(TRIGGER_PERMISSION):
+            raise PermissionDenied
+        for account in get_accounts():
+            # One account at a time, so a busy one does not hold the others back.
+            try:
+                [run] = order_syncs_enqueue(
+                    accounts=[account],
+                    mode="incremental",
+                    since=None,
+                    triggered_by=request.user.get_username(),
+                )
+            except SyncAlreadyRunning as busy:
+                held = f" (run #{busy.run.pk})" if busy.run else ""
+                self.message_user(
+                    request,
+                    f"{account.upper()}: an order sync is already queued or running{held}.",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{account.upper()}: order sync queued as run #{run.pk}; it reads the "
+                    "orders eMAG changed since the last one. Reload the list when it ends.",
+                    messages.SUCCESS,
+                )
+        return HttpResponseRedirect(reverse("admin:emag_sync_order_changelist"))
+
+    # --- acknowledging ----------------------------------------------------------------------
+
+    @admin.action(
+        description="Acknowledge the new orders of the selected orders' accounts",
+        permissions=["change"],
+    )
+    def acknowledge_new_orders(self, request, queryset):
+        """Queue one acknowledge run per account that has a selected order still new here."""
+        selected = order_counts_by_account(orders=queryset)
+        still_new = order_counts_by_account(
+            orders=Order.objects.filter(account__in=list(selected), status=OrderStatus.NEW)
+        )
+        for account in sorted(selected):
+            label = account.upper()
+            if not selected[account].new:
+                self.message_user(
+                    request,
+                    f"{label}: none of the selected orders is new, so nothing was queued.",
+                    messages.WARNING,
+                )
+                continue
+            try:
+                run = orders_acknowledge_enqueue(
+                    account=account, triggered_by=request.user.get_username()
+                )
+            except SyncAlreadyRunning as busy:
+                held = f" (run #{busy.run.pk})" if busy.run else ""
+                self.message_user(
+                    request,
+                    f"{label}: an acknowledge run is already queued or running{held}; "
+                    "it takes every new order of the account, these included.",
+                    messages.WARNING,
+                )
+                continue
+            new = still_new.get(account, selected[account]).new
+            self.message_user(
+                request,
+                f"{label}: acknowledge run #{run.pk} queued for every order of the account "
+                f"still new here ({new}, not only the selected ones). Each is read from eMAG "
+                "first and acknowledged only if eMAG still shows it new; one cancelled "
+                "meanwhile is stored as cancelled instead.",
+                messages.SUCCESS,
+            )

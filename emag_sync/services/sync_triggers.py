@@ -1,4 +1,4 @@
-"""Start offer syncs on request (the API): run them now, or queue them for the workers.
+"""Start syncs on request (the API, the admin): run them now, or queue them for the workers.
 
 A request for several accounts claims every account's run in one transaction, so it starts
 all of them or, when one account's stream is busy, none, and leaves nothing behind. Claimed
@@ -151,7 +151,7 @@ def _send_offer_task(task, run: SyncRun, options: OfferSyncOptions, triggered_by
         )
 
 
-# --- orders (the order services and task arrive with the orders and scheduling work) ----------
+# --- orders and their acknowledgement -------------------------------------------------------
 
 
 def order_syncs_run(*, accounts: list[str], mode: str, since, triggered_by: str) -> list[SyncRun]:
@@ -223,21 +223,53 @@ def orders_acknowledge_now(*, account: str, triggered_by: str) -> SyncRun:
     """Acknowledge the account's new orders now; raise SyncAlreadyRunning when busy."""
     from emag_sync.services.order_acknowledge import orders_acknowledge
 
-    # The same mode and parameters the acknowledge service claims its own runs with.
-    [run] = sync_runs_claim(
-        accounts=[account],
-        kind=SyncKind.ACKNOWLEDGE,
-        mode=SyncMode.SELECTIVE,
-        conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
-        parameters={"status": NEW_ORDER_STATUS},
-        triggered_by=triggered_by,
-    )
+    [run] = _claim_acknowledge_runs(accounts=[account], triggered_by=triggered_by)
     try:
         return orders_acknowledge(account=account, triggered_by=triggered_by, run_id=run.pk)
     except Exception:
         logger.exception("Acknowledging the orders of %s (run #%s) failed", account, run.pk)
         run.refresh_from_db()
         return run
+
+
+def orders_acknowledge_enqueue(*, account: str, triggered_by: str) -> SyncRun:
+    """Queue an acknowledge run of the account's new orders for the workers; return it.
+
+    Raises SyncAlreadyRunning when the account's acknowledge stream is busy. The task is
+    sent once the run is committed, so the worker always finds it queued.
+    """
+    from emag_sync.tasks import acknowledge_orders_task
+
+    def send(run: SyncRun) -> None:
+        try:
+            acknowledge_orders_task.delay(
+                account=run.account, run_id=run.pk, triggered_by=triggered_by
+            )
+        except Exception as error:
+            # As for syncs: a broker that is down must not leave the stream blocked.
+            logger.exception("Could not queue the acknowledge run #%s", run.pk)
+            sync_run_finish(
+                run=run,
+                status=SyncStatus.FAILED,
+                errors=[{"message": f"could not queue the run: {type(error).__name__}: {error}"}],
+            )
+
+    with transaction.atomic():
+        [run] = _claim_acknowledge_runs(accounts=[account], triggered_by=triggered_by)
+        transaction.on_commit(lambda: send(run))
+    return SyncRun.objects.get(pk=run.pk)
+
+
+def _claim_acknowledge_runs(*, accounts: list[str], triggered_by: str) -> list[SyncRun]:
+    # The same mode and parameters the acknowledge service claims its own runs with.
+    return sync_runs_claim(
+        accounts=accounts,
+        kind=SyncKind.ACKNOWLEDGE,
+        mode=SyncMode.SELECTIVE,
+        conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
+        parameters={"status": NEW_ORDER_STATUS},
+        triggered_by=triggered_by,
+    )
 
 
 def _claim_order_runs(

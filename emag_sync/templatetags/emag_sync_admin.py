@@ -15,8 +15,8 @@ def account_tag(name: str):
 
 
 @register.filter
-def account_colour(name: str) -> str:
-    return display.account_colour(name)
+def account_colour_class(name: str) -> str:
+    return display.account_colour_class(name)
 
 
 @register.filter
@@ -32,6 +32,11 @@ def age(moment):
 @register.filter
 def duration(seconds):
     return display.duration(seconds)
+
+
+@register.filter
+def period(span):
+    return display.period(span)
 
 
 @register.filter

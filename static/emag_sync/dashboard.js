@@ -57,13 +57,13 @@
     element.dataset.status = run.status;
     const account = field(element, "account");
     account.textContent = run.account_label;
-    account.style.setProperty("--mf-tag", run.colour);
+    account.className = "mf-tag mf-account-tag " + run.colour_class;
     field(element, "link").href = run.url;
     field(element, "id").textContent = run.id;
     field(element, "what").textContent = run.mode + " " + run.kind.toLowerCase();
     const status = field(element, "status");
     status.textContent = run.status_label;
-    status.style.setProperty("--mf-tag", run.status_colour);
+    status.className = "mf-tag mf-status-" + run.status;
     field(element, "stopping").hidden = !(run.cancel_requested && run.active);
 
     const bar = element.querySelector(".mf-progress");
@@ -79,6 +79,7 @@
     field(element, "percent").textContent = percentText(run);
     field(element, "pages").textContent = run.pages_done + "/" + (run.pages_total ?? "?");
     field(element, "items").textContent = run.items_seen.toLocaleString("en");
+    field(element, "items_noun").textContent = run.items_noun;
     field(element, "speed").textContent = orDash(run.items_per_second);
     field(element, "eta").textContent = orDash(run.eta);
     field(element, "elapsed").textContent = orDash(run.elapsed);
@@ -123,6 +124,7 @@
       swap("mf-cards", data.cards_html);
       swap("mf-history", data.history_html);
       swap("mf-conflicts", data.conflicts_html);
+      swap("mf-health", data.health_html);
       restoreConnectionResults();
     }
     // A run started or ended: the cards and the history change, so fetch them next.
@@ -259,6 +261,9 @@
 
   board.querySelectorAll(".mf-run").forEach(function (element) {
     tracked.add(Number(element.dataset.runId));
+    // Widths are set here, not in the markup: the page has no style attributes (CSP).
+    const percent = element.querySelector(".mf-progress").getAttribute("aria-valuenow");
+    element.querySelector(".mf-progress-fill").style.width = (percent || 0) + "%";
   });
   activeIds = Array.from(tracked).sort().join(",");
   setTimeout(poll, pollMs);

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from emag_sync.admin.display import money
-from emag_sync.models import Conflict, LocalEdit, Offer, SyncRun
+from emag_sync.models import Conflict, LocalEdit, Offer, Order, SyncRun
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -21,6 +21,8 @@ pytestmark = [
 PASSWORD = "browser-test-password-1"
 # At eMAG's 3 requests/s, 15 pages of MAIN take about five seconds: long enough to watch.
 OFFERS = {"main": 1500, "fbe": 300}
+# The sandbox's 80 MAIN orders include four still new (placed within the last day).
+ORDERS = {"main": 80, "fbe": 20}
 SYNC_TIMEOUT = 90
 
 
@@ -87,6 +89,22 @@ def watch_runs_to_the_end(page) -> dict[int, list]:
         time.sleep(0.2)
 
 
+def wait_for_runs(kind: str, accounts: list[str]) -> list[SyncRun]:
+    """Wait until the newest run of the stream has ended completed for each account."""
+    deadline = time.monotonic() + SYNC_TIMEOUT
+    while True:
+        runs = [
+            SyncRun.objects.filter(account=account, kind=kind).order_by("-pk").first()
+            for account in accounts
+        ]
+        if all(run and run.status == "completed" for run in runs):
+            return runs
+        failed = [run for run in runs if run and run.status in ("failed", "partial", "cancelled")]
+        assert not failed, [(run.pk, run.status, run.errors) for run in failed]
+        assert time.monotonic() < deadline, f"{kind} runs did not end: {runs}"
+        time.sleep(0.2)
+
+
 def start_sync(page, *, account: str, mode: str, strategy: str = "emag_priority", skus=()):
     page.select_option("#id_account", account)
     page.check(f'#id_mode input[value="{mode}"]')
@@ -97,10 +115,10 @@ def start_sync(page, *, account: str, mode: str, strategy: str = "emag_priority"
     page.wait_for_selector(".messagelist")
 
 
-def test_a_seller_syncs_browses_edits_exports_and_resolves_a_conflict_in_a_real_browser(
+def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_real_browser(
     page, seller, live_sandbox, celery_worker
 ):
-    sandbox, _ = live_sandbox(offers=OFFERS, rate_limit=True, client_rate_limit=True)
+    sandbox, _ = live_sandbox(offers=OFFERS, orders=ORDERS, rate_limit=True, client_rate_limit=True)
     celery_worker()
 
     # Log in; the admin index leads to the dashboard.
@@ -169,9 +187,42 @@ def test_a_seller_syncs_browses_edits_exports_and_resolves_a_conflict_in_a_real_
     assert {int(row["emag_id"]) for row in rows} == set(expected.values_list("emag_id", flat=True))
     assert {row["account"] for row in rows} == {"fbe"}
 
+    # Sync the orders from their list, then acknowledge the new ones of MAIN.
+    page.goto("/admin/emag_sync/order/")
+    page.click("#mf-sync-orders")
+    page.wait_for_selector(".messagelist .success")
+    wait_for_runs("orders", ["main", "fbe"])
+    new = list(Order.objects.filter(account="main", status=1).order_by("emag_id"))
+    still_new_on_emag = [order["id"] for order in sandbox.orders("main") if order["status"] == 1]
+    assert [order.emag_id for order in new] == still_new_on_emag and len(new) == 4
+    page.goto("/admin/emag_sync/order/?account=main")
+    page.locator('details[data-filter-title="status"] a', has_text="New").click()
+    page.wait_for_url(re.compile(r"status__exact=1"))
+    assert page.locator("#result_list .mf-order-status-1").count() == len(new)
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "acknowledge_new_orders")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Each is read from eMAG first" in page.inner_text(".messagelist")
+    wait_for_runs("acknowledge", ["main"])
+    # eMAG now says "in progress" (2), and so does the list, the order and its history.
+    page.reload()
+    assert page.locator("#result_list tbody tr").count() == 0
+    page.goto(f"/admin/emag_sync/order/?account=main&q={new[0].emag_id}")
+    row = page.locator("#result_list tbody tr")
+    assert row.count() == 1 and "In progress" in row.inner_text()
+    row.locator("th a").click()
+    history = page.locator("#status_changes-group")
+    history.wait_for()
+    assert "Acknowledged here" in history.inner_text()
+    assert {order.status for order in Order.objects.filter(pk__in=[o.pk for o in new])} == {2}
+
     # eMAG changes the same price: a selective sync under manual review opens a conflict.
     sandbox.update_offer("main", offer.emag_id, {"sale_price": f"{offer.sale_price + 5:.4f}"})
     page.click("text=Sync dashboard")
+    orders_link = card(page, "main").locator('[data-field="orders"]')
+    assert orders_link.inner_text() == f"{Order.objects.filter(account='main').count():,}"
+    assert card(page, "main").locator('[data-field="new_orders"]').inner_text() == "0 new"
     start_sync(page, account="main", mode="selective", strategy="manual", skus=[offer.part_number])
     watch_runs_to_the_end(page)
     page.wait_for_selector("#mf-open-conflicts")

@@ -1,30 +1,20 @@
-"""Reads used by the admin, the API, the commands and the tasks."""
+"""Reads of offers, their local overlay, conflicts and change history."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from emag_sync.models import (
-    ACTIVE_STATUSES,
-    AlertIncident,
     Conflict,
     ConflictStatus,
-    EmagRequestLog,
-    HealthCheck,
     LocalEdit,
     Offer,
     OfferChange,
     OfferEan,
     OfferStatus,
-    Order,
-    OrderLine,
     SyncKind,
     SyncRun,
     SyncStatus,
 )
+from emag_sync.selectors.runs import FINISHED_STATUSES, sync_run_last_successful
 
 # The largest value a BIGINT holds: a longer number cannot be an eMAG id, and asking the
 # database for it would fail instead of finding nothing.
@@ -37,12 +27,6 @@ MAX_EAN_MATCHES = 1000
 OFFER_COLUMNS_NOT_SHOWN = ("raw",)
 # How many finished runs the statistics' success rate and throughput look back on.
 RECENT_RUNS_FOR_STATISTICS = 20
-FINISHED_STATUSES = (
-    SyncStatus.COMPLETED,
-    SyncStatus.PARTIAL,
-    SyncStatus.FAILED,
-    SyncStatus.CANCELLED,
-)
 
 
 def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
@@ -207,52 +191,6 @@ def _recent_runs_summary(runs: list[SyncRun]) -> dict:
     }
 
 
-def sync_run_list(*, kind: str = SyncKind.OFFERS) -> QuerySet[SyncRun]:
-    """Return the runs of a stream, newest first."""
-    return SyncRun.objects.filter(kind=kind).order_by("-created_at", "-id")
-
-
-def sync_run_active_list(*, kind: str = SyncKind.OFFERS) -> QuerySet[SyncRun]:
-    """Return the queued and running runs of a stream, oldest first."""
-    return SyncRun.objects.filter(kind=kind, status__in=ACTIVE_STATUSES).order_by(
-        "created_at", "id"
-    )
-
-
-def sync_run_get(*, run_id: int, kind: str = SyncKind.OFFERS) -> SyncRun:
-    """Return one run of a stream, or raise SyncRun.DoesNotExist."""
-    return SyncRun.objects.get(pk=run_id, kind=kind)
-
-
-def sync_run_latest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
-    """Return the newest run of a stream for an account, whatever its status."""
-    return SyncRun.objects.filter(account=account, kind=kind).order_by("-created_at", "-id").first()
-
-
-def sync_run_last_successful(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
-    """Return the newest completed run of a stream for an account."""
-    return (
-        SyncRun.objects.filter(account=account, kind=kind, status=SyncStatus.COMPLETED)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
-
-
-def sync_run_latest_finished(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
-    """Return the newest run of a stream for an account that has ended, whatever its outcome."""
-    return (
-        SyncRun.objects.filter(account=account, kind=kind, finished_at__isnull=False)
-        .exclude(status__in=ACTIVE_STATUSES)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
-
-
-def sync_run_oldest(*, account: str, kind: str = SyncKind.OFFERS) -> SyncRun | None:
-    """Return the first run of a stream for an account that is still on record."""
-    return SyncRun.objects.filter(account=account, kind=kind).order_by("created_at", "id").first()
-
-
 def conflict_list() -> QuerySet[Conflict]:
     """Return conflicts, newest first, with their offer and resolver in the same query."""
     return (
@@ -265,158 +203,6 @@ def conflict_list() -> QuerySet[Conflict]:
 def conflict_get(*, conflict_id: int) -> Conflict:
     """Return one conflict with its offer and resolver, or raise Conflict.DoesNotExist."""
     return conflict_list().get(pk=conflict_id)
-
-
-# --- orders ----------------------------------------------------------------------------------
-
-
-def order_list(*, account: str | None = None, with_lines: bool = False) -> QuerySet[Order]:
-    """Return orders, optionally of one account, newest first; lines prefetched on request."""
-    orders = Order.objects.all()
-    if account:
-        orders = orders.filter(account=account)
-    if with_lines:
-        orders = orders.prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
-        )
-    return orders.order_by("account", "-date", "-emag_id")
-
-
-def order_list_with_history() -> QuerySet[Order]:
-    """Return orders, newest first, with their lines and status changes prefetched."""
-    return Order.objects.prefetch_related("lines", "status_changes").order_by("-date", "-emag_id")
-
-
-def order_get(*, order_id: int) -> Order:
-    """Return one order with its lines and status changes, or raise Order.DoesNotExist."""
-    return order_list_with_history().get(pk=order_id)
-
-
-# --- health -------------------------------------------------------------------------------------
-
-
-def health_check_latest() -> HealthCheck | None:
-    """Return the newest stored health check."""
-    return HealthCheck.objects.order_by("-checked_at", "-id").first()
-
-
-def alert_incident_list(*, open_only: bool = False) -> QuerySet[AlertIncident]:
-    """Return alert incidents, newest first; only the unresolved ones with `open_only`."""
-    incidents = AlertIncident.objects.all()
-    if open_only:
-        incidents = incidents.filter(resolved_at__isnull=True)
-    return incidents.order_by("-opened_at", "-id")
-
-
-# --- Admin: the sync dashboard, offers with their overlay, review pages ---------------------
-
-# An account whose offers have not completed a sync for this long is flagged stale on the
-# dashboard: the schedules run a sync at least daily, so a day without one means trouble.
-OFFER_SYNC_STALE_AFTER = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class AccountOverview:
-    """What the dashboard shows on an account's card."""
-
-    name: str
-    offers: int
-    in_stock: int
-    missing: int
-    open_conflicts: int
-    last_success: SyncRun | None
-    latest_run: SyncRun | None
-    last_call: EmagRequestLog | None
-    checked_at: datetime
-
-    @property
-    def is_stale(self) -> bool:
-        if self.last_success is None or self.last_success.finished_at is None:
-            return True
-        return self.checked_at - self.last_success.finished_at > OFFER_SYNC_STALE_AFTER
-
-    @property
-    def is_failing(self) -> bool:
-        return self.latest_run is not None and self.latest_run.status in (
-            SyncStatus.FAILED,
-            SyncStatus.PARTIAL,
-        )
-
-
-def account_overview(*, accounts: list[str]) -> list[AccountOverview]:
-    """Return one overview per account, in a fixed number of queries per account."""
-    in_stock = Q(general_stock__gt=0, missing_since__isnull=True)
-    counts = {
-        row["account"]: row
-        for row in Offer.objects.filter(account__in=accounts)
-        .order_by()
-        .values("account")
-        .annotate(
-            total=Count("pk"),
-            in_stock=Count("pk", filter=in_stock),
-            missing=Count("pk", filter=Q(missing_since__isnull=False)),
-        )
-    }
-    conflicts = dict(
-        Conflict.objects.filter(status=ConflictStatus.OPEN, offer__account__in=accounts)
-        .order_by()
-        .values_list("offer__account")
-        .annotate(open=Count("pk"))
-    )
-    # One run per (account, stream) is active at a time, so the highest id is the newest.
-    offer_runs = SyncRun.objects.filter(kind=SyncKind.OFFERS, account__in=accounts).order_by()
-    newest_ids = offer_runs.values("account").annotate(newest=Max("pk")).values("newest")
-    newest_completed_ids = (
-        offer_runs.filter(status=SyncStatus.COMPLETED)
-        .values("account")
-        .annotate(newest=Max("pk"))
-        .values("newest")
-    )
-    runs = SyncRun.objects.filter(Q(pk__in=newest_ids) | Q(pk__in=newest_completed_ids))
-    latest, last_success = {}, {}
-    for run in runs:
-        if run.status == SyncStatus.COMPLETED:
-            last_success[run.account] = run
-        if run.pk > getattr(latest.get(run.account), "pk", 0):
-            latest[run.account] = run
-    now = timezone.now()
-    overviews = []
-    for name in accounts:
-        row = counts.get(name, {})
-        overviews.append(
-            AccountOverview(
-                name=name,
-                offers=row.get("total", 0),
-                in_stock=row.get("in_stock", 0),
-                missing=row.get("missing", 0),
-                open_conflicts=conflicts.get(name, 0),
-                last_success=last_success.get(name),
-                latest_run=latest.get(name),
-                # Per account: the log's created_at index answers this without a scan.
-                last_call=EmagRequestLog.objects.filter(account=name)
-                .order_by("-created_at", "-id")
-                .first(),
-                checked_at=now,
-            )
-        )
-    return overviews
-
-
-def sync_run_board(*, include_ids: Iterable[int] = ()) -> QuerySet[SyncRun]:
-    """Return queued and running runs, plus the given ones (a page following them to the end)."""
-    return SyncRun.objects.filter(
-        Q(status__in=ACTIVE_STATUSES) | Q(pk__in=list(include_ids))
-    ).order_by("created_at", "id")
-
-
-def sync_run_history(*, limit: int = 15) -> QuerySet[SyncRun]:
-    """Return the newest runs of every stream and account."""
-    return SyncRun.objects.order_by("-created_at", "-id")[:limit]
-
-
-def sync_run_request_log(*, run: SyncRun, limit: int = 200) -> QuerySet[EmagRequestLog]:
-    """Return a run's newest eMAG calls."""
-    return EmagRequestLog.objects.filter(run=run).order_by("-created_at", "-id")[:limit]
 
 
 def conflict_open_count() -> int:
