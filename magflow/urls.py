@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from emag_sync.admin.login import admin_login
 from emag_sync.views import health
 
 admin.site.site_header = "MagFlow eMAG Sync"
@@ -18,6 +19,8 @@ def api_not_found(request, *args, **kwargs):
 
 
 urlpatterns = [
+    # Before the admin's own URLs: its login form, throttled like the API's.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
     path("api/v1/", include("emag_sync.api.urls")),
