@@ -28,6 +28,7 @@ from emag_sync.admin.filters import (
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
 from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import EditableField, Offer
 from emag_sync.selectors import (
     offer_change_history,
@@ -73,7 +74,7 @@ def _json_display(field_name: str, description: str):
 
 
 @admin.register(Offer)
-class OfferAdmin(OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OfferAdmin(CheckedSelectionMixin, OfferExportMixin, CappedCountMixin, admin.ModelAdmin):
     form = OfferOverlayForm
     list_display = [
         "sku",
