@@ -69,7 +69,13 @@ def production_env(**overrides: str) -> dict[str, str]:
         ALLOWED_HOSTS=HOST,
         CSRF_TRUSTED_ORIGINS=f"https://{HOST}",
     )
-    for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSP_REPORT_URI"):
+    # Development overrides, and the browser tests' switch for Playwright's event loop.
+    for name in (
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "CSP_REPORT_URI",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):
         env.pop(name, None)
     env.update(overrides)
     return env
