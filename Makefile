@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke bench production-check schema screenshots lint format venv clean
+.PHONY: run test smoke bench production-check schema screenshots lint audit format venv clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,12 @@ lint: venv
 	$(VENV)/bin/bandit --quiet --recursive emag_sync magflow scripts --exclude emag_sync/migrations
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+## Check the installed dependencies for known vulnerabilities (pip-audit, PyPI's advisory data).
+## Says "service unreachable" and exits 0 where PyPI cannot be asked; exits 1 on vulnerabilities.
+## Not in CI: it needs the network.
+audit: venv
+	$(PY) scripts/audit.py
 
 ## Regenerate the committed OpenAPI schema (a test fails when it drifts from the code).
 schema: venv

@@ -42,6 +42,16 @@ def _test_accounts(monkeypatch):
     get_accounts.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _generous_login_throttles(settings):
+    """Keep the login throttles out of the way of tests that log in; their own tests lower them.
+
+    The counts live in the cache, which is Redis (shared across test runs) when configured.
+    """
+    settings.API_THROTTLE_LOGIN = "10000/minute"
+    settings.API_THROTTLE_LOGIN_IP = "10000/minute"
+
+
 @pytest.fixture
 def redis_url() -> str:
     """Return the URL of a reachable, flushed Redis database, or skip (fail under CI)."""

@@ -77,6 +77,7 @@ def test_a_sync_killed_mid_run_is_resumed_by_the_next_run_with_nothing_lost_or_d
     resumed_run = SyncRun.objects.get(pk=resumed["id"])
     assert resumed_run.resumed_from_page is not None and resumed_run.resumed_from_page > 1
     assert resumed["requests"] < 14  # a whole pass is 1 count + 13 pages
+    assert resumed["missing"] == 0  # a pass stitched from two runs marks nothing missing
     catalogue = {offer["id"]: offer for offer in sandbox.offers("main")}
     stored = dict(Offer.objects.filter(account="main").values_list("emag_id", "raw"))
     assert stored == catalogue  # every offer, once, as eMAG has it

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from emag_sync.admin.display import account_tag, field_value
 from emag_sync.admin.filters import OfferAccountFilter
+from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import Conflict, ConflictResolution, ConflictStatus
 from emag_sync.services.local_edits import conflict_resolve
 
@@ -28,7 +29,7 @@ OFFER_COLUMNS = [
 
 
 @admin.register(Conflict)
-class ConflictAdmin(admin.ModelAdmin):
+class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = [
         "offer_link",
         "account_badge",

@@ -23,8 +23,17 @@ from emag_sync.models import (
     SyncMode,
 )
 from emag_sync.selectors import offer_local_edits
-from emag_sync.services.local_edits import LocalEditError, emag_value, normalize_local_value
+from emag_sync.services.local_edits import (
+    LocalEditError,
+    emag_value,
+    json_storage_problem,
+    normalize_local_value,
+)
 from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError
+
+# The largest eMAG id a BIGINT column holds, and the largest stock filter: as the API's.
+MAX_EMAG_ID = 2**63 - 1
+MAX_STOCK_FILTER = 2**31 - 1
 
 
 def _status_choices(labels: dict[int, str]) -> list[tuple[str, str]]:
@@ -93,11 +102,13 @@ class SyncRequestForm(forms.Form):
         label="Stock",
         required=False,
         min_value=0,
+        max_value=MAX_STOCK_FILTER,
         help_text="Selective filter: offers whose stock eMAG reports as exactly this number.",
     )
     estimated_stock = forms.IntegerField(
         required=False,
         min_value=0,
+        max_value=MAX_STOCK_FILTER,
         help_text="Selective filter: offers whose estimated stock is exactly this number.",
     )
     validation_status = forms.ChoiceField(
@@ -137,7 +148,7 @@ class SyncRequestForm(forms.Form):
         for token in re.split(r"[\s,;]+", self.cleaned_data["emag_ids"].strip()):
             if not token:
                 continue
-            if not token.isdigit() or int(token) == 0:
+            if not token.isdigit() or not 0 < int(token) <= MAX_EMAG_ID:
                 raise ValidationError(f"“{token}” is not an eMAG id (a positive whole number).")
             ids.append(int(token))
         return ids
@@ -252,6 +263,18 @@ class OfferOverlayForm(forms.ModelForm):
             else:
                 parts.append("Empty: eMAG's value applies.")
             form_field.help_text = format_html_join(" ", "{}", ((part,) for part in parts))
+
+    def clean_custom_attributes(self) -> dict:
+        attributes = self.cleaned_data["custom_attributes"]
+        if attributes in (None, ""):
+            return {}
+        if not isinstance(attributes, dict):
+            raise ValidationError('Write an object of names and values, e.g. {"shelf": "B2"}.')
+        # Python reads NaN, infinity and \u0000 as JSON; the database does not store them.
+        problem = json_storage_problem(attributes)
+        if problem:
+            raise ValidationError(problem)
+        return attributes
 
     def clean(self):
         data = super().clean()

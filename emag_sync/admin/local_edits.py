@@ -5,12 +5,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from emag_sync.admin.display import account_tag, field_value
+from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import LocalEdit
 from emag_sync.services.local_edits import emag_value, local_edit_clear
 
 
 @admin.register(LocalEdit)
-class LocalEditAdmin(admin.ModelAdmin):
+class LocalEditAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     """Every local value in one list, with who set it; dropping one restores eMAG's."""
 
     list_display = [

@@ -28,6 +28,7 @@ from emag_sync.admin.filters import (
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
 from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.exports import offer_csv_rows
 from emag_sync.models import EditableField, Offer
 from emag_sync.selectors import (
@@ -66,7 +67,7 @@ class OfferChangeList(ChangeList):
 
 
 @admin.register(Offer)
-class OfferAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OfferAdmin(CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     form = OfferOverlayForm
     list_display = [
         "sku",

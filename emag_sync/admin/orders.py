@@ -30,6 +30,7 @@ from emag_sync.admin.display import (
 from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter
 from emag_sync.admin.pagination import CappedCountMixin
+from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.exports import order_csv_rows
 from emag_sync.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from emag_sync.selectors import (
@@ -142,7 +143,7 @@ class OrderStatusChangeInline(OrderPartInline):
 
 
 @admin.register(Order)
-class OrderAdmin(CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OrderAdmin(CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
     list_display = [
         "emag_id",
         "account_badge",

@@ -7,6 +7,8 @@ strategy decides (see `decide_conflict`). Writing local edits back to eMAG is a 
 feature: today they only live here.
 """
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,8 +40,37 @@ INTEGER_FIELDS = frozenset({EditableField.STOCK, EditableField.HANDLING_TIME, Ed
 TEXT_LIMITS = {EditableField.NAME: 255, EditableField.BRAND: 255, EditableField.DESCRIPTION: None}
 
 
+# JSON deeper than this is refused: nobody's custom attributes nest that far.
+MAX_JSON_DEPTH = 32
+
+
 class LocalEditError(ValueError):
     """A local edit that cannot be accepted (unknown field, bad value, FBE stock)."""
+
+
+def json_storage_problem(value: Any, *, depth: int = 0) -> str | None:
+    """Return why a JSON value could not be stored in every database, or None if it can.
+
+    PostgreSQL's jsonb refuses the NUL character, and no JSON column (nor SQLite's JSON_VALID
+    check) takes NaN or infinity, which Python's json module reads without complaint.
+    """
+    if depth > MAX_JSON_DEPTH:
+        return f"Nested too deeply (at most {MAX_JSON_DEPTH} levels)."
+    if isinstance(value, str):
+        return "Text may not contain the NUL character." if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "Numbers must be finite."
+    if isinstance(value, Mapping):
+        items = [item for pair in value.items() for item in (str(pair[0]), pair[1])]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        problem = json_storage_problem(item, depth=depth + 1)
+        if problem:
+            return problem
+    return None
 
 
 def emag_value(columns: dict[str, Any] | Offer, field: str) -> Any:

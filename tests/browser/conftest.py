@@ -54,6 +54,30 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Chromium reports a blocked script, style, image, font or fetch on the console; this also
+# catches the ones it reports only as an event.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
+def record_problems(context, page) -> list[str]:
+    """Collect the page's console errors, script errors and CSP violations in a list."""
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    problems: list[str] = []
+
+    def on_console(message) -> None:
+        # The admin has no favicon; the browser's own request for one is no page's fault.
+        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    return problems
+
+
 def _use_broker(app, url: str, transport_options: dict) -> None:
     """Point this process's Celery producer at a broker, dropping pooled connections."""
     app.conf.broker_url = url

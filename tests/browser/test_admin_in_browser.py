@@ -11,6 +11,7 @@ import pytest
 
 from emag_sync.admin.display import money
 from emag_sync.models import Conflict, LocalEdit, Offer, Order, SyncRun
+from tests.browser.conftest import record_problems
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -39,6 +40,7 @@ def page(browser, live_server):
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
     page.set_default_timeout(20_000)
+    page.problems = record_problems(context, page)  # CSP violations included
     yield page
     context.close()
 
@@ -238,3 +240,6 @@ def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_rea
     conflict = Conflict.objects.get(offer=offer)
     assert (conflict.status, conflict.resolution) == ("resolved", "keep_local")
     assert LocalEdit.objects.get(offer=offer, field="sale_price").value == f"{local_price:.4f}"
+
+    # Nothing the page did was blocked by the Content-Security-Policy, nor failed otherwise.
+    assert page.problems == []

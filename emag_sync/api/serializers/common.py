@@ -1,12 +1,12 @@
 """What every serializer shares: strict input, storable JSON, account names, errors."""
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 
 from emag_sync.accounts import resolve_account_names
+from emag_sync.services.local_edits import json_storage_problem
 
 # The largest id a BIGINT column holds.
 MAX_BIGINT = 2**63 - 1
@@ -31,26 +31,14 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def storable_json(value: Any, *, depth: int = 0) -> Any:
+def storable_json(value: Any) -> Any:
     """Return a JSON value unchanged if every database can store it, else raise ValidationError.
 
     PostgreSQL's jsonb refuses the NUL character, and no JSON column takes NaN or infinity.
     """
-    if depth > 32:
-        raise serializers.ValidationError("Nested too deeply (at most 32 levels).")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise serializers.ValidationError("Text may not contain the NUL character.")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise serializers.ValidationError("Numbers must be finite.")
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            storable_json(str(key), depth=depth + 1)
-            storable_json(item, depth=depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            storable_json(item, depth=depth + 1)
+    problem = json_storage_problem(value)
+    if problem:
+        raise serializers.ValidationError(problem)
     return value
 
 
