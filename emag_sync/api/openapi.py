@@ -1,6 +1,7 @@
-"""Pieces of the OpenAPI description shared by the views: documented error answers."""
+"""Pieces of the OpenAPI description shared by the views: error answers, CSV-capable lists."""
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from emag_sync.api.serializers import ErrorOutput
 
@@ -31,3 +32,27 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 
 # Every authenticated operation can answer these.
 READ_ERRORS = (401, 403)
+
+
+def csv_list_schema(*, tag: str, summary: str, output, noun: str, description: str | None = None):
+    """Return the schema decorator of a list that answers JSON pages or, with ?format=csv, CSV."""
+    return extend_schema(
+        tags=[tag],
+        summary=summary,
+        description=description,
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", "csv"],
+                description="csv streams the filtered list as CSV.",
+            )
+        ],
+        responses={
+            (200, "application/json"): output(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                {"type": "string"}, description=f"Every filtered {noun}, one per line."
+            ),
+            **error_responses(400, *READ_ERRORS),
+        },
+    )

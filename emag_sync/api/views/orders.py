@@ -4,14 +4,13 @@ Imported only once the orders models exist: see urls_orders.py.
 """
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from emag_sync.api.openapi import READ_ERRORS, error_responses
+from emag_sync.api.openapi import READ_ERRORS, csv_list_schema, error_responses
 from emag_sync.api.order_filters import OrderFilter
 from emag_sync.api.pagination import DetailListPagination
 from emag_sync.api.serializers import ErrorOutput, SyncQueuedOutput, SyncRunOutput
@@ -35,24 +34,11 @@ from emag_sync.services.sync_triggers import (
 VIEW_ORDER = "emag_sync.view_order"
 
 
-@extend_schema(
-    tags=["orders"],
+@csv_list_schema(
+    tag="orders",
     summary="Orders, filtered and paged, newest first; ?format=csv streams them all",
-    parameters=[
-        OpenApiParameter(
-            "format",
-            OpenApiTypes.STR,
-            enum=["json", "csv"],
-            description="csv streams the filtered list as CSV.",
-        )
-    ],
-    responses={
-        (200, "application/json"): OrderListOutput(many=True),
-        (200, "text/csv"): OpenApiResponse(
-            {"type": "string"}, description="Every filtered order, one per line."
-        ),
-        **error_responses(400, *READ_ERRORS),
-    },
+    output=OrderListOutput,
+    noun="order",
 )
 class OrderListView(CsvListView):
     read_permissions = (VIEW_ORDER,)

@@ -2,15 +2,14 @@
 its change history."""
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from emag_sync.accounts import get_accounts
 from emag_sync.api.filters import OfferFilter
-from emag_sync.api.openapi import READ_ERRORS, error_responses
+from emag_sync.api.openapi import READ_ERRORS, csv_list_schema, error_responses
 from emag_sync.api.pagination import DetailListPagination, LimitSkipPagination
 from emag_sync.api.serializers import (
     OfferChangeOutput,
@@ -45,28 +44,15 @@ class ProductStatisticsView(ApiView):
         return Response(StatisticsOutput(statistics).data)
 
 
-@extend_schema(
-    tags=["products"],
+@csv_list_schema(
+    tag="products",
     summary="Offers, filtered, searched, sorted and paged; ?format=csv streams them all",
+    output=OfferListOutput,
+    noun="offer",
     description=(
         "JSON pages by default (`limit` with `offset`, or `skip`). With `format=csv` (or "
         "`Accept: text/csv`) every offer the filters select is streamed as CSV, unpaged."
     ),
-    parameters=[
-        OpenApiParameter(
-            "format",
-            OpenApiTypes.STR,
-            enum=["json", "csv"],
-            description="csv streams the filtered list as CSV.",
-        )
-    ],
-    responses={
-        (200, "application/json"): OfferListOutput(many=True),
-        (200, "text/csv"): OpenApiResponse(
-            {"type": "string"}, description="Every filtered offer, one per line."
-        ),
-        **error_responses(400, *READ_ERRORS),
-    },
 )
 class ProductListView(CsvListView):
     read_permissions = (VIEW_OFFER,)
