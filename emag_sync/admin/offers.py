@@ -27,6 +27,7 @@ from emag_sync.admin.filters import (
     ValidationStatusFilter,
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
+from emag_sync.admin.mirror import EmagMirrorMixin
 from emag_sync.admin.pagination import CappedCountMixin
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.exports import offer_csv_rows
@@ -67,7 +68,9 @@ class OfferChangeList(ChangeList):
 
 
 @admin.register(Offer)
-class OfferAdmin(CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OfferAdmin(
+    EmagMirrorMixin, CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin
+):
     form = OfferOverlayForm
     list_display = [
         "sku",
@@ -210,17 +213,7 @@ class OfferAdmin(CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.
         if not name.startswith(OVERLAY_PREFIX) and name not in LOCAL_COLUMNS
     ]
 
-    class Media:
-        css = {"all": ["emag_sync/admin.css"]}
-        js = ["emag_sync/copy.js"]
-
-    # --- permissions: offers come from eMAG, so they are never added or deleted here -----
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # --- permissions: only local values change here (EmagMirrorMixin refuses add and delete)
 
     def get_fieldsets(self, request, obj=None):
         if self.has_change_permission(request, obj):

@@ -29,6 +29,7 @@ from emag_sync.admin.display import (
 )
 from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter
+from emag_sync.admin.mirror import EmagMirrorMixin
 from emag_sync.admin.pagination import CappedCountMixin
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.exports import order_csv_rows
@@ -143,7 +144,9 @@ class OrderStatusChangeInline(OrderPartInline):
 
 
 @admin.register(Order)
-class OrderAdmin(CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin):
+class OrderAdmin(
+    EmagMirrorMixin, CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin
+):
     list_display = [
         "emag_id",
         "account_badge",
@@ -239,17 +242,7 @@ class OrderAdmin(CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
 
-    class Media:
-        css = {"all": ["emag_sync/admin.css"]}
-        js = ["emag_sync/copy.js"]
-
-    # --- permissions: orders come from eMAG; changing one means acknowledging it --------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # --- permissions: changing an order means acknowledging it (no add or delete) ------
 
     def has_change_permission(self, request, obj=None):
         # The list's acknowledge action needs "change"; an order's own page never saves.

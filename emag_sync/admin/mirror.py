@@ -1,0 +1,15 @@
+"""What every admin over eMAG-owned rows shares: rows come only from syncs."""
+
+
+class EmagMirrorMixin:
+    """Refuse adding and deleting rows that only eMAG creates, and load the shared assets."""
+
+    class Media:
+        css = {"all": ["emag_sync/admin.css"]}
+        js = ["emag_sync/copy.js"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
