@@ -311,6 +311,27 @@ def test_a_cached_page_is_served_without_serializing_offers_again(sandbox, monke
     assert serialized == []
 
 
+def test_prebuild_serializes_a_full_scan_ahead_and_serves_the_same_bytes(monkeypatch):
+    built_lazily = Sandbox(offers={"main": 250, "fbe": 0}, rate_limit=False)
+    built_ahead = Sandbox(offers={"main": 250, "fbe": 0}, rate_limit=False)
+
+    assert built_ahead.prebuild() == 3 + 1  # main's three pages, and fbe's single empty one
+    serialized = []
+    original = ItemStore.item_json
+    monkeypatch.setattr(
+        ItemStore,
+        "item_json",
+        lambda store, item_id: serialized.append(item_id) or original(store, item_id),
+    )
+    pages = [{"currentPage": page} for page in (1, 2, 3)]
+    ahead = [call(built_ahead, "main", "product_offer/read", page).body for page in pages]
+    counted_ahead = call(built_ahead, "main", "product_offer/count", {}).body
+
+    assert serialized == []
+    assert ahead == [call(built_lazily, "main", "product_offer/read", page).body for page in pages]
+    assert counted_ahead == call(built_lazily, "main", "product_offer/count", {}).body
+
+
 def test_vat_read_lists_the_rates(sandbox):
     rates = results(call(sandbox, "main", "vat/read"))
 

@@ -43,7 +43,14 @@ from emag_sync.sandbox.orders import (
     move_order,
 )
 from emag_sync.sandbox.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
-from emag_sync.sandbox.resources import HANDLERS, AccountState, Request, Route, parse_route
+from emag_sync.sandbox.resources import (
+    HANDLERS,
+    AccountState,
+    Request,
+    Route,
+    parse_route,
+    prebuild_offer_pages,
+)
 from emag_sync.sandbox.store import ItemStore
 from emag_sync.sandbox.wire import (
     JSON_HEADERS,
@@ -372,6 +379,14 @@ class Sandbox:
             raise ValueError(
                 f"unknown sandbox account {account!r}; known: {', '.join(self._accounts)}"
             ) from None
+
+    def prebuild(self, page_size: int = 100) -> int:
+        """Serialize every account's full offer scan now instead of on first read.
+
+        Return the number of pages built. Any later change to the offers drops them again.
+        """
+        with self._lock:
+            return sum(prebuild_offer_pages(state, page_size) for state in self._accounts.values())
 
     def _populate(self, state: AccountState) -> None:
         offers = generate_offers(state.name, state.offer_count, self.seed, currency=state.currency)

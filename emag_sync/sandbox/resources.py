@@ -152,6 +152,19 @@ HANDLERS: dict[str, Callable[[Request], bytes]] = {
 }
 
 
+def prebuild_offer_pages(state: AccountState, page_size: int) -> int:
+    """Build the count and every page of a full offer scan ahead; return the pages built.
+
+    A benchmark then measures the client, not the simulator serializing the catalogue.
+    """
+    filters = OfferFilters()
+    _count_body(state.offers, filters, page_size)
+    pages = max(1, math.ceil(len(_matching_ids(state.offers, filters)) / page_size))
+    for number in range(1, pages + 1):
+        _page_body(state.offers, filters, Page(number=number, size=page_size))
+    return pages
+
+
 def _page_body(store: ItemStore, filters: OfferFilters | OrderFilters, page: Page) -> bytes:
     def build() -> bytes:
         ids = _matching_ids(store, filters)

@@ -57,6 +57,11 @@ class Command(BaseCommand):
             help="Do not enforce eMAG's 3 (12 for orders) requests per second.",
         )
         parser.add_argument(
+            "--prebuild",
+            action="store_true",
+            help="Serialize every page of a full offer scan before serving (for benchmarks).",
+        )
+        parser.add_argument(
             "--drift-every",
             type=float,
             metavar="SECONDS",
@@ -85,6 +90,9 @@ class Command(BaseCommand):
                 name for name, account in accounts.items() if account.is_fulfilled_by_emag
             ],
         )
+        if options["prebuild"]:
+            pages = sandbox.prebuild()
+            self.stdout.write(f"eMAG sandbox: {pages} offer pages built ahead.")
         try:
             server = make_server(
                 sandbox, options["host"], options["port"], verbose=options["verbosity"] > 1
