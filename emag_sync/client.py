@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
@@ -517,6 +518,12 @@ class EmagClient:
         return body.get("results")
 
     def _decode(self, route: str, response: requests.Response) -> Any:
+        try:
+            # orjson parses a 100-offer page several times faster than json, holding the GIL
+            # (which the page writer needs) for less time.
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass  # what json accepts beyond it (integers over 64 bits, NaN) or a real error
         text = response.text
         try:
             return json.loads(text)
