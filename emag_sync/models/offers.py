@@ -28,8 +28,8 @@ class Offer(models.Model):
     emag_offer_id = models.BigIntegerField(
         null=True, blank=True, help_text="eMAG's internal offer id (`offer_details.id`)."
     )
-    part_number = models.CharField("SKU", max_length=64, blank=True, db_index=True)
-    part_number_key = models.CharField("PNK", max_length=32, blank=True, db_index=True)
+    part_number = models.CharField("SKU", max_length=64, blank=True)
+    part_number_key = models.CharField("PNK", max_length=32, blank=True)
     name = models.TextField(blank=True)
     brand = models.CharField(max_length=255, blank=True)
     brand_name = models.CharField(max_length=255, blank=True)
@@ -46,7 +46,7 @@ class Offer(models.Model):
     vat_id = models.IntegerField(null=True, blank=True)
     warranty = models.IntegerField(null=True, blank=True, help_text="Months.")
 
-    status = models.SmallIntegerField(choices=OfferStatus.choices, null=True, db_index=True)
+    status = models.SmallIntegerField(choices=OfferStatus.choices, null=True)
     general_stock = models.IntegerField(null=True, blank=True)
     estimated_stock = models.IntegerField(null=True, blank=True)
     stock = models.JSONField(default=list, blank=True, help_text="Stock per warehouse.")
@@ -105,9 +105,14 @@ class Offer(models.Model):
                 fields=["account", "emag_id"], name="uniq_offer_account_emag_id"
             )
         ]
+        # Every index is paid for on each offer a sync writes, so each one here serves a query:
+        # filters and sorts within an account, and (migrations 0004 and 0007) the search by
+        # PNK, SKU prefix and name on PostgreSQL.
         indexes = [
             models.Index(fields=["account", "status"], name="offer_account_status"),
             models.Index(fields=["account", "part_number"], name="offer_account_sku"),
+            # Sorting every account's offers by SKU.
+            models.Index(fields=["part_number"], name="offer_sku"),
             # API search by eMAG id across every account (the unique index leads with account).
             models.Index(fields=["emag_id"], name="offer_emag_id"),
         ]
