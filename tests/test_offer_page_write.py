@@ -3,12 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from emag_sync.models import Offer, OfferChange, OfferEan, SyncKind, SyncState
-from emag_sync.services.offer_pages import Checkpoint, offer_page_write
+from emag_sync.services.offer_pages import Checkpoint, offer_page_parse, offer_page_write
+from emag_sync.services.offer_upsert import offers_insert
 from emag_sync.services.sync_runs import sync_run_claim
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,28 @@ def test_eans_are_indexed_rows_that_follow_the_offer(run):
     write(run, [payload(1, ean=["5940000000031"])])
     assert list(OfferEan.objects.values_list("ean", flat=True)) == ["5940000000031"]
     assert Offer.objects.get(ean_rows__ean="5940000000031").emag_id == 1
+
+
+def test_inserting_an_offer_that_another_writer_stored_meanwhile_updates_it(run):
+    write(run, [payload(1)])
+    stored = Offer.objects.get()
+    renamed = offer_page_parse([payload(1, name="Cafetieră redenumită")]).offers[1]
+    now = timezone.now()
+    row = {
+        "account": "main",
+        **renamed.columns,
+        **renamed.encoded,
+        "content_hash": renamed.digest,
+        "synced_at": now,
+        "first_seen_at": now,
+        "missing_since": None,
+    }
+
+    with transaction.atomic():
+        keys = offers_insert([row])
+
+    assert keys == {1: stored.pk}
+    assert list(Offer.objects.values_list("pk", "name")) == [(stored.pk, "Cafetieră redenumită")]
 
 
 def test_a_bad_offer_fails_alone_and_the_rest_of_the_page_is_written(run):

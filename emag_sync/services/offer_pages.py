@@ -1,9 +1,12 @@
 """Write one page of offers, its checkpoint and its run counters in one transaction.
 
-The page write issues a fixed number of statements whatever the page size: one read of the
-page's existing rows, one upsert, and one statement each for EANs, change history, local
-edits, conflicts, request log, checkpoint and counters. Unchanged offers (same content
-hash) are not written at all, so a sync of an unchanged catalogue writes no offer rows.
+A page is first parsed (`offer_page_parse`: mapping, hashing and JSON encoding, no database),
+in the thread that fetched it, so the write transaction holds only database work. The write
+issues a fixed number of statements whatever the page size: one read of the page's existing
+rows (and one more of the full columns of changed rows), an insert of new rows, an upsert of
+changed ones, and one statement each for EANs, change history, local edits, conflicts,
+request log, checkpoint and counters. Unchanged offers (same content hash) are not written at
+all, so a sync of an unchanged catalogue writes no offer rows.
 """
 
 from dataclasses import dataclass, field
@@ -28,13 +31,24 @@ from emag_sync.services.local_edits import decide_conflict, emag_value
 from emag_sync.services.offer_mapping import (
     AUDITED_FIELDS,
     OfferPayloadError,
-    content_hash,
+    canonical_json,
+    hash_canonical,
     offer_columns,
 )
-from emag_sync.services.offer_upsert import offers_upsert
+from emag_sync.services.offer_upsert import (
+    JSON_FIELDS,
+    JsonText,
+    encode_json,
+    offer_eans_insert,
+    offers_insert,
+    offers_upsert,
+)
 from emag_sync.services.request_log import page_progress_record
 
-EXISTING_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at", *AUDITED_FIELDS]
+# What tells whether a stored offer is new, unchanged, changed or coming back.
+STATE_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at"]
+# What a changed offer's history, EANs and conflicts are worked out from.
+EXISTING_FIELDS = [*STATE_FIELDS, *AUDITED_FIELDS]
 
 
 @dataclass
@@ -46,6 +60,23 @@ class Checkpoint:
     mode: str
     next_page: int
     complete_pass: bool = False
+
+
+@dataclass
+class ParsedOffer:
+    payload: dict[str, Any]
+    columns: dict[str, Any]
+    digest: str
+    # The payload's canonical JSON (what was hashed) and each JSON column, encoded once.
+    encoded: dict[str, JsonText]
+
+
+@dataclass
+class ParsedPage:
+    """A page of payloads turned into column values, ready for `offer_page_write`."""
+
+    offers: dict[int, ParsedOffer] = field(default_factory=dict)
+    errors: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -70,55 +101,85 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [name for name in AUDITED_FIELDS if old.get(name) != new.get(name)]
 
 
-def offer_page_write(
-    *,
-    run: SyncRun,
-    account: str,
-    payloads: list[dict],
-    fetched_at: datetime,
-    strategy: str,
-    page: int | None = None,
-    checkpoint: Checkpoint | None = None,
-    calls: list | None = None,
-) -> PageResult:
-    """Upsert a page of offer payloads and record its effects; return what it did."""
-    result = PageResult()
-    parsed: dict[int, tuple[dict, dict, str]] = {}
+def offer_page_parse(payloads: list, *, page: int | None = None) -> ParsedPage:
+    """Map, hash and encode a page of offer payloads; touch no database.
+
+    An offer that cannot be mapped becomes an error naming it; a repeated id keeps the last
+    copy, as an upsert would.
+    """
+    parsed = ParsedPage()
     for position, payload in enumerate(payloads):
         try:
             columns = offer_columns(payload)
         except OfferPayloadError as error:
             offer_id = payload.get("id") if isinstance(payload, dict) else None
-            result.failed += 1
-            result.errors.append(
+            parsed.errors.append(
                 {"page": page, "offer": offer_id, "position": position, "message": str(error)}
             )
             continue
-        # A repeated id within one page keeps the last copy, as an upsert would.
-        parsed[columns["emag_id"]] = (payload, columns, content_hash(payload))
-    result.seen = len(parsed) + result.failed
-    result.emag_ids = list(parsed)
+        canonical = canonical_json(payload)
+        encoded = {name: encode_json(columns[name]) for name in JSON_FIELDS if name in columns}
+        encoded["raw"] = JsonText(canonical.decode())
+        parsed.offers[columns["emag_id"]] = ParsedOffer(
+            payload=payload, columns=columns, digest=hash_canonical(canonical), encoded=encoded
+        )
+    return parsed
+
+
+def offer_page_write(
+    *,
+    run: SyncRun,
+    account: str,
+    payloads: list,
+    fetched_at: datetime,
+    strategy: str,
+    page: int | None = None,
+    checkpoint: Checkpoint | None = None,
+    calls: list | None = None,
+    parsed: ParsedPage | None = None,
+) -> PageResult:
+    """Upsert a page of offer payloads and record its effects; return what it did.
+
+    `parsed` is the page's `offer_page_parse(payloads)` when that was done ahead.
+    """
+    if parsed is None:
+        parsed = offer_page_parse(payloads, page=page)
+    offers = parsed.offers
+    result = PageResult(
+        seen=len(offers) + len(parsed.errors),
+        failed=len(parsed.errors),
+        errors=list(parsed.errors),
+        emag_ids=list(offers),
+    )
 
     with transaction.atomic():
-        existing = {
+        stored = {
             row["emag_id"]: row
-            for row in Offer.objects.filter(account=account, emag_id__in=list(parsed)).values(
-                *EXISTING_FIELDS
+            for row in Offer.objects.filter(account=account, emag_id__in=result.emag_ids).values(
+                *STATE_FIELDS
             )
         }
-        to_write: list[dict[str, Any]] = []
+        changed_ids = [
+            row["id"]
+            for emag_id, row in stored.items()
+            if row["content_hash"] != offers[emag_id].digest
+        ]
+        existing = {
+            row["emag_id"]: row
+            for row in Offer.objects.filter(pk__in=changed_ids).values(*EXISTING_FIELDS)
+        }
+        new_rows: list[dict[str, Any]] = []
+        rewritten_rows: list[dict[str, Any]] = []
         changes: list[OfferChange] = []
         changed_columns: dict[int, tuple[dict, dict]] = {}
-        for emag_id, (payload, columns, digest) in parsed.items():
-            old = existing.get(emag_id)
-            if old is not None and old["content_hash"] == digest and old["missing_since"] is None:
-                result.unchanged += 1
-                continue
-            content_changed = old is None or old["content_hash"] != digest
-            if old is None:
+        for emag_id, offer in offers.items():
+            columns = offer.columns
+            state = stored.get(emag_id)
+            if state is None:
                 result.created += 1
-            elif content_changed:
+            elif state["content_hash"] != offer.digest:
                 result.updated += 1
+                old = existing[emag_id]
                 changed_columns[old["id"]] = (old, columns)
                 changes.extend(
                     OfferChange(
@@ -131,32 +192,37 @@ def offer_page_write(
                     )
                     for name in _changed_fields(old, columns)
                 )
+            elif state["missing_since"] is None:
+                result.unchanged += 1
+                continue
             else:
                 result.unchanged += 1  # seen again after being missing: only restored
-            to_write.append(
-                {
-                    "account": account,
-                    **columns,
-                    "raw": payload,
-                    "content_hash": digest,
-                    "synced_at": fetched_at if content_changed else old["synced_at"],
-                    "first_seen_at": fetched_at,
-                    "missing_since": None,
-                }
-            )
+            row = {
+                "account": account,
+                **columns,
+                **offer.encoded,
+                "content_hash": offer.digest,
+                "synced_at": fetched_at
+                if state is None or emag_id in existing
+                else state["synced_at"],
+                "first_seen_at": fetched_at,
+                "missing_since": None,
+            }
+            (new_rows if state is None else rewritten_rows).append(row)
 
-        primary_keys = offers_upsert(to_write)
+        primary_keys = offers_insert(new_rows)
+        primary_keys.update(offers_upsert(rewritten_rows))
         # EAN rows follow the offer: written for new offers, rewritten when the EANs changed.
         ean_changed = [
             offer_id for offer_id, (old, new) in changed_columns.items() if old["ean"] != new["ean"]
         ]
         OfferEan.objects.filter(offer_id__in=ean_changed).delete()
-        OfferEan.objects.bulk_create(
+        offer_eans_insert(
             [
-                OfferEan(offer_id=primary_keys[row["emag_id"]], ean=ean)
-                for row in to_write
-                if row["emag_id"] not in existing or primary_keys[row["emag_id"]] in ean_changed
-                for ean in row["ean"]
+                (primary_keys[emag_id], ean)
+                for emag_id, offer in offers.items()
+                if emag_id not in stored or primary_keys.get(emag_id) in ean_changed
+                for ean in offer.columns["ean"]
             ]
         )
         OfferChange.objects.bulk_create(changes)

@@ -41,7 +41,7 @@ from emag_sync.models import (
     SyncStatus,
 )
 from emag_sync.ratelimit import RateLimiterUnavailable, get_rate_limiter
-from emag_sync.services.offer_pages import Checkpoint, offer_page_write
+from emag_sync.services.offer_pages import Checkpoint, offer_page_parse, offer_page_write
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
@@ -327,12 +327,14 @@ def _run_scans(run, options, client, collector, heartbeat, outcome, on_progress)
 
 
 def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
+    """Read one page and parse it here, so the writer thread is left only database work."""
     fetched_at = timezone.now()
     try:
-        return fetched_at, client.read_offers(page=page, per_page=PAGE_SIZE, **filters)
+        items = client.read_offers(page=page, per_page=PAGE_SIZE, **filters)
     finally:
         # Fetch threads may open a connection for the database rate limiter.
         connections.close_all()
+    return fetched_at, items, offer_page_parse(items, page=page)
 
 
 def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_progress) -> bool:
@@ -356,7 +358,7 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
         while pending:
             page, future = pending.popleft()
             try:
-                fetched_at, items = future.result()
+                fetched_at, items, parsed = future.result()
             except (EmagError, RateLimiterUnavailable) as error:
                 _record_failure(outcome, error, page=page)
                 _cancel(pending)
@@ -383,6 +385,7 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
                 page=page,
                 checkpoint=checkpoint,
                 calls=collector.drain(),
+                parsed=parsed,
             )
             outcome.seen.update(result.emag_ids)
             outcome.errors.extend(result.errors)

@@ -1,19 +1,25 @@
-"""Insert or update a page of offer rows in one round of statements; return their primary keys.
+"""Write a page of offer rows (and their EANs) in a fixed number of statements.
 
-On PostgreSQL the rows are streamed with COPY into a temporary table and moved into the
-offer table by one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`: about three times faster
-than Django's bulk upsert for wide rows with large JSON values, because no per-value SQL
-literals or arrays are built in Python. Elsewhere (SQLite) Django's bulk upsert is used.
-Both keep the same contract: rows are keyed on (account, emag_id), the listed columns are
-overwritten, and local-only columns are never touched.
+On PostgreSQL rows are streamed with COPY, which costs PostgreSQL and Python far less than
+per-value SQL literals for wide rows with large JSON values:
+
+- offers known to be new (the page writer has just looked them up) are copied straight
+  into the offer table, with primary keys drawn from its sequence beforehand;
+- offers that may exist are copied into a temporary table and moved into the offer table by
+  one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`.
+
+Elsewhere (SQLite) Django's bulk create and bulk upsert are used. Every path keeps the same
+contract: rows are keyed on (account, emag_id), the listed columns are overwritten, and
+local-only columns are never touched by an update.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
-from emag_sync.models import Offer
+from emag_sync.models import Offer, OfferEan
 from emag_sync.services.offer_mapping import MIRROR_FIELDS
 
 UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at", "missing_since"]
@@ -23,9 +29,45 @@ INSERT_FIELDS = ["account", "emag_id", *UPSERT_FIELDS, "first_seen_at", *LOCAL_O
 STAGING_TABLE = "emag_sync_offer_staging"
 
 _fields = {field.name: field for field in Offer._meta.concrete_fields}
-_json_columns = {
+JSON_FIELDS = frozenset(
     name for name, field in _fields.items() if field.get_internal_type() == "JSONField"
-}
+)
+
+
+class JsonText(str):
+    """A JSON column value already encoded (in a fetch thread): COPY sends it as it is."""
+
+    __slots__ = ()
+
+
+def encode_json(value: Any) -> JsonText:
+    """Return a JSON column value encoded once, for any of the write paths below."""
+    return JsonText(orjson.dumps(value).decode())
+
+
+def offers_insert(rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Insert offer rows that the caller has just found missing; return {emag_id: pk}.
+
+    Should another writer have inserted one of them since (only a second sync of the same
+    account could, which the run claim prevents), the rows are upserted instead.
+    """
+    if not rows:
+        return {}
+    if connection.vendor != "postgresql":
+        return offers_upsert(rows)
+    table = Offer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(rows)],
+        )
+        keys = [key for (key,) in cursor.fetchall()]
+        try:
+            with transaction.atomic():
+                _copy(cursor, table, ["id", *INSERT_FIELDS], rows, keys)
+        except IntegrityError:
+            return _copy_upsert(rows)
+    return {row["emag_id"]: key for row, key in zip(rows, keys, strict=True)}
 
 
 def offers_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
@@ -35,7 +77,7 @@ def offers_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
     if connection.vendor == "postgresql":
         return _copy_upsert(rows)
     written = Offer.objects.bulk_create(
-        [Offer(**row) for row in rows],
+        [Offer(**_decoded(row)) for row in rows],
         update_conflicts=True,
         unique_fields=["account", "emag_id"],
         update_fields=UPSERT_FIELDS,
@@ -43,14 +85,66 @@ def offers_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
     return {offer.emag_id: offer.pk for offer in written}
 
 
+def offer_eans_insert(pairs: list[tuple[int, str]]) -> None:
+    """Insert (offer primary key, EAN) rows, none of which exists yet."""
+    if not pairs:
+        return
+    if connection.vendor != "postgresql":
+        OfferEan.objects.bulk_create([OfferEan(offer_id=key, ean=ean) for key, ean in pairs])
+        return
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        # The table name comes from model metadata, values are streamed by COPY.
+        with cursor.cursor.copy(
+            f'COPY "{OfferEan._meta.db_table}" (offer_id, ean) FROM STDIN'  # nosec B608
+        ) as copy:
+            for pair in pairs:
+                copy.write_row(pair)
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: orjson.loads(value.encode()) if isinstance(value, JsonText) else value
+        for name, value in row.items()
+    }
+
+
+def _copy_value(name: str, value: Any) -> Any:
+    if name in JSON_FIELDS and not isinstance(value, JsonText):
+        return orjson.dumps(value).decode()
+    return value
+
+
 def _local_default(name: str) -> Any:
     return _fields[name].get_default() if name in LOCAL_ONLY_FIELDS else None
 
 
+def _copy(
+    cursor, table: str, names: list[str], rows: list[dict[str, Any]], keys: Iterable[int] = ()
+) -> None:
+    """Stream rows into a table; `keys`, when given, fill the leading id column."""
+    columns = ", ".join(f'"{_fields[name].column}"' for name in names)
+    row_names = [name for name in names if name != "id"]
+    keys = iter(keys)
+    with_key = names[0] == "id"
+    # The driver's own cursor streams COPY; Django's error classes still apply to it.
+    with (
+        connection.wrap_database_errors,
+        cursor.cursor.copy(
+            # Identifiers come from model metadata, values are streamed by COPY.
+            f'COPY "{table}" ({columns}) FROM STDIN'  # nosec B608
+        ) as copy,
+    ):
+        for row in rows:
+            values = [
+                _copy_value(name, row[name] if name in row else _local_default(name))
+                for name in row_names
+            ]
+            copy.write_row([next(keys), *values] if with_key else values)
+
+
 def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
     table = Offer._meta.db_table
-    columns = [_fields[name].column for name in INSERT_FIELDS]
-    column_list = ", ".join(f'"{column}"' for column in columns)
+    column_list = ", ".join(f'"{_fields[name].column}"' for name in INSERT_FIELDS)
     updates = ", ".join(
         f'"{_fields[name].column}" = EXCLUDED."{_fields[name].column}"' for name in UPSERT_FIELDS
     )
@@ -62,15 +156,7 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
             f'CREATE TEMPORARY TABLE IF NOT EXISTS "{STAGING_TABLE}" '  # nosec B608
             f'AS SELECT {column_list} FROM "{table}" WITH NO DATA'
         )
-        with cursor.cursor.copy(f'COPY "{STAGING_TABLE}" ({column_list}) FROM STDIN') as copy:
-            for row in rows:
-                values = [row.get(name, _local_default(name)) for name in INSERT_FIELDS]
-                copy.write_row(
-                    [
-                        orjson.dumps(value).decode() if name in _json_columns else value
-                        for name, value in zip(INSERT_FIELDS, values, strict=True)
-                    ]
-                )
+        _copy(cursor, STAGING_TABLE, INSERT_FIELDS, rows)
         cursor.execute(
             # Identifiers come from model metadata, values are bound by COPY.
             f'WITH staged AS (DELETE FROM "{STAGING_TABLE}" RETURNING *) '  # nosec B608
