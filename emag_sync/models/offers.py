@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from .runs import SyncRun
 
@@ -97,6 +98,19 @@ class Offer(models.Model):
     # Local-only data: never sent by eMAG, never touched by a sync.
     local_notes = models.TextField(blank=True)
     custom_attributes = models.JSONField(default=dict, blank=True)
+
+    # Upper-cased copies of what the search matches, kept by the database on every write, so
+    # a search compares stored values instead of upper-casing each candidate row again; on
+    # PostgreSQL each has its index (migration 0008). See selectors.offer_search.
+    name_search = models.GeneratedField(
+        expression=Upper("name"), output_field=models.TextField(), db_persist=True
+    )
+    part_number_search = models.GeneratedField(
+        expression=Upper("part_number"), output_field=models.TextField(), db_persist=True
+    )
+    part_number_key_search = models.GeneratedField(
+        expression=Upper("part_number_key"), output_field=models.TextField(), db_persist=True
+    )
 
     class Meta:
         ordering = ["account", "emag_id"]

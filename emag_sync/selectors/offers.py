@@ -1,6 +1,7 @@
 """Reads of offers, their local overlay, conflicts and change history."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Upper
 
 from emag_sync.models import (
     Conflict,
@@ -67,16 +68,23 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
 
     A term matches an offer's PNK exactly (any case), the start of its SKU, every word of its
     name (any case), and, when it is a number, its eMAG id or one of its EANs. On PostgreSQL
-    every branch has an index (migration 0004), so the OR combines index scans and holds at
+    every branch has an index (migrations 0004 and 0008), so the OR combines index scans and holds at
     hundreds of thousands of offers.
     """
     term = term.strip()
     if not term:
         return offers
+    # The stored upper-case columns are compared with the term upper-cased by the same
+    # database function, so both sides agree on every letter, diacritics included.
     name_matches = Q()
     for word in term.split():
-        name_matches &= Q(name__icontains=word)
-    matches = Q(part_number_key__iexact=term) | Q(part_number__istartswith=term) | name_matches
+        name_matches &= Q(name_search__contains=Upper(Value(word)))
+    upper_term = Upper(Value(term))
+    matches = (
+        Q(part_number_key_search=upper_term)
+        | Q(part_number_search__startswith=upper_term)
+        | name_matches
+    )
     if term.isascii() and term.isdigit():
         number = int(term)
         if number <= MAX_BIGINT:
