@@ -6,6 +6,7 @@ from emag_sync.api.serializers.auth import AccessOutput, LoginInput, RefreshInpu
 from emag_sync.api.serializers.common import ErrorOutput, StrictInputSerializer, storable_json
 from emag_sync.api.serializers.conflicts import ConflictOutput, ConflictResolveInput
 from emag_sync.api.serializers.offers import (
+    OFFER_LIST_COLUMNS,
     OfferChangeOutput,
     OfferDetailOutput,
     OfferListOutput,
@@ -34,6 +35,7 @@ __all__ = [
     "LoginInput",
     "OfferChangeOutput",
     "OfferDetailOutput",
+    "OFFER_LIST_COLUMNS",
     "OfferListOutput",
     "OfferSyncFiltersInput",
     "OfferUpdateInput",

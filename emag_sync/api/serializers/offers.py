@@ -73,6 +73,17 @@ OFFER_LIST_FIELDS = [
 ]
 
 
+# The offer columns a list shows: a list page loads these and nothing else.
+OFFER_LIST_COLUMNS = [
+    "account",
+    *(
+        name
+        for name in OFFER_LIST_FIELDS
+        if name not in {"account_type", "local_edits", "has_open_conflicts"}
+    ),
+]
+
+
 class OfferListOutput(serializers.ModelSerializer):
     """An offer as eMAG last returned it, with the seller's local values beside it."""
 

@@ -12,6 +12,7 @@ from emag_sync.api.filters import OfferFilter
 from emag_sync.api.openapi import READ_ERRORS, csv_list_schema, error_responses
 from emag_sync.api.pagination import DetailListPagination, LimitSkipPagination
 from emag_sync.api.serializers import (
+    OFFER_LIST_COLUMNS,
     OfferChangeOutput,
     OfferDetailOutput,
     OfferListOutput,
@@ -62,7 +63,7 @@ class ProductListView(CsvListView):
     csv_filename = "offers.csv"
 
     def get_queryset(self) -> QuerySet[Offer]:
-        return offer_list_with_overlay()
+        return offer_list_with_overlay().only(*OFFER_LIST_COLUMNS)
 
     def csv_rows(self):
         # The plain list: the CSV needs neither the overlay nor the conflict flag.
