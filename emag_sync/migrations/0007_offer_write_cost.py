@@ -4,13 +4,19 @@
 #   uses the UPPER() indexes of migration 0004), the plain PNK index (the search matches PNKs
 #   through offer_pnk_upper) and the status index (offer_account_status serves status within
 #   an account; three values across accounts are no use to a B-tree). The SKU keeps one plain
-#   index, for sorting.
-# - The raw payloads (about 2 kB of JSON per offer and more per order) are compressed with
-#   lz4 instead of pglz where the server has it (PostgreSQL 14 or newer, built with lz4, as
-#   Debian's and the official images are): several times cheaper to compress, for a few
-#   percent more space. Rows written before keep their pglz values until rewritten.
+#   index, for sorting. EAN rows lose the pattern-ops twin of their EAN index (EANs are
+#   matched exactly) and their offer index (the unique (offer, ean) index leads with it).
+# - The raw payloads (about 2 kB of JSON per offer and more per order) become PostgreSQL
+#   `json` instead of `jsonb` (see PayloadField): they are only ever read whole, and `json`
+#   is stored as checked text, far cheaper to write. Existing values are cast in place.
+# - They are compressed with lz4 instead of pglz where the server has it (PostgreSQL 14 or
+#   newer, built with lz4, as Debian's and the official images are): several times cheaper
+#   to compress, for a few percent more space.
 
+import django.db.models.deletion
 from django.db import migrations, models
+
+import emag_sync.models.fields
 
 LZ4_COLUMNS = [("emag_sync_offer", "raw"), ("emag_sync_order", "raw")]
 
@@ -71,5 +77,39 @@ class Migration(migrations.Migration):
             model_name="offer",
             index=models.Index(fields=["part_number"], name="offer_sku"),
         ),
+        migrations.AlterField(
+            model_name="offerean",
+            name="ean",
+            field=models.CharField(max_length=32),
+        ),
+        migrations.AlterField(
+            model_name="offerean",
+            name="offer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="ean_rows",
+                to="emag_sync.offer",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="offerean",
+            index=models.Index(fields=["ean"], name="offerean_ean"),
+        ),
+        migrations.AlterField(
+            model_name="offer",
+            name="raw",
+            field=emag_sync.models.fields.PayloadField(
+                default=dict, help_text="The payload exactly as eMAG sent it."
+            ),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="raw",
+            field=emag_sync.models.fields.PayloadField(
+                default=dict, help_text="The payload exactly as eMAG sent it."
+            ),
+        ),
+        # After the type change, which resets a column's compression.
         migrations.RunPython(compress_payloads_with_lz4, compress_payloads_with_pglz),
     ]

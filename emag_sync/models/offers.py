@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from .fields import PayloadField
 from .runs import SyncRun
 
 MONEY = {"max_digits": 16, "decimal_places": 4}
@@ -87,7 +88,7 @@ class Offer(models.Model):
     eu_representative = models.JSONField(null=True, blank=True)
     safety_information = models.TextField(blank=True)
 
-    raw = models.JSONField(default=dict, help_text="The payload exactly as eMAG sent it.")
+    raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
     content_hash = models.CharField(max_length=64)
     synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
     first_seen_at = models.DateTimeField()
@@ -138,12 +139,17 @@ class Offer(models.Model):
 class OfferEan(models.Model):
     """One EAN of an offer: a plain indexed column, so EAN lookups are fast on any database."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="ean_rows")
-    ean = models.CharField(max_length=32, db_index=True)
+    # The unique (offer, ean) index leads with the offer: it serves lookups by offer too.
+    offer = models.ForeignKey(
+        Offer, on_delete=models.CASCADE, related_name="ean_rows", db_index=False
+    )
+    ean = models.CharField(max_length=32)
 
     class Meta:
         verbose_name = "offer EAN"
         constraints = [models.UniqueConstraint(fields=["offer", "ean"], name="uniq_offer_ean")]
+        # EANs are searched exactly, never by pattern: one plain index.
+        indexes = [models.Index(fields=["ean"], name="offerean_ean")]
 
     def __str__(self) -> str:
         return self.ean

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from .fields import PayloadField
 from .offers import MONEY, Offer
 from .runs import SyncRun
 
@@ -98,7 +99,7 @@ class Order(models.Model):
     total = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3, blank=True)
 
-    raw = models.JSONField(default=dict, help_text="The payload exactly as eMAG sent it.")
+    raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
     content_hash = models.CharField(max_length=64)
     synced_at = models.DateTimeField(help_text="When eMAG's content last changed here.")
     first_seen_at = models.DateTimeField()
