@@ -124,20 +124,12 @@ def test_eans_are_indexed_rows_that_follow_the_offer(run):
 def test_inserting_an_offer_that_another_writer_stored_meanwhile_updates_it(run):
     write(run, [payload(1)])
     stored = Offer.objects.get()
-    renamed = offer_page_parse([payload(1, name="Cafetieră redenumită")]).offers[1]
-    now = timezone.now()
-    row = {
-        "account": "main",
-        **renamed.columns,
-        **renamed.encoded,
-        "content_hash": renamed.digest,
-        "synced_at": now,
-        "first_seen_at": now,
-        "missing_since": None,
-    }
+    renamed = offer_page_parse(
+        [payload(1, name="Cafetieră redenumită")], account="main", fetched_at=timezone.now()
+    ).offers[1]
 
     with transaction.atomic():
-        keys = offers_insert([row])
+        keys = offers_insert([renamed.row])
 
     assert keys == {1: stored.pk}
     assert list(Offer.objects.values_list("pk", "name")) == [(stored.pk, "Cafetieră redenumită")]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from emag_sync.models import (
@@ -37,6 +37,7 @@ from emag_sync.services.offer_mapping import (
 )
 from emag_sync.services.offer_upsert import (
     JSON_FIELDS,
+    LOCAL_DEFAULTS,
     JsonText,
     encode_json,
     offer_eans_insert,
@@ -65,10 +66,12 @@ class Checkpoint:
 @dataclass
 class ParsedOffer:
     payload: dict[str, Any]
+    # Column values, for comparing with the stored offer.
     columns: dict[str, Any]
     digest: str
-    # The payload's canonical JSON (what was hashed) and each JSON column, encoded once.
-    encoded: dict[str, JsonText]
+    # The row to write if the offer is new or changed: every INSERT_FIELDS column, with the
+    # JSON ones (the raw payload as the canonical JSON that was hashed) encoded once.
+    row: dict[str, Any]
 
 
 @dataclass
@@ -101,13 +104,19 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [name for name in AUDITED_FIELDS if old.get(name) != new.get(name)]
 
 
-def offer_page_parse(payloads: list, *, page: int | None = None) -> ParsedPage:
-    """Map, hash and encode a page of offer payloads; touch no database.
+def offer_page_parse(
+    payloads: list, *, account: str, fetched_at: datetime, page: int | None = None
+) -> ParsedPage:
+    """Map, hash and encode a page of offer payloads fetched at `fetched_at`; no database.
 
     An offer that cannot be mapped becomes an error naming it; a repeated id keeps the last
     copy, as an upsert would.
     """
     parsed = ParsedPage()
+    local_defaults = {
+        name: encode_json(default) if name in JSON_FIELDS else default
+        for name, default in LOCAL_DEFAULTS.items()
+    }
     for position, payload in enumerate(payloads):
         try:
             columns = offer_columns(payload)
@@ -118,10 +127,20 @@ def offer_page_parse(payloads: list, *, page: int | None = None) -> ParsedPage:
             )
             continue
         canonical = canonical_json(payload)
-        encoded = {name: encode_json(columns[name]) for name in JSON_FIELDS if name in columns}
-        encoded["raw"] = JsonText(canonical.decode())
+        digest = hash_canonical(canonical)
+        row = {
+            "account": account,
+            **columns,
+            **{name: encode_json(columns[name]) for name in JSON_FIELDS if name in columns},
+            "raw": JsonText(canonical.decode()),
+            "content_hash": digest,
+            "synced_at": fetched_at,
+            "missing_since": None,
+            "first_seen_at": fetched_at,
+            **local_defaults,
+        }
         parsed.offers[columns["emag_id"]] = ParsedOffer(
-            payload=payload, columns=columns, digest=hash_canonical(canonical), encoded=encoded
+            payload=payload, columns=columns, digest=digest, row=row
         )
     return parsed
 
@@ -143,7 +162,7 @@ def offer_page_write(
     `parsed` is the page's `offer_page_parse(payloads)` when that was done ahead.
     """
     if parsed is None:
-        parsed = offer_page_parse(payloads, page=page)
+        parsed = offer_page_parse(payloads, account=account, fetched_at=fetched_at, page=page)
     offers = parsed.offers
     result = PageResult(
         seen=len(offers) + len(parsed.errors),
@@ -153,6 +172,7 @@ def offer_page_write(
     )
 
     with transaction.atomic():
+        _commit_without_waiting_for_disk()
         stored = {
             row["emag_id"]: row
             for row in Offer.objects.filter(account=account, emag_id__in=result.emag_ids).values(
@@ -164,10 +184,16 @@ def offer_page_write(
             for emag_id, row in stored.items()
             if row["content_hash"] != offers[emag_id].digest
         ]
-        existing = {
-            row["emag_id"]: row
-            for row in Offer.objects.filter(pk__in=changed_ids).values(*EXISTING_FIELDS)
-        }
+        # Each statement below is skipped when it has nothing to do: most pages of a first
+        # sync are all new, and most of a resync unchanged.
+        existing = (
+            {
+                row["emag_id"]: row
+                for row in Offer.objects.filter(pk__in=changed_ids).values(*EXISTING_FIELDS)
+            }
+            if changed_ids
+            else {}
+        )
         new_rows: list[dict[str, Any]] = []
         rewritten_rows: list[dict[str, Any]] = []
         changes: list[OfferChange] = []
@@ -197,18 +223,13 @@ def offer_page_write(
                 continue
             else:
                 result.unchanged += 1  # seen again after being missing: only restored
-            row = {
-                "account": account,
-                **columns,
-                **offer.encoded,
-                "content_hash": offer.digest,
-                "synced_at": fetched_at
-                if state is None or emag_id in existing
-                else state["synced_at"],
-                "first_seen_at": fetched_at,
-                "missing_since": None,
-            }
-            (new_rows if state is None else rewritten_rows).append(row)
+            if state is None:
+                new_rows.append(offer.row)
+            elif emag_id in existing:
+                rewritten_rows.append(offer.row)
+            else:
+                # Restored with its content unchanged: it keeps when that content last changed.
+                rewritten_rows.append({**offer.row, "synced_at": state["synced_at"]})
 
         primary_keys = offers_insert(new_rows)
         primary_keys.update(offers_upsert(rewritten_rows))
@@ -216,7 +237,8 @@ def offer_page_write(
         ean_changed = [
             offer_id for offer_id, (old, new) in changed_columns.items() if old["ean"] != new["ean"]
         ]
-        OfferEan.objects.filter(offer_id__in=ean_changed).delete()
+        if ean_changed:
+            OfferEan.objects.filter(offer_id__in=ean_changed).delete()
         offer_eans_insert(
             [
                 (primary_keys[emag_id], ean)
@@ -225,7 +247,8 @@ def offer_page_write(
                 for ean in offer.columns["ean"]
             ]
         )
-        OfferChange.objects.bulk_create(changes)
+        if changes:
+            OfferChange.objects.bulk_create(changes)
         _apply_conflict_strategy(
             run=run, strategy=strategy, changed_columns=changed_columns, fetched_at=fetched_at
         )
@@ -233,6 +256,20 @@ def offer_page_write(
             _save_checkpoint(checkpoint, run)
         page_progress_record(run=run, result=result, page=page, calls=calls or [])
     return result
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """Let this page's COMMIT return before PostgreSQL has flushed it to disk.
+
+    Safe here, and only here: a page, its checkpoint and its counters commit together, and
+    every page can be read again from eMAG. Should the database server itself crash within
+    the flush delay (wal_writer_delay, 200 ms by default), the last pages roll back as one
+    and the next run reads them again; nothing is half-written. Each page saves the wait
+    for the disk, about a tenth of its write.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _save_checkpoint(checkpoint: Checkpoint, run: SyncRun) -> None:
@@ -253,6 +290,8 @@ def _apply_conflict_strategy(
     fetched_at: datetime,
 ) -> None:
     """Settle local edits on fields that eMAG changed in this page, per the run's strategy."""
+    if not changed_columns:
+        return
     edits = list(LocalEdit.objects.filter(offer_id__in=list(changed_columns)))
     if not edits:
         return

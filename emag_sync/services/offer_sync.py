@@ -334,7 +334,11 @@ def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
     finally:
         # Fetch threads may open a connection for the database rate limiter.
         connections.close_all()
-    return fetched_at, items, offer_page_parse(items, page=page)
+    return (
+        fetched_at,
+        items,
+        offer_page_parse(items, account=client.account.name, fetched_at=fetched_at, page=page),
+    )
 
 
 def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_progress) -> bool:

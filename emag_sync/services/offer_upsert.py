@@ -13,7 +13,7 @@ contract: rows are keyed on (account, emag_id), the listed columns are overwritt
 local-only columns are never touched by an update.
 """
 
-from collections.abc import Iterable
+import operator
 from typing import Any
 
 import orjson
@@ -32,6 +32,10 @@ _fields = {field.name: field for field in Offer._meta.concrete_fields}
 JSON_FIELDS = frozenset(
     name for name, field in _fields.items() if field.get_internal_type() == "JSONField"
 )
+
+
+# What a new row holds in the columns only a seller writes.
+LOCAL_DEFAULTS = {name: _fields[name].get_default() for name in LOCAL_ONLY_FIELDS}
 
 
 class JsonText(str):
@@ -64,7 +68,7 @@ def offers_insert(rows: list[dict[str, Any]]) -> dict[int, int]:
         keys = [key for (key,) in cursor.fetchall()]
         try:
             with transaction.atomic():
-                _copy(cursor, table, ["id", *INSERT_FIELDS], rows, keys)
+                _copy(cursor, table, INSERT_FIELDS, rows, keys)
         except IntegrityError:
             return _copy_upsert(rows)
     return {row["emag_id"]: key for row, key in zip(rows, keys, strict=True)}
@@ -108,24 +112,14 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _copy_value(name: str, value: Any) -> Any:
-    if name in JSON_FIELDS and not isinstance(value, JsonText):
-        return orjson.dumps(value).decode()
-    return value
-
-
-def _local_default(name: str) -> Any:
-    return _fields[name].get_default() if name in LOCAL_ONLY_FIELDS else None
-
-
 def _copy(
-    cursor, table: str, names: list[str], rows: list[dict[str, Any]], keys: Iterable[int] = ()
+    cursor, table: str, names: list[str], rows: list[dict[str, Any]], keys: list[int] | None = None
 ) -> None:
-    """Stream rows into a table; `keys`, when given, fill the leading id column."""
-    columns = ", ".join(f'"{_fields[name].column}"' for name in names)
-    row_names = [name for name in names if name != "id"]
-    keys = iter(keys)
-    with_key = names[0] == "id"
+    """Stream rows (dicts holding every name) into a table; `keys` fill a leading id column."""
+    column_names = ["id", *names] if keys is not None else names
+    columns = ", ".join(f'"{_fields[name].column}"' for name in column_names)
+    pick = operator.itemgetter(*names)
+    json_positions = [position for position, name in enumerate(names) if name in JSON_FIELDS]
     # The driver's own cursor streams COPY; Django's error classes still apply to it.
     with (
         connection.wrap_database_errors,
@@ -134,12 +128,12 @@ def _copy(
             f'COPY "{table}" ({columns}) FROM STDIN'  # nosec B608
         ) as copy,
     ):
-        for row in rows:
-            values = [
-                _copy_value(name, row[name] if name in row else _local_default(name))
-                for name in row_names
-            ]
-            copy.write_row([next(keys), *values] if with_key else values)
+        for index, row in enumerate(rows):
+            values = list(pick(row))
+            for position in json_positions:
+                if not isinstance(values[position], JsonText):
+                    values[position] = encode_json(values[position])
+            copy.write_row(values if keys is None else [keys[index], *values])
 
 
 def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
