@@ -295,15 +295,21 @@ def test_offer_filters_select_exactly_the_matching_offers(sandbox, name):
     assert counted["noOfItems"] == len(wanted)
 
 
-def test_a_cached_page_is_served_without_serializing_offers_again(sandbox, monkeypatch):
-    first = call(sandbox, "main", "product_offer/read", {"currentPage": 2}).body
-    serialized = []
+def record_serialized_offers(monkeypatch) -> list[int]:
+    """Return a list that collects the id of every offer the sandbox serializes from now on."""
+    serialized: list[int] = []
     original = ItemStore.item_json
     monkeypatch.setattr(
         ItemStore,
         "item_json",
         lambda store, item_id: serialized.append(item_id) or original(store, item_id),
     )
+    return serialized
+
+
+def test_a_cached_page_is_served_without_serializing_offers_again(sandbox, monkeypatch):
+    first = call(sandbox, "main", "product_offer/read", {"currentPage": 2}).body
+    serialized = record_serialized_offers(monkeypatch)
 
     again = call(sandbox, "main", "product_offer/read", {"currentPage": 2}).body
 
@@ -316,13 +322,7 @@ def test_prebuild_serializes_a_full_scan_ahead_and_serves_the_same_bytes(monkeyp
     built_ahead = Sandbox(offers={"main": 250, "fbe": 0}, rate_limit=False)
 
     assert built_ahead.prebuild() == 3 + 1  # main's three pages, and fbe's single empty one
-    serialized = []
-    original = ItemStore.item_json
-    monkeypatch.setattr(
-        ItemStore,
-        "item_json",
-        lambda store, item_id: serialized.append(item_id) or original(store, item_id),
-    )
+    serialized = record_serialized_offers(monkeypatch)
     pages = [{"currentPage": page} for page in (1, 2, 3)]
     ahead = [call(built_ahead, "main", "product_offer/read", page).body for page in pages]
     counted_ahead = call(built_ahead, "main", "product_offer/count", {}).body
