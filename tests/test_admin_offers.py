@@ -97,7 +97,7 @@ def test_a_resolved_conflict_no_longer_counts_as_open(admin_client, offers):
 @pytest.mark.parametrize(
     ("term", "expected"),
     [
-        ("MAIN-SKU-0001", list(range(10, 20))),  # any part of a SKU
+        ("MAIN-SKU-0001", list(range(10, 20))),  # the start of a SKU
         ("main-sku-00007", [7]),  # case does not matter
         ("PNK000012", [12]),  # PNK exactly
         ("5900000000013", [13]),  # an EAN

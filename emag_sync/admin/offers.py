@@ -96,7 +96,9 @@ class OfferAdmin(
     ]
     # The search itself is get_search_results; a non-empty list shows the search box.
     search_fields = ["part_number"]
-    search_help_text = "SKU or name (any part), or exactly a PNK, an EAN or an eMAG id."
+    search_help_text = (
+        "The start of a SKU, words of a name, or exactly a PNK, an EAN or an eMAG id."
+    )
     list_per_page = 100
     # Facet counts would COUNT the whole table once per filter choice.
     show_facets = admin.ShowFacets.NEVER
@@ -229,7 +231,7 @@ class OfferAdmin(
         return OfferChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        """Match SKU or name (any part, every word of a name), PNK, EAN or eMAG id exactly."""
+        """Match a SKU's start, every word of a name, or a PNK, EAN or eMAG id exactly."""
         if not search_term.strip():
             return queryset, False
         return offer_search(offers=queryset, term=search_term), False
