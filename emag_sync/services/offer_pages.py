@@ -2,11 +2,11 @@
 
 A page is first parsed (`offer_page_parse`: mapping, hashing and JSON encoding, no database),
 in the thread that fetched it, so the write transaction holds only database work. The write
-issues a fixed number of statements whatever the page size: one read of the page's existing
-rows (and one more of the full columns of changed rows), an insert of new rows, an upsert of
-changed ones, and one statement each for EANs, change history, local edits, conflicts,
-request log, checkpoint and counters. Unchanged offers (same content hash) are not written at
-all, so a sync of an unchanged catalogue writes no offer rows.
+issues at most a fixed number of statements whatever the page size, skipping those with
+nothing to do: one read of the page's stored rows (and one more of the full columns of changed
+ones), a COPY of new rows, an upsert of changed ones, and one statement each for EANs, change
+history, local edits, conflicts, request log, checkpoint and counters. Unchanged offers (same
+content hash) are not written at all, so a sync of an unchanged catalogue writes no offer rows.
 """
 
 from dataclasses import dataclass, field
