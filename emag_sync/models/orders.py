@@ -1,6 +1,7 @@
 """Orders as eMAG returns them (emag-api-reference.md §5.4), their lines and status history."""
 
 from django.db import models
+from django.db.models.functions import Upper
 
 from .fields import PayloadField
 from .offers import MONEY, Offer
@@ -91,6 +92,10 @@ class Order(models.Model):
 
     customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
     customer_name = models.CharField(max_length=255, blank=True)
+    # Upper-cased by the database on every write, for the customer search (migration 0009).
+    customer_name_search = models.GeneratedField(
+        expression=Upper("customer_name"), output_field=models.TextField(), db_persist=True
+    )
 
     total_lines_net = models.DecimalField(**MONEY, default=0)
     total_lines_vat = models.DecimalField(**MONEY, default=0)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Upper
 
 from emag_sync.models import Order, OrderLine, OrderStatus
 from emag_sync.selectors.offers import MAX_BIGINT
@@ -61,9 +62,10 @@ def order_search(*, orders: QuerySet[Order], term: str) -> QuerySet[Order]:
         return orders
     if term.isascii() and term.isdigit():
         return orders.filter(emag_id=int(term)) if int(term) <= MAX_BIGINT else orders.none()
+    # As in offer_search: stored upper-case names against words upper-cased the same way.
     matches = Q()
     for word in term.split():
-        matches &= Q(customer_name__icontains=word)
+        matches &= Q(customer_name_search__contains=Upper(Value(word)))
     return orders.filter(matches)
 
 

@@ -1,4 +1,4 @@
-"""On PostgreSQL every branch of the offer search can use an index (migrations 0004, 0008).
+"""On PostgreSQL every branch of the offer and order searches can use an index (0004, 0008, 0009).
 
 The planner is told to avoid sequential scans, so the plan shows whether an index fits each
 branch; on a real catalogue of 100,000 offers it then picks them by itself.
@@ -7,23 +7,29 @@ branch; on a real catalogue of 100,000 offers it then picks them by itself.
 import pytest
 from django.db import connection, transaction
 
-from emag_sync.models import Offer
-from emag_sync.selectors import offer_search
+from emag_sync.models import Offer, Order
+from emag_sync.selectors import offer_search, order_search
+from tests.admin_support import make_orders
 from tests.api.conftest import make_offer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 
-def plan(term: str) -> str:
+def plan(searched) -> str:
+    """Return the plan of a searched queryset, sequential scans made the last resort."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        return offer_search(offers=Offer.objects.order_by(), term=term).explain()
+        return searched.explain()
+
+
+def offers_plan(term: str) -> str:
+    return plan(offer_search(offers=Offer.objects.order_by(), term=term))
 
 
 def test_a_text_search_uses_the_pnk_sku_prefix_and_name_trigram_indexes(postgres_required):
     make_offer(name="Mașină de tuns iarba", part_number="SW506AMT")
 
-    text_plan = plan("tuns")
+    text_plan = offers_plan("tuns")
 
     assert "offer_pnk_search" in text_plan
     assert "offer_sku_search_prefix" in text_plan
@@ -34,8 +40,17 @@ def test_a_text_search_uses_the_pnk_sku_prefix_and_name_trigram_indexes(postgres
 def test_a_numeric_search_also_uses_the_emag_id_and_ean_indexes(postgres_required):
     make_offer(emag_id=233746, ean=["5947119444934"])
 
-    number_plan = plan("5947119444934")
+    number_plan = offers_plan("5947119444934")
 
     assert "offer_emag_id" in number_plan
     assert "emag_sync_offer_pkey" in number_plan  # the EAN's offers, found by id
     assert "Seq Scan on emag_sync_offer" not in number_plan
+
+
+def test_a_customer_search_uses_the_customer_name_trigram_index(postgres_required):
+    make_orders("main", 3)
+
+    customer_plan = plan(order_search(orders=Order.objects.order_by(), term="ionescu"))
+
+    assert "order_customer_search_trgm" in customer_plan
+    assert "Seq Scan on emag_sync_order" not in customer_plan

@@ -12,8 +12,9 @@ from rest_framework import serializers
 from emag_sync.api.serializers.common import ACCOUNT_HELP, StrictInputSerializer, account_names_from
 from emag_sync.models import Order, OrderLine, OrderStatusChange
 
-# Large or internal columns the API never shows (`account` is shown as `account_type`).
-HIDDEN_COLUMNS = {"raw", "content_hash", "account", "order"}
+# Large or internal columns the API never shows (`account` is shown as `account_type`;
+# `customer_name_search` is the search's upper-case copy of `customer_name`).
+HIDDEN_COLUMNS = {"raw", "content_hash", "account", "order", "customer_name_search"}
 
 
 def shown_columns(model) -> list[str]:
