@@ -121,7 +121,7 @@ class Offer(models.Model):
             )
         ]
         # Every index is paid for on each offer a sync writes, so each one here serves a query:
-        # filters and sorts within an account, and (migrations 0004 and 0007) the search by
+        # filters and sorts within an account, and (migration 0008) the search by
         # PNK, SKU prefix and name on PostgreSQL.
         indexes = [
             models.Index(fields=["account", "status"], name="offer_account_status"),

@@ -68,8 +68,8 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
 
     A term matches an offer's PNK exactly (any case), the start of its SKU, every word of its
     name (any case), and, when it is a number, its eMAG id or one of its EANs. On PostgreSQL
-    every branch has an index (migrations 0004 and 0008), so the OR combines index scans and holds at
-    hundreds of thousands of offers.
+    every branch has an index (migrations 0004 and 0008), so the OR combines index scans and
+    holds at hundreds of thousands of offers.
     """
     term = term.strip()
     if not term:

@@ -65,7 +65,6 @@ class Checkpoint:
 
 @dataclass
 class ParsedOffer:
-    payload: dict[str, Any]
     # Column values, for comparing with the stored offer.
     columns: dict[str, Any]
     digest: str
@@ -139,9 +138,7 @@ def offer_page_parse(
             "first_seen_at": fetched_at,
             **local_defaults,
         }
-        parsed.offers[columns["emag_id"]] = ParsedOffer(
-            payload=payload, columns=columns, digest=digest, row=row
-        )
+        parsed.offers[columns["emag_id"]] = ParsedOffer(columns=columns, digest=digest, row=row)
     return parsed
 
 
@@ -203,6 +200,7 @@ def offer_page_write(
             state = stored.get(emag_id)
             if state is None:
                 result.created += 1
+                new_rows.append(offer.row)
             elif state["content_hash"] != offer.digest:
                 result.updated += 1
                 old = existing[emag_id]
@@ -218,17 +216,13 @@ def offer_page_write(
                     )
                     for name in _changed_fields(old, columns)
                 )
+                rewritten_rows.append(offer.row)
             elif state["missing_since"] is None:
                 result.unchanged += 1
-                continue
             else:
-                result.unchanged += 1  # seen again after being missing: only restored
-            if state is None:
-                new_rows.append(offer.row)
-            elif emag_id in existing:
-                rewritten_rows.append(offer.row)
-            else:
-                # Restored with its content unchanged: it keeps when that content last changed.
+                # Seen again after being missing, its content unchanged: only restored, and it
+                # keeps when that content last changed.
+                result.unchanged += 1
                 rewritten_rows.append({**offer.row, "synced_at": state["synced_at"]})
 
         primary_keys = offers_insert(new_rows)
