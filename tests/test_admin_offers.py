@@ -163,7 +163,8 @@ def test_the_detail_shows_emag_fields_read_only_json_readably_with_copy_buttons(
 ):
     offer = offers[0][0]
     Offer.objects.filter(pk=offer.pk).update(
-        characteristics=[{"id": 1, "value": "Albastru"}], description="<p>Good</p>"
+        raw={"id": offer.emag_id, "characteristics": [{"id": 1, "value": "Albastru"}]},
+        description="<p>Good</p>",
     )
     make_overlay([offer])
 

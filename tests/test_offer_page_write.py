@@ -107,6 +107,21 @@ def test_a_changed_offer_is_updated_in_place_with_its_field_changes_recorded(run
     }
 
 
+def test_parts_shown_only_are_read_from_the_payload_and_their_changes_recorded(run):
+    images = [{"display_type": 1, "url": "https://example.test/1.jpg"}]
+    write(run, [payload(1, images=images, safety_information="Keep dry")])
+    offer = Offer.objects.get(emag_id=1)
+    assert (offer.images, offer.safety_information, offer.family) == (images, "Keep dry", None)
+
+    moved = [{"display_type": 1, "url": "https://example.test/2.jpg"}]
+    write(run, [payload(1, images=moved, safety_information="Keep dry")])
+
+    offer.refresh_from_db()
+    assert offer.images == moved
+    change = OfferChange.objects.get()
+    assert (change.field, change.old_value, change.new_value) == ("images", images, moved)
+
+
 def test_the_checkpoint_commits_with_the_page(run):
     write(run, [payload(1)], page=4)
     state = SyncState.objects.get(account="main", stream=SyncKind.OFFERS, mode="full")

@@ -33,20 +33,9 @@ class LocalEditAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         css = {"all": ["emag_sync/admin.css"]}
 
     def get_queryset(self, request):
-        # emag_value reads the offer's columns; the bulky JSON ones are never needed here.
+        # emag_value reads the offer's columns; its bulky payload is never needed here.
         return (
-            super()
-            .get_queryset(request)
-            .select_related("offer", "edited_by")
-            .defer(
-                "offer__raw",
-                "offer__images",
-                "offer__characteristics",
-                "offer__attachments",
-                "offer__offer_details",
-                "offer__validation_status_detail",
-                "offer__translation_validation_status_detail",
-            )
+            super().get_queryset(request).select_related("offer", "edited_by").defer("offer__raw")
         )
 
     def has_add_permission(self, request):

@@ -1,14 +1,34 @@
 """Offers as eMAG returns them, with their local overlay, conflicts and change history."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from emag_sync.services.offer_mapping import offer_payload_fields
+
 from .fields import PayloadField
 from .runs import SyncRun
 
 MONEY = {"max_digits": 16, "decimal_places": 4}
+
+
+class FromPayload:
+    """A read-only offer attribute taken from the stored eMAG payload, not from a column.
+
+    For what an offer only shows: keeping it in `raw` alone spares every sync a second copy.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None) -> Any:
+        if instance is None:
+            return self
+        payload = instance.raw if isinstance(instance.raw, dict) else {}
+        return offer_payload_fields(payload)[self.name]
 
 
 class OfferStatus(models.IntegerChoices):
@@ -53,17 +73,12 @@ class Offer(models.Model):
     estimated_stock = models.IntegerField(null=True, blank=True)
     stock = models.JSONField(default=list, blank=True, help_text="Stock per warehouse.")
     handling_time = models.JSONField(default=list, blank=True)
-    availability = models.JSONField(default=list, blank=True)
 
     validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
     validation_status_description = models.CharField(max_length=255, blank=True)
-    validation_status_detail = models.JSONField(default=list, blank=True)
     translation_validation_status = models.SmallIntegerField(null=True, blank=True)
-    translation_validation_status_detail = models.JSONField(default=list, blank=True)
     offer_validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
     offer_validation_status_description = models.CharField(max_length=255, blank=True)
-    offer_validation_status_detail = models.JSONField(null=True, blank=True)
-    doc_errors = models.JSONField(null=True, blank=True)
 
     ownership = models.SmallIntegerField(
         null=True,
@@ -79,16 +94,22 @@ class Offer(models.Model):
     genius_computed = models.SmallIntegerField(null=True, blank=True)
 
     ean = models.JSONField(default=list, blank=True)
-    images = models.JSONField(default=list, blank=True)
-    characteristics = models.JSONField(default=list, blank=True)
-    family = models.JSONField(null=True, blank=True)
-    attachments = models.JSONField(default=list, blank=True)
-    offer_details = models.JSONField(null=True, blank=True)
-    manufacturer = models.JSONField(null=True, blank=True)
-    eu_representative = models.JSONField(null=True, blank=True)
-    safety_information = models.TextField(blank=True)
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
+    # Shown, never filtered, sorted or edited: read from `raw` (offer_mapping.PAYLOAD_FIELDS).
+    availability = FromPayload()
+    validation_status_detail = FromPayload()
+    translation_validation_status_detail = FromPayload()
+    offer_validation_status_detail = FromPayload()
+    doc_errors = FromPayload()
+    images = FromPayload()
+    characteristics = FromPayload()
+    family = FromPayload()
+    attachments = FromPayload()
+    offer_details = FromPayload()
+    manufacturer = FromPayload()
+    eu_representative = FromPayload()
+    safety_information = FromPayload()
     content_hash = models.CharField(max_length=64)
     synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
     first_seen_at = models.DateTimeField()

@@ -58,6 +58,8 @@ def offer_get(*, offer_id: int) -> Offer:
     open_conflicts = Conflict.objects.filter(status=ConflictStatus.OPEN).order_by("field")
     return (
         offer_list_with_overlay()
+        # One offer shows everything, the parts read from its payload included.
+        .defer(None)
         .prefetch_related(Prefetch("conflicts", queryset=open_conflicts, to_attr="open_conflicts"))
         .get(pk=offer_id)
     )

@@ -169,16 +169,15 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
     emag_offer_id = None
     if isinstance(offer_details, dict):
         emag_offer_id = parse_integer(offer_details.get("id"), "offer_details.id")
-    validation, validation_text, validation_detail = _status_parts(
+    validation, validation_text, _ = _status_parts(
         payload.get("validation_status"), "validation_status"
     )
-    translation, _, translation_detail = _status_parts(
+    translation, _, _ = _status_parts(
         payload.get("translation_validation_status"), "translation_validation_status"
     )
-    offer_validation, offer_validation_text, offer_validation_detail = _status_parts(
+    offer_validation, offer_validation_text, _ = _status_parts(
         payload.get("offer_validation_status"), "offer_validation_status"
     )
-    family = payload.get("family")
     return {
         "emag_id": emag_id,
         "emag_offer_id": emag_offer_id,
@@ -203,18 +202,11 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
         "estimated_stock": _integer(payload, "estimated_stock"),
         "stock": _json_list(payload, "stock"),
         "handling_time": _json_list(payload, "handling_time"),
-        "availability": _json_list(payload, "availability"),
         "validation_status": validation,
         "validation_status_description": validation_text,
-        "validation_status_detail": validation_detail if validation_detail is not None else [],
         "translation_validation_status": translation,
-        "translation_validation_status_detail": (
-            translation_detail if translation_detail is not None else []
-        ),
         "offer_validation_status": offer_validation,
         "offer_validation_status_description": offer_validation_text,
-        "offer_validation_status_detail": offer_validation_detail,
-        "doc_errors": payload.get("doc_errors"),
         "ownership": _ownership(payload.get("ownership")),
         "number_of_offers": _integer(payload, "number_of_offers"),
         "buy_button_rank": _integer(payload, "buy_button_rank"),
@@ -224,6 +216,25 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
         "genius_eligibility_type": _integer(payload, "genius_eligibility_type"),
         "genius_computed": _integer(payload, "genius_computed"),
         "ean": _eans(payload),
+        **offer_payload_fields(payload),
+    }
+
+
+def offer_payload_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the shown-only parts of an offer payload (PAYLOAD_FIELDS), or raise OfferPayloadError.
+
+    Also reads what a sync stored in `Offer.raw`: a missing key gives its empty value.
+    """
+    family = payload.get("family")
+    offer_details = payload.get("offer_details")
+    return {
+        "availability": _json_list(payload, "availability"),
+        "validation_status_detail": _status_detail(payload, "validation_status", []),
+        "translation_validation_status_detail": _status_detail(
+            payload, "translation_validation_status", []
+        ),
+        "offer_validation_status_detail": _status_detail(payload, "offer_validation_status", None),
+        "doc_errors": payload.get("doc_errors"),
         "images": _json_list(payload, "images"),
         "characteristics": _json_list(payload, "characteristics"),
         "family": family if isinstance(family, dict) else None,
@@ -235,10 +246,25 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# The columns a sync writes: everything offer_columns returns, identity aside.
+def _status_detail(payload: dict, key: str, empty: Any) -> Any:
+    value = payload.get(key)
+    return empty if value is None else value
+
+
+# What an offer shows but nothing filters, sorts, lists or edits: read from the stored
+# payload (`Offer.raw`) instead of being copied into columns of their own, so a sync writes
+# each of them once and the offer table stays narrow enough to search quickly.
+PAYLOAD_FIELDS = tuple(offer_payload_fields({}))
+# The columns a sync writes: what offer_columns returns, identity and payload parts aside.
 MIRROR_FIELDS = tuple(
     name
     for name in offer_columns({"id": 1})
     if name != "emag_id"  # the conflict key, never updated
+    and name not in PAYLOAD_FIELDS
 )
-AUDITED_FIELDS = tuple(name for name in MIRROR_FIELDS if name not in COMPETITION_FIELDS)
+# What the change history follows: every part of an offer but the competition's.
+AUDITED_FIELDS = tuple(
+    name
+    for name in offer_columns({"id": 1})
+    if name != "emag_id" and name not in COMPETITION_FIELDS
+)

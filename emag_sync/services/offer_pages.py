@@ -30,10 +30,12 @@ from emag_sync.models import (
 from emag_sync.services.local_edits import decide_conflict, emag_value
 from emag_sync.services.offer_mapping import (
     AUDITED_FIELDS,
+    MIRROR_FIELDS,
     OfferPayloadError,
     canonical_json,
     hash_canonical,
     offer_columns,
+    offer_payload_fields,
 )
 from emag_sync.services.offer_upsert import (
     JSON_FIELDS,
@@ -48,8 +50,9 @@ from emag_sync.services.request_log import page_progress_record
 
 # What tells whether a stored offer is new, unchanged, changed or coming back.
 STATE_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at"]
-# What a changed offer's history, EANs and conflicts are worked out from.
-EXISTING_FIELDS = [*STATE_FIELDS, *AUDITED_FIELDS]
+# What a changed offer's history, EANs and conflicts are worked out from: its columns, and
+# its stored payload for the parts kept only there.
+EXISTING_FIELDS = [*STATE_FIELDS, *MIRROR_FIELDS, "raw"]
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Checkpoint:
 
 @dataclass
 class ParsedOffer:
-    # Column values, for comparing with the stored offer.
+    # Everything mapped from the payload, for comparing with the stored offer.
     columns: dict[str, Any]
     digest: str
     # The row to write if the offer is new or changed: every INSERT_FIELDS column, with the
@@ -99,6 +102,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _stored_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored offer's columns with the parts read from its payload, as offer_columns."""
+    payload = row.pop("raw")
+    return {**row, **offer_payload_fields(payload if isinstance(payload, dict) else {})}
+
+
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [name for name in AUDITED_FIELDS if old.get(name) != new.get(name)]
 
@@ -129,8 +138,11 @@ def offer_page_parse(
         digest = hash_canonical(canonical)
         row = {
             "account": account,
-            **columns,
-            **{name: encode_json(columns[name]) for name in JSON_FIELDS if name in columns},
+            "emag_id": columns["emag_id"],
+            **{
+                name: encode_json(columns[name]) if name in JSON_FIELDS else columns[name]
+                for name in MIRROR_FIELDS
+            },
             "raw": JsonText(canonical.decode()),
             "content_hash": digest,
             "synced_at": fetched_at,
@@ -185,7 +197,7 @@ def offer_page_write(
         # sync are all new, and most of a resync unchanged.
         existing = (
             {
-                row["emag_id"]: row
+                row["emag_id"]: _stored_columns(row)
                 for row in Offer.objects.filter(pk__in=changed_ids).values(*EXISTING_FIELDS)
             }
             if changed_ids

@@ -217,15 +217,20 @@ def test_csv_with_a_bad_filter_or_an_unknown_format_answers_a_json_400(api):
 
 
 def test_one_offer_shows_its_detail_and_open_conflicts(api):
-    offer = make_offer(description="Long text", local_notes="ours")
+    images = [{"display_type": 1, "url": "https://example.test/1.jpg"}]
+    offer = make_offer(description="Long text", local_notes="ours", raw={"id": 1, "images": images})
     conflict = make_conflict(offer)
     make_conflict(offer, field="name", status="resolved")
 
-    response = api.get(f"{PRODUCTS}/{offer.pk}")
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"{PRODUCTS}/{offer.pk}")
 
     assert response.status_code == 200
     body = response.json()
     assert body["description"] == "Long text"
+    # Read from the stored payload, loaded with the offer: no second query for it.
+    assert (body["images"], body["characteristics"], body["family"]) == (images, [], None)
+    assert sum('FROM "emag_sync_offer"' in query["sql"] for query in queries) == 1
     assert body["local_notes"] == "ours"
     assert [item["id"] for item in body["open_conflicts"]] == [conflict.pk]
 

@@ -105,6 +105,20 @@ class OfferListOutput(serializers.ModelSerializer):
 
 class OfferDetailOutput(OfferListOutput):
     open_conflicts = OfferConflictOutput(many=True)
+    # Parts of eMAG's payload that the offer reads from `raw` rather than from columns.
+    availability = serializers.JSONField(read_only=True)
+    validation_status_detail = serializers.JSONField(read_only=True)
+    translation_validation_status_detail = serializers.JSONField(read_only=True)
+    offer_validation_status_detail = serializers.JSONField(read_only=True, allow_null=True)
+    doc_errors = serializers.JSONField(read_only=True, allow_null=True)
+    images = serializers.JSONField(read_only=True)
+    characteristics = serializers.JSONField(read_only=True)
+    family = serializers.JSONField(read_only=True, allow_null=True)
+    attachments = serializers.JSONField(read_only=True)
+    offer_details = serializers.JSONField(read_only=True, allow_null=True)
+    manufacturer = serializers.JSONField(read_only=True, allow_null=True)
+    eu_representative = serializers.JSONField(read_only=True, allow_null=True)
+    safety_information = serializers.CharField(read_only=True)
 
     class Meta:
         model = Offer
