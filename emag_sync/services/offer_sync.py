@@ -51,6 +51,7 @@ from emag_sync.services.sync_runs import (
     sync_run_is_cancel_requested,
     sync_run_start,
 )
+from emag_sync.services.table_statistics import GrowthAnalyzer
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +345,8 @@ def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
 def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_progress) -> bool:
     """Read and write one scan's pages in order; return True when it reached its end."""
     concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+    # A first sync of a large catalogue outgrows the table's statistics many times over.
+    statistics = GrowthAnalyzer(Offer)
     pending: deque[tuple[int, Future]] = deque()
     next_page = scan.first_page
 
@@ -393,6 +396,7 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
             )
             outcome.seen.update(result.emag_ids)
             outcome.errors.extend(result.errors)
+            statistics.added(result.created)
             if on_progress:
                 on_progress(SyncRun.objects.get(pk=run.pk))
             if heartbeat.lost.is_set():
