@@ -1,4 +1,4 @@
-"""A sync that fills the offer table keeps PostgreSQL's statistics of it current."""
+"""A sync that fills the offer or order table keeps PostgreSQL's statistics of it current."""
 
 import pytest
 from django.db import connection
@@ -6,7 +6,11 @@ from django.db import connection
 from emag_sync.models import Offer, SyncStatus
 from emag_sync.services import table_statistics
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
+from emag_sync.services.order_sync import order_sync
 from emag_sync.services.table_statistics import GrowthAnalyzer
+
+# The sandbox places orders over the last 120 days; this reaches all of them.
+ALL_HISTORY_DAYS = 121
 
 
 @pytest.fixture
@@ -42,9 +46,9 @@ def test_unchanged_pages_never_analyse(analyses):
     assert analyses == []
 
 
-def _planner_rows() -> float:
+def _planner_rows(table: str = "emag_sync_offer") -> float:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'emag_sync_offer'::regclass")
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
         return cursor.fetchone()[0]
 
 
@@ -62,3 +66,19 @@ def test_a_first_sync_into_an_empty_table_leaves_postgresql_statistics_of_it(
     assert run.status == SyncStatus.COMPLETED
     # Analysed once 1,000 and again once 2,000 offers were stored, without autovacuum.
     assert _planner_rows() >= 2000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_order_sync_into_an_empty_table_leaves_postgresql_statistics_of_it(
+    postgres_required, live_sandbox, settings
+):
+    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
+    live_sandbox(accounts=["main"], offers={"main": 10}, orders={"main": 1200})
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE emag_sync_order CASCADE")
+    assert _planner_rows("emag_sync_order") <= 0
+
+    run = order_sync(account="main")
+
+    assert (run.status, run.items_created) == (SyncStatus.COMPLETED, 1200)
+    assert _planner_rows("emag_sync_order") >= 1000

@@ -41,6 +41,7 @@ from emag_sync.client import (
     EmagIpNotWhitelisted,
 )
 from emag_sync.models import (
+    Order,
     OrderType,
     SyncKind,
     SyncMode,
@@ -69,6 +70,7 @@ from emag_sync.services.sync_runs import (
     sync_run_is_cancel_requested,
     sync_run_start,
 )
+from emag_sync.services.table_statistics import GrowthAnalyzer
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,8 @@ class _Context:
     pool: ThreadPoolExecutor
     outcome: _Outcome
     on_progress: Callable[[SyncRun], None] | None
+    # A first sync of years of orders outgrows the table's statistics many times over.
+    statistics: GrowthAnalyzer
 
 
 def order_sync(
@@ -183,6 +187,7 @@ def order_sync(
                 pool=pool,
                 outcome=outcome,
                 on_progress=on_progress,
+                statistics=GrowthAnalyzer(Order),
             )
             _read_windows(context)
         request_log_write(collector.drain(), run=run)
@@ -352,6 +357,7 @@ def _write(
         calls=context.collector.drain(),
     )
     context.outcome.errors.extend(result.errors)
+    context.statistics.added(result.created)
     newest = context.outcome.newest_modified
     if result.newest_modified is not None and (newest is None or result.newest_modified > newest):
         context.outcome.newest_modified = result.newest_modified

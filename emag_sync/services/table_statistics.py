@@ -1,12 +1,12 @@
 """Keep PostgreSQL's statistics of a table in step with a sync that fills it.
 
-PostgreSQL plans each page's lookup of stored offers from the table's statistics. A first
-sync of a large catalogue multiplies the table many times over within a minute, long before
-autovacuum (where it runs at all: some servers turn it off) analyses the table again.
-Planned for the near-empty table it last saw, the lookup of a page's 100 offers reads every
-offer of the account instead: 70 ms a page at 100,000 offers, and the sync slows down as
-it goes. PostgreSQL's own advice after loading much data is to ANALYZE; a sync does so
-itself each time it has doubled the table.
+PostgreSQL plans each page's lookup of stored offers (or orders) from the table's
+statistics. A first sync of a large catalogue multiplies the table many times over within a
+minute, long before autovacuum (where it runs at all: some servers turn it off) analyses the
+table again. Planned for the near-empty table it last saw, the lookup of a page's 100 offers
+reads every offer of the account instead: 70 ms a page at 100,000 offers, and the sync slows
+down as it goes. PostgreSQL's own advice after loading much data is to ANALYZE; offer and
+order syncs do so themselves each time they have doubled their table.
 """
 
 from django.db import connection
