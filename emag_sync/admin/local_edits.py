@@ -33,10 +33,9 @@ class LocalEditAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         css = {"all": ["emag_sync/admin.css"]}
 
     def get_queryset(self, request):
-        # emag_value reads the offer's columns; its bulky payload is never needed here.
-        return (
-            super().get_queryset(request).select_related("offer", "edited_by").defer("offer__raw")
-        )
+        # emag_value reads the offer's columns and, for a description or a handling time, its
+        # payload: loaded with the edit rather than one query per row.
+        return super().get_queryset(request).select_related("offer", "edited_by")
 
     def has_add_permission(self, request):
         return False

@@ -1,14 +1,15 @@
 # Read what an offer only shows from its stored payload instead of from columns of its own.
 #
-# Thirteen columns (images, characteristics, validation details, ...) were copies of parts of
-# `raw`: nothing filters, sorts, lists or edits them. Each sync wrote them twice, and they were
-# half of an offer's row in the table (raw itself lives in TOAST), so a search that rechecks
-# rows read twice the pages it needs.
+# Sixteen columns (description, stock, images, characteristics, validation details, ...) were
+# copies of parts of `raw` that an offer only shows: nothing filters, sorts or lists them.
+# Each sync wrote them twice, and they were most of an offer's row in the table (raw itself
+# lives in TOAST), so a search that rechecks rows read far more pages than it needs.
 #
 # The model now reads them from `raw` (Offer's FromPayload attributes). Dropping a column
 # leaves its bytes in every stored row, so on PostgreSQL the table is then rewritten once
-# (VACUUM FULL: seconds for 100,000 offers, during which the table is locked). Reversing
-# this migration brings the columns back and fills them from `raw` again.
+# (VACUUM FULL: seconds for 100,000 offers, during which the table is locked), and new rows
+# keep their payload out of line (toast_tuple_target). Reversing this migration brings the
+# columns back and fills them from `raw` again.
 
 from django.db import migrations
 
@@ -18,23 +19,36 @@ PAYLOAD_COLUMNS = [
     "attachments",
     "availability",
     "characteristics",
+    "description",
     "doc_errors",
     "eu_representative",
     "family",
+    "handling_time",
     "images",
     "manufacturer",
     "offer_details",
     "offer_validation_status_detail",
     "safety_information",
+    "stock",
     "translation_validation_status_detail",
     "validation_status_detail",
 ]
 BATCH = 1000
 
 
-def rewrite_offer_table(apps, schema_editor):
+def narrow_offer_rows(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    # Without the dropped columns a row would fall under PostgreSQL's default TOAST target
+    # (about 2 kB) with its payload compressed inside it, three times as wide as the row
+    # alone. A 1 kB target moves every compressed payload over 1 kB out of the row.
+    schema_editor.execute("ALTER TABLE emag_sync_offer SET (toast_tuple_target = 1024)")
+    schema_editor.execute("VACUUM FULL emag_sync_offer")
+
+
+def restore_toast_target(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("VACUUM FULL emag_sync_offer")
+        schema_editor.execute("ALTER TABLE emag_sync_offer RESET (toast_tuple_target)")
 
 
 def fill_columns_from_payload(apps, schema_editor):
@@ -75,6 +89,10 @@ class Migration(migrations.Migration):
         ),
         migrations.RemoveField(
             model_name="offer",
+            name="description",
+        ),
+        migrations.RemoveField(
+            model_name="offer",
             name="doc_errors",
         ),
         migrations.RemoveField(
@@ -84,6 +102,10 @@ class Migration(migrations.Migration):
         migrations.RemoveField(
             model_name="offer",
             name="family",
+        ),
+        migrations.RemoveField(
+            model_name="offer",
+            name="handling_time",
         ),
         migrations.RemoveField(
             model_name="offer",
@@ -107,12 +129,16 @@ class Migration(migrations.Migration):
         ),
         migrations.RemoveField(
             model_name="offer",
+            name="stock",
+        ),
+        migrations.RemoveField(
+            model_name="offer",
             name="translation_validation_status_detail",
         ),
         migrations.RemoveField(
             model_name="offer",
             name="validation_status_detail",
         ),
-        # The table without the dropped columns' bytes.
-        migrations.RunPython(rewrite_offer_table, migrations.RunPython.noop),
+        # The table without the dropped columns' bytes, its payloads kept out of its rows.
+        migrations.RunPython(narrow_offer_rows, restore_toast_target),
     ]

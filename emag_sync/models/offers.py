@@ -55,7 +55,6 @@ class Offer(models.Model):
     name = models.TextField(blank=True)
     brand = models.CharField(max_length=255, blank=True)
     brand_name = models.CharField(max_length=255, blank=True)
-    description = models.TextField(blank=True)
     url = models.TextField(blank=True)
     category_id = models.BigIntegerField(null=True, blank=True)
     vendor_category_id = models.CharField(max_length=64, blank=True)
@@ -71,8 +70,6 @@ class Offer(models.Model):
     status = models.SmallIntegerField(choices=OfferStatus.choices, null=True)
     general_stock = models.IntegerField(null=True, blank=True)
     estimated_stock = models.IntegerField(null=True, blank=True)
-    stock = models.JSONField(default=list, blank=True, help_text="Stock per warehouse.")
-    handling_time = models.JSONField(default=list, blank=True)
 
     validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
     validation_status_description = models.CharField(max_length=255, blank=True)
@@ -96,7 +93,10 @@ class Offer(models.Model):
     ean = models.JSONField(default=list, blank=True)
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
-    # Shown, never filtered, sorted or edited: read from `raw` (offer_mapping.PAYLOAD_FIELDS).
+    # Only shown: read from `raw` (offer_mapping.PAYLOAD_FIELDS).
+    description = FromPayload()
+    stock = FromPayload()  # per warehouse
+    handling_time = FromPayload()
     availability = FromPayload()
     validation_status_detail = FromPayload()
     translation_validation_status_detail = FromPayload()

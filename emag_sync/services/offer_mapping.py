@@ -186,7 +186,6 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
         "name": _text(payload, "name"),
         "brand": _text(payload, "brand", 255),
         "brand_name": _text(payload, "brand_name", 255),
-        "description": _text(payload, "description"),
         "url": _text(payload, "url"),
         "category_id": _integer(payload, "category_id"),
         "vendor_category_id": _text(payload, "vendor_category_id", 64),
@@ -200,8 +199,6 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
         "status": _integer(payload, "status"),
         "general_stock": _integer(payload, "general_stock"),
         "estimated_stock": _integer(payload, "estimated_stock"),
-        "stock": _json_list(payload, "stock"),
-        "handling_time": _json_list(payload, "handling_time"),
         "validation_status": validation,
         "validation_status_description": validation_text,
         "translation_validation_status": translation,
@@ -228,6 +225,9 @@ def offer_payload_fields(payload: dict[str, Any]) -> dict[str, Any]:
     family = payload.get("family")
     offer_details = payload.get("offer_details")
     return {
+        "description": _text(payload, "description"),
+        "stock": _json_list(payload, "stock"),
+        "handling_time": _json_list(payload, "handling_time"),
         "availability": _json_list(payload, "availability"),
         "validation_status_detail": _status_detail(payload, "validation_status", []),
         "translation_validation_status_detail": _status_detail(
@@ -251,7 +251,8 @@ def _status_detail(payload: dict, key: str, empty: Any) -> Any:
     return empty if value is None else value
 
 
-# What an offer shows but nothing filters, sorts, lists or edits: read from the stored
+# What an offer only shows (nothing filters, sorts or lists it; a local edit of the description
+# or handling time lives in LocalEdit, not here): read from the stored
 # payload (`Offer.raw`) instead of being copied into columns of their own, so a sync writes
 # each of them once and the offer table stays narrow enough to search quickly.
 PAYLOAD_FIELDS = tuple(offer_payload_fields({}))

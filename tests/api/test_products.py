@@ -218,7 +218,9 @@ def test_csv_with_a_bad_filter_or_an_unknown_format_answers_a_json_400(api):
 
 def test_one_offer_shows_its_detail_and_open_conflicts(api):
     images = [{"display_type": 1, "url": "https://example.test/1.jpg"}]
-    offer = make_offer(description="Long text", local_notes="ours", raw={"id": 1, "images": images})
+    offer = make_offer(
+        local_notes="ours", raw={"id": 1, "description": "Long text", "images": images}
+    )
     conflict = make_conflict(offer)
     make_conflict(offer, field="name", status="resolved")
 

@@ -106,6 +106,9 @@ class OfferListOutput(serializers.ModelSerializer):
 class OfferDetailOutput(OfferListOutput):
     open_conflicts = OfferConflictOutput(many=True)
     # Parts of eMAG's payload that the offer reads from `raw` rather than from columns.
+    description = serializers.CharField(read_only=True)
+    stock = serializers.JSONField(read_only=True, help_text="Stock per warehouse.")
+    handling_time = serializers.JSONField(read_only=True)
     availability = serializers.JSONField(read_only=True)
     validation_status_detail = serializers.JSONField(read_only=True)
     translation_validation_status_detail = serializers.JSONField(read_only=True)
