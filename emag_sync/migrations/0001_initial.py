@@ -6,6 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -14,613 +15,221 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="RateLimitBucket",
+            name='RateLimitBucket',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=64, unique=True)),
-                (
-                    "recent",
-                    models.JSONField(
-                        default=list, help_text="Monotonic-free epoch times of recent calls."
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=64, unique=True)),
+                ('recent', models.JSONField(default=list, help_text='Monotonic-free epoch times of recent calls.')),
             ],
         ),
         migrations.CreateModel(
-            name="Offer",
+            name='Offer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "account",
-                    models.CharField(help_text="Configured eMAG account name.", max_length=32),
-                ),
-                ("emag_id", models.BigIntegerField(help_text="eMAG seller product id (`id`).")),
-                (
-                    "emag_offer_id",
-                    models.BigIntegerField(
-                        blank=True,
-                        help_text="eMAG's internal offer id (`offer_details.id`).",
-                        null=True,
-                    ),
-                ),
-                (
-                    "part_number",
-                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="SKU"),
-                ),
-                (
-                    "part_number_key",
-                    models.CharField(blank=True, db_index=True, max_length=32, verbose_name="PNK"),
-                ),
-                ("name", models.TextField(blank=True)),
-                ("brand", models.CharField(blank=True, max_length=255)),
-                ("brand_name", models.CharField(blank=True, max_length=255)),
-                ("description", models.TextField(blank=True)),
-                ("url", models.TextField(blank=True)),
-                ("category_id", models.BigIntegerField(blank=True, null=True)),
-                ("vendor_category_id", models.CharField(blank=True, max_length=64)),
-                (
-                    "sale_price",
-                    models.DecimalField(
-                        blank=True,
-                        decimal_places=4,
-                        help_text="Without VAT.",
-                        max_digits=16,
-                        null=True,
-                    ),
-                ),
-                (
-                    "recommended_price",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                (
-                    "min_sale_price",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                (
-                    "max_sale_price",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                ("currency", models.CharField(blank=True, max_length=3)),
-                ("vat_id", models.IntegerField(blank=True, null=True)),
-                ("warranty", models.IntegerField(blank=True, help_text="Months.", null=True)),
-                (
-                    "status",
-                    models.SmallIntegerField(
-                        choices=[(0, "Inactive"), (1, "Active"), (2, "End of life")],
-                        db_index=True,
-                        null=True,
-                    ),
-                ),
-                ("general_stock", models.IntegerField(blank=True, null=True)),
-                ("estimated_stock", models.IntegerField(blank=True, null=True)),
-                (
-                    "stock",
-                    models.JSONField(blank=True, default=list, help_text="Stock per warehouse."),
-                ),
-                ("handling_time", models.JSONField(blank=True, default=list)),
-                ("availability", models.JSONField(blank=True, default=list)),
-                (
-                    "validation_status",
-                    models.SmallIntegerField(blank=True, db_index=True, null=True),
-                ),
-                ("validation_status_description", models.CharField(blank=True, max_length=255)),
-                ("validation_status_detail", models.JSONField(blank=True, default=list)),
-                ("translation_validation_status", models.SmallIntegerField(blank=True, null=True)),
-                (
-                    "translation_validation_status_detail",
-                    models.JSONField(blank=True, default=list),
-                ),
-                (
-                    "offer_validation_status",
-                    models.SmallIntegerField(blank=True, db_index=True, null=True),
-                ),
-                (
-                    "offer_validation_status_description",
-                    models.CharField(blank=True, max_length=255),
-                ),
-                ("offer_validation_status_detail", models.JSONField(blank=True, null=True)),
-                ("doc_errors", models.JSONField(blank=True, null=True)),
-                (
-                    "ownership",
-                    models.SmallIntegerField(
-                        blank=True,
-                        help_text="1 eligible for content updates, 2 not (eMAG returns true/false; stored as 1/2).",
-                        null=True,
-                    ),
-                ),
-                ("number_of_offers", models.IntegerField(blank=True, null=True)),
-                ("buy_button_rank", models.IntegerField(blank=True, null=True)),
-                (
-                    "best_offer_sale_price",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                (
-                    "best_offer_recommended_price",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                ("genius_eligibility", models.SmallIntegerField(blank=True, null=True)),
-                ("genius_eligibility_type", models.SmallIntegerField(blank=True, null=True)),
-                ("genius_computed", models.SmallIntegerField(blank=True, null=True)),
-                ("ean", models.JSONField(blank=True, default=list)),
-                ("images", models.JSONField(blank=True, default=list)),
-                ("characteristics", models.JSONField(blank=True, default=list)),
-                ("family", models.JSONField(blank=True, null=True)),
-                ("attachments", models.JSONField(blank=True, default=list)),
-                ("offer_details", models.JSONField(blank=True, null=True)),
-                ("manufacturer", models.JSONField(blank=True, null=True)),
-                ("eu_representative", models.JSONField(blank=True, null=True)),
-                ("safety_information", models.TextField(blank=True)),
-                (
-                    "raw",
-                    models.JSONField(
-                        default=dict, help_text="The payload exactly as eMAG sent it."
-                    ),
-                ),
-                ("content_hash", models.CharField(max_length=64)),
-                (
-                    "synced_at",
-                    models.DateTimeField(
-                        db_index=True, help_text="When eMAG's content last changed."
-                    ),
-                ),
-                ("first_seen_at", models.DateTimeField()),
-                (
-                    "missing_since",
-                    models.DateTimeField(
-                        blank=True,
-                        db_index=True,
-                        help_text="Not returned by the last full pass.",
-                        null=True,
-                    ),
-                ),
-                ("local_notes", models.TextField(blank=True)),
-                ("custom_attributes", models.JSONField(blank=True, default=dict)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('account', models.CharField(help_text='Configured eMAG account name.', max_length=32)),
+                ('emag_id', models.BigIntegerField(help_text='eMAG seller product id (`id`).')),
+                ('emag_offer_id', models.BigIntegerField(blank=True, help_text="eMAG's internal offer id (`offer_details.id`).", null=True)),
+                ('part_number', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='SKU')),
+                ('part_number_key', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='PNK')),
+                ('name', models.TextField(blank=True)),
+                ('brand', models.CharField(blank=True, max_length=255)),
+                ('brand_name', models.CharField(blank=True, max_length=255)),
+                ('description', models.TextField(blank=True)),
+                ('url', models.TextField(blank=True)),
+                ('category_id', models.BigIntegerField(blank=True, null=True)),
+                ('vendor_category_id', models.CharField(blank=True, max_length=64)),
+                ('sale_price', models.DecimalField(blank=True, decimal_places=4, help_text='Without VAT.', max_digits=16, null=True)),
+                ('recommended_price', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('min_sale_price', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('max_sale_price', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('currency', models.CharField(blank=True, max_length=3)),
+                ('vat_id', models.IntegerField(blank=True, null=True)),
+                ('warranty', models.IntegerField(blank=True, help_text='Months.', null=True)),
+                ('status', models.SmallIntegerField(choices=[(0, 'Inactive'), (1, 'Active'), (2, 'End of life')], db_index=True, null=True)),
+                ('general_stock', models.IntegerField(blank=True, null=True)),
+                ('estimated_stock', models.IntegerField(blank=True, null=True)),
+                ('stock', models.JSONField(blank=True, default=list, help_text='Stock per warehouse.')),
+                ('handling_time', models.JSONField(blank=True, default=list)),
+                ('availability', models.JSONField(blank=True, default=list)),
+                ('validation_status', models.SmallIntegerField(blank=True, db_index=True, null=True)),
+                ('validation_status_description', models.CharField(blank=True, max_length=255)),
+                ('validation_status_detail', models.JSONField(blank=True, default=list)),
+                ('translation_validation_status', models.SmallIntegerField(blank=True, null=True)),
+                ('translation_validation_status_detail', models.JSONField(blank=True, default=list)),
+                ('offer_validation_status', models.SmallIntegerField(blank=True, db_index=True, null=True)),
+                ('offer_validation_status_description', models.CharField(blank=True, max_length=255)),
+                ('offer_validation_status_detail', models.JSONField(blank=True, null=True)),
+                ('doc_errors', models.JSONField(blank=True, null=True)),
+                ('ownership', models.SmallIntegerField(blank=True, help_text='1 eligible for content updates, 2 not (eMAG returns true/false; stored as 1/2).', null=True)),
+                ('number_of_offers', models.IntegerField(blank=True, null=True)),
+                ('buy_button_rank', models.IntegerField(blank=True, null=True)),
+                ('best_offer_sale_price', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('best_offer_recommended_price', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('genius_eligibility', models.SmallIntegerField(blank=True, null=True)),
+                ('genius_eligibility_type', models.SmallIntegerField(blank=True, null=True)),
+                ('genius_computed', models.SmallIntegerField(blank=True, null=True)),
+                ('ean', models.JSONField(blank=True, default=list)),
+                ('images', models.JSONField(blank=True, default=list)),
+                ('characteristics', models.JSONField(blank=True, default=list)),
+                ('family', models.JSONField(blank=True, null=True)),
+                ('attachments', models.JSONField(blank=True, default=list)),
+                ('offer_details', models.JSONField(blank=True, null=True)),
+                ('manufacturer', models.JSONField(blank=True, null=True)),
+                ('eu_representative', models.JSONField(blank=True, null=True)),
+                ('safety_information', models.TextField(blank=True)),
+                ('raw', models.JSONField(default=dict, help_text='The payload exactly as eMAG sent it.')),
+                ('content_hash', models.CharField(max_length=64)),
+                ('synced_at', models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")),
+                ('first_seen_at', models.DateTimeField()),
+                ('missing_since', models.DateTimeField(blank=True, db_index=True, help_text='Not returned by the last full pass.', null=True)),
+                ('local_notes', models.TextField(blank=True)),
+                ('custom_attributes', models.JSONField(blank=True, default=dict)),
             ],
             options={
-                "ordering": ["account", "emag_id"],
-                "indexes": [
-                    models.Index(fields=["account", "status"], name="offer_account_status"),
-                    models.Index(fields=["account", "part_number"], name="offer_account_sku"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("account", "emag_id"), name="uniq_offer_account_emag_id"
-                    )
-                ],
+                'ordering': ['account', 'emag_id'],
+                'indexes': [models.Index(fields=['account', 'status'], name='offer_account_status'), models.Index(fields=['account', 'part_number'], name='offer_account_sku')],
+                'constraints': [models.UniqueConstraint(fields=('account', 'emag_id'), name='uniq_offer_account_emag_id')],
             },
         ),
         migrations.CreateModel(
-            name="SyncRun",
+            name='SyncRun',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("offers", "Offers"),
-                            ("orders", "Orders"),
-                            ("acknowledge", "Acknowledge"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                ("account", models.CharField(max_length=32)),
-                (
-                    "mode",
-                    models.CharField(
-                        choices=[
-                            ("full", "Full"),
-                            ("incremental", "Incremental"),
-                            ("selective", "Selective"),
-                        ],
-                        default="full",
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "conflict_strategy",
-                    models.CharField(
-                        choices=[
-                            ("emag_priority", "eMAG priority"),
-                            ("local_priority", "Local priority"),
-                            ("newest_wins", "Newest wins"),
-                            ("manual", "Manual review"),
-                        ],
-                        default="emag_priority",
-                        max_length=16,
-                    ),
-                ),
-                ("parameters", models.JSONField(blank=True, default=dict)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("queued", "Queued"),
-                            ("running", "Running"),
-                            ("completed", "Completed"),
-                            ("partial", "Partial"),
-                            ("failed", "Failed"),
-                            ("cancelled", "Cancelled"),
-                        ],
-                        default="queued",
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "triggered_by",
-                    models.CharField(
-                        blank=True, help_text="cli, schedule or a user.", max_length=150
-                    ),
-                ),
-                ("pages_total", models.IntegerField(blank=True, null=True)),
-                ("pages_done", models.IntegerField(default=0)),
-                ("items_total", models.IntegerField(blank=True, null=True)),
-                ("items_seen", models.IntegerField(default=0)),
-                ("items_created", models.IntegerField(default=0)),
-                ("items_updated", models.IntegerField(default=0)),
-                ("items_unchanged", models.IntegerField(default=0)),
-                ("items_failed", models.IntegerField(default=0)),
-                ("items_missing", models.IntegerField(default=0)),
-                ("requests", models.IntegerField(default=0)),
-                ("throttled", models.IntegerField(default=0, help_text="429 responses.")),
-                ("retries", models.IntegerField(default=0)),
-                ("errors", models.JSONField(blank=True, default=list)),
-                ("resumed_from_page", models.IntegerField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("started_at", models.DateTimeField(blank=True, null=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
-                ("cancel_requested", models.BooleanField(default=False)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('offers', 'Offers'), ('orders', 'Orders'), ('acknowledge', 'Acknowledge')], max_length=16)),
+                ('account', models.CharField(max_length=32)),
+                ('mode', models.CharField(choices=[('full', 'Full'), ('incremental', 'Incremental'), ('selective', 'Selective')], default='full', max_length=16)),
+                ('conflict_strategy', models.CharField(choices=[('emag_priority', 'eMAG priority'), ('local_priority', 'Local priority'), ('newest_wins', 'Newest wins'), ('manual', 'Manual review')], default='emag_priority', max_length=16)),
+                ('parameters', models.JSONField(blank=True, default=dict)),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('completed', 'Completed'), ('partial', 'Partial'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=16)),
+                ('triggered_by', models.CharField(blank=True, help_text='cli, schedule or a user.', max_length=150)),
+                ('pages_total', models.IntegerField(blank=True, null=True)),
+                ('pages_done', models.IntegerField(default=0)),
+                ('items_total', models.IntegerField(blank=True, null=True)),
+                ('items_seen', models.IntegerField(default=0)),
+                ('items_created', models.IntegerField(default=0)),
+                ('items_updated', models.IntegerField(default=0)),
+                ('items_unchanged', models.IntegerField(default=0)),
+                ('items_failed', models.IntegerField(default=0)),
+                ('items_missing', models.IntegerField(default=0)),
+                ('requests', models.IntegerField(default=0)),
+                ('throttled', models.IntegerField(default=0, help_text='429 responses.')),
+                ('retries', models.IntegerField(default=0)),
+                ('errors', models.JSONField(blank=True, default=list)),
+                ('resumed_from_page', models.IntegerField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
+                ('cancel_requested', models.BooleanField(default=False)),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
-                "get_latest_by": "created_at",
-                "indexes": [
-                    models.Index(
-                        fields=["account", "kind", "-created_at"],
-                        name="syncrun_account_kind_created",
-                    ),
-                    models.Index(fields=["status"], name="syncrun_status"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("status__in", ("queued", "running"))),
-                        fields=("account", "kind"),
-                        name="uniq_active_sync_per_account_kind",
-                    )
-                ],
+                'ordering': ['-created_at', '-id'],
+                'get_latest_by': 'created_at',
+                'indexes': [models.Index(fields=['account', 'kind', '-created_at'], name='syncrun_account_kind_created'), models.Index(fields=['status'], name='syncrun_status')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ('queued', 'running'))), fields=('account', 'kind'), name='uniq_active_sync_per_account_kind')],
             },
         ),
         migrations.CreateModel(
-            name="EmagRequestLog",
+            name='EmagRequestLog',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("account", models.CharField(max_length=32)),
-                ("resource", models.CharField(max_length=64)),
-                ("action", models.CharField(max_length=64)),
-                ("status_code", models.IntegerField(blank=True, null=True)),
-                ("ok", models.BooleanField(default=True)),
-                ("latency_ms", models.IntegerField(default=0)),
-                ("attempts", models.SmallIntegerField(default=1)),
-                (
-                    "error",
-                    models.TextField(blank=True, help_text="A redacted excerpt, on errors only."),
-                ),
-                ("created_at", models.DateTimeField(db_index=True)),
-                (
-                    "run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="request_logs",
-                        to="emag_sync.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('account', models.CharField(max_length=32)),
+                ('resource', models.CharField(max_length=64)),
+                ('action', models.CharField(max_length=64)),
+                ('status_code', models.IntegerField(blank=True, null=True)),
+                ('ok', models.BooleanField(default=True)),
+                ('latency_ms', models.IntegerField(default=0)),
+                ('attempts', models.SmallIntegerField(default=1)),
+                ('error', models.TextField(blank=True, help_text='A redacted excerpt, on errors only.')),
+                ('created_at', models.DateTimeField(db_index=True)),
+                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='request_logs', to='emag_sync.syncrun')),
             ],
             options={
-                "verbose_name": "eMAG request",
-                "ordering": ["-created_at", "-id"],
+                'verbose_name': 'eMAG request',
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="LocalEdit",
+            name='LocalEdit',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "field",
-                    models.CharField(
-                        choices=[
-                            ("sale_price", "Sale price"),
-                            ("recommended_price", "Recommended price"),
-                            ("min_sale_price", "Minimum sale price"),
-                            ("max_sale_price", "Maximum sale price"),
-                            ("general_stock", "Stock"),
-                            ("handling_time", "Handling time"),
-                            ("status", "Status"),
-                            ("name", "Name"),
-                            ("description", "Description"),
-                            ("brand", "Brand"),
-                        ],
-                        max_length=32,
-                    ),
-                ),
-                ("value", models.JSONField(help_text="Decimals are stored as strings, exactly.")),
-                ("edited_at", models.DateTimeField()),
-                (
-                    "edited_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "offer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="local_edits",
-                        to="emag_sync.offer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('field', models.CharField(choices=[('sale_price', 'Sale price'), ('recommended_price', 'Recommended price'), ('min_sale_price', 'Minimum sale price'), ('max_sale_price', 'Maximum sale price'), ('general_stock', 'Stock'), ('handling_time', 'Handling time'), ('status', 'Status'), ('name', 'Name'), ('description', 'Description'), ('brand', 'Brand')], max_length=32)),
+                ('value', models.JSONField(help_text='Decimals are stored as strings, exactly.')),
+                ('edited_at', models.DateTimeField()),
+                ('edited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='local_edits', to='emag_sync.offer')),
             ],
             options={
-                "ordering": ["offer", "field"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("offer", "field"), name="uniq_local_edit_offer_field"
-                    )
-                ],
+                'ordering': ['offer', 'field'],
+                'constraints': [models.UniqueConstraint(fields=('offer', 'field'), name='uniq_local_edit_offer_field')],
             },
         ),
         migrations.CreateModel(
-            name="OfferEan",
+            name='OfferEan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("ean", models.CharField(db_index=True, max_length=32)),
-                (
-                    "offer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="ean_rows",
-                        to="emag_sync.offer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('ean', models.CharField(db_index=True, max_length=32)),
+                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ean_rows', to='emag_sync.offer')),
             ],
             options={
-                "verbose_name": "offer EAN",
-                "constraints": [
-                    models.UniqueConstraint(fields=("offer", "ean"), name="uniq_offer_ean")
-                ],
+                'verbose_name': 'offer EAN',
+                'constraints': [models.UniqueConstraint(fields=('offer', 'ean'), name='uniq_offer_ean')],
             },
         ),
         migrations.CreateModel(
-            name="OfferChange",
+            name='OfferChange',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("field", models.CharField(max_length=64)),
-                ("old_value", models.JSONField(null=True)),
-                ("new_value", models.JSONField(null=True)),
-                ("changed_at", models.DateTimeField(db_index=True)),
-                (
-                    "offer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="changes",
-                        to="emag_sync.offer",
-                    ),
-                ),
-                (
-                    "run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="offer_changes",
-                        to="emag_sync.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('field', models.CharField(max_length=64)),
+                ('old_value', models.JSONField(null=True)),
+                ('new_value', models.JSONField(null=True)),
+                ('changed_at', models.DateTimeField(db_index=True)),
+                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='emag_sync.offer')),
+                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='offer_changes', to='emag_sync.syncrun')),
             ],
             options={
-                "ordering": ["-changed_at", "-id"],
-                "indexes": [
-                    models.Index(fields=["offer", "-changed_at"], name="offerchange_offer_time")
-                ],
+                'ordering': ['-changed_at', '-id'],
+                'indexes': [models.Index(fields=['offer', '-changed_at'], name='offerchange_offer_time')],
             },
         ),
         migrations.CreateModel(
-            name="Conflict",
+            name='Conflict',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "field",
-                    models.CharField(
-                        choices=[
-                            ("sale_price", "Sale price"),
-                            ("recommended_price", "Recommended price"),
-                            ("min_sale_price", "Minimum sale price"),
-                            ("max_sale_price", "Maximum sale price"),
-                            ("general_stock", "Stock"),
-                            ("handling_time", "Handling time"),
-                            ("status", "Status"),
-                            ("name", "Name"),
-                            ("description", "Description"),
-                            ("brand", "Brand"),
-                        ],
-                        max_length=32,
-                    ),
-                ),
-                (
-                    "base_value",
-                    models.JSONField(help_text="eMAG's value at the previous sync.", null=True),
-                ),
-                ("local_value", models.JSONField(null=True)),
-                ("emag_value", models.JSONField(null=True)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("resolved", "Resolved")],
-                        default="open",
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "resolution",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("accept_emag", "Accept eMAG"),
-                            ("keep_local", "Keep local"),
-                            ("set", "Set a value"),
-                            ("converged", "Both sides agree"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                ("detected_at", models.DateTimeField()),
-                ("resolved_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "resolved_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "offer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="conflicts",
-                        to="emag_sync.offer",
-                    ),
-                ),
-                (
-                    "detected_in",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="conflicts",
-                        to="emag_sync.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('field', models.CharField(choices=[('sale_price', 'Sale price'), ('recommended_price', 'Recommended price'), ('min_sale_price', 'Minimum sale price'), ('max_sale_price', 'Maximum sale price'), ('general_stock', 'Stock'), ('handling_time', 'Handling time'), ('status', 'Status'), ('name', 'Name'), ('description', 'Description'), ('brand', 'Brand')], max_length=32)),
+                ('base_value', models.JSONField(help_text="eMAG's value at the previous sync.", null=True)),
+                ('local_value', models.JSONField(null=True)),
+                ('emag_value', models.JSONField(null=True)),
+                ('status', models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], default='open', max_length=16)),
+                ('resolution', models.CharField(blank=True, choices=[('accept_emag', 'Accept eMAG'), ('keep_local', 'Keep local'), ('set', 'Set a value'), ('converged', 'Both sides agree')], max_length=16)),
+                ('detected_at', models.DateTimeField()),
+                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conflicts', to='emag_sync.offer')),
+                ('detected_in', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conflicts', to='emag_sync.syncrun')),
             ],
             options={
-                "ordering": ["-detected_at", "-id"],
-                "indexes": [models.Index(fields=["status"], name="conflict_status")],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("status", "open")),
-                        fields=("offer", "field"),
-                        name="uniq_open_conflict_offer_field",
-                    )
-                ],
+                'ordering': ['-detected_at', '-id'],
+                'indexes': [models.Index(fields=['status'], name='conflict_status')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('offer', 'field'), name='uniq_open_conflict_offer_field')],
             },
         ),
         migrations.CreateModel(
-            name="SyncState",
+            name='SyncState',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("account", models.CharField(max_length=32)),
-                (
-                    "stream",
-                    models.CharField(
-                        choices=[
-                            ("offers", "Offers"),
-                            ("orders", "Orders"),
-                            ("acknowledge", "Acknowledge"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "mode",
-                    models.CharField(
-                        choices=[
-                            ("full", "Full"),
-                            ("incremental", "Incremental"),
-                            ("selective", "Selective"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                ("next_page", models.IntegerField(default=1)),
-                (
-                    "cursor",
-                    models.DateTimeField(
-                        blank=True, help_text="Order streams: modified cursor.", null=True
-                    ),
-                ),
-                ("last_complete_pass_at", models.DateTimeField(blank=True, null=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="emag_sync.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('account', models.CharField(max_length=32)),
+                ('stream', models.CharField(choices=[('offers', 'Offers'), ('orders', 'Orders'), ('acknowledge', 'Acknowledge')], max_length=16)),
+                ('mode', models.CharField(choices=[('full', 'Full'), ('incremental', 'Incremental'), ('selective', 'Selective')], max_length=16)),
+                ('next_page', models.IntegerField(default=1)),
+                ('cursor', models.DateTimeField(blank=True, help_text='Order streams: modified cursor.', null=True)),
+                ('last_complete_pass_at', models.DateTimeField(blank=True, null=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='emag_sync.syncrun')),
             ],
             options={
-                "verbose_name": "sync checkpoint",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("account", "stream", "mode"), name="uniq_sync_state"
-                    )
-                ],
+                'verbose_name': 'sync checkpoint',
+                'constraints': [models.UniqueConstraint(fields=('account', 'stream', 'mode'), name='uniq_sync_state')],
             },
         ),
     ]

@@ -5,337 +5,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("emag_sync", "0001_initial"),
+        ('emag_sync', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Order",
+            name='Order',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "account",
-                    models.CharField(help_text="Configured eMAG account name.", max_length=32),
-                ),
-                (
-                    "emag_id",
-                    models.BigIntegerField(help_text="eMAG order id (`id`); beyond 32 bits."),
-                ),
-                (
-                    "status",
-                    models.SmallIntegerField(
-                        choices=[
-                            (0, "Cancelled"),
-                            (1, "New"),
-                            (2, "In progress"),
-                            (3, "Prepared"),
-                            (4, "Finalized"),
-                            (5, "Returned"),
-                        ]
-                    ),
-                ),
-                (
-                    "type",
-                    models.SmallIntegerField(
-                        blank=True,
-                        choices=[(2, "Fulfilled by eMAG (FBE)"), (3, "Fulfilled by seller (FBS)")],
-                        null=True,
-                    ),
-                ),
-                ("is_complete", models.BooleanField(blank=True, null=True)),
-                (
-                    "payment_mode_id",
-                    models.SmallIntegerField(
-                        blank=True,
-                        choices=[(1, "Cash on delivery"), (2, "Bank transfer"), (3, "Card online")],
-                        null=True,
-                    ),
-                ),
-                (
-                    "payment_mode",
-                    models.CharField(blank=True, help_text='e.g. "RAMBURS".', max_length=64),
-                ),
-                ("detailed_payment_method", models.CharField(blank=True, max_length=128)),
-                (
-                    "payment_status",
-                    models.SmallIntegerField(
-                        blank=True,
-                        help_text="1 paid; for cash on delivery 0 until eMAG has the cash.",
-                        null=True,
-                    ),
-                ),
-                (
-                    "cashed_co",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                (
-                    "cashed_cod",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                (
-                    "refunded_amount",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                (
-                    "delivery_mode",
-                    models.CharField(blank=True, help_text="courier or pickup.", max_length=32),
-                ),
-                (
-                    "details",
-                    models.JSONField(blank=True, help_text="Locker and courier office.", null=True),
-                ),
-                ("locker_id", models.CharField(blank=True, max_length=64)),
-                ("locker_name", models.CharField(blank=True, max_length=255)),
-                (
-                    "date",
-                    models.DateTimeField(
-                        blank=True, help_text="When the cart was submitted.", null=True
-                    ),
-                ),
-                (
-                    "modified",
-                    models.DateTimeField(blank=True, help_text="eMAG's last change.", null=True),
-                ),
-                ("maximum_date_for_shipment", models.DateTimeField(blank=True, null=True)),
-                ("finalization_date", models.DateTimeField(blank=True, null=True)),
-                (
-                    "shipping_tax",
-                    models.DecimalField(
-                        blank=True,
-                        decimal_places=4,
-                        help_text="VAT included.",
-                        max_digits=16,
-                        null=True,
-                    ),
-                ),
-                ("shipping_tax_voucher_split", models.JSONField(blank=True, default=list)),
-                ("vouchers", models.JSONField(blank=True, default=list)),
-                ("attachments", models.JSONField(blank=True, default=list)),
-                ("enforced_vendor_courier_accounts", models.JSONField(blank=True, null=True)),
-                ("is_storno", models.BooleanField(default=False)),
-                ("reason_cancellation", models.SmallIntegerField(blank=True, null=True)),
-                ("observation", models.TextField(blank=True)),
-                (
-                    "customer",
-                    models.JSONField(blank=True, default=dict, help_text="Customer and addresses."),
-                ),
-                ("customer_name", models.CharField(blank=True, max_length=255)),
-                (
-                    "total_lines_net",
-                    models.DecimalField(decimal_places=4, default=0, max_digits=16),
-                ),
-                (
-                    "total_lines_vat",
-                    models.DecimalField(decimal_places=4, default=0, max_digits=16),
-                ),
-                ("total_shipping", models.DecimalField(decimal_places=4, default=0, max_digits=16)),
-                ("total_vouchers", models.DecimalField(decimal_places=4, default=0, max_digits=16)),
-                ("total", models.DecimalField(decimal_places=4, default=0, max_digits=16)),
-                ("currency", models.CharField(blank=True, max_length=3)),
-                (
-                    "raw",
-                    models.JSONField(
-                        default=dict, help_text="The payload exactly as eMAG sent it."
-                    ),
-                ),
-                ("content_hash", models.CharField(max_length=64)),
-                (
-                    "synced_at",
-                    models.DateTimeField(help_text="When eMAG's content last changed here."),
-                ),
-                ("first_seen_at", models.DateTimeField()),
-                (
-                    "acknowledged_at",
-                    models.DateTimeField(
-                        blank=True,
-                        help_text="When this app acknowledged the order on eMAG.",
-                        null=True,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('account', models.CharField(help_text='Configured eMAG account name.', max_length=32)),
+                ('emag_id', models.BigIntegerField(help_text='eMAG order id (`id`); beyond 32 bits.')),
+                ('status', models.SmallIntegerField(choices=[(0, 'Cancelled'), (1, 'New'), (2, 'In progress'), (3, 'Prepared'), (4, 'Finalized'), (5, 'Returned')])),
+                ('type', models.SmallIntegerField(blank=True, choices=[(2, 'Fulfilled by eMAG (FBE)'), (3, 'Fulfilled by seller (FBS)')], null=True)),
+                ('is_complete', models.BooleanField(blank=True, null=True)),
+                ('payment_mode_id', models.SmallIntegerField(blank=True, choices=[(1, 'Cash on delivery'), (2, 'Bank transfer'), (3, 'Card online')], null=True)),
+                ('payment_mode', models.CharField(blank=True, help_text='e.g. "RAMBURS".', max_length=64)),
+                ('detailed_payment_method', models.CharField(blank=True, max_length=128)),
+                ('payment_status', models.SmallIntegerField(blank=True, help_text='1 paid; for cash on delivery 0 until eMAG has the cash.', null=True)),
+                ('cashed_co', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('cashed_cod', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('refunded_amount', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('delivery_mode', models.CharField(blank=True, help_text='courier or pickup.', max_length=32)),
+                ('details', models.JSONField(blank=True, help_text='Locker and courier office.', null=True)),
+                ('locker_id', models.CharField(blank=True, max_length=64)),
+                ('locker_name', models.CharField(blank=True, max_length=255)),
+                ('date', models.DateTimeField(blank=True, help_text='When the cart was submitted.', null=True)),
+                ('modified', models.DateTimeField(blank=True, help_text="eMAG's last change.", null=True)),
+                ('maximum_date_for_shipment', models.DateTimeField(blank=True, null=True)),
+                ('finalization_date', models.DateTimeField(blank=True, null=True)),
+                ('shipping_tax', models.DecimalField(blank=True, decimal_places=4, help_text='VAT included.', max_digits=16, null=True)),
+                ('shipping_tax_voucher_split', models.JSONField(blank=True, default=list)),
+                ('vouchers', models.JSONField(blank=True, default=list)),
+                ('attachments', models.JSONField(blank=True, default=list)),
+                ('enforced_vendor_courier_accounts', models.JSONField(blank=True, null=True)),
+                ('is_storno', models.BooleanField(default=False)),
+                ('reason_cancellation', models.SmallIntegerField(blank=True, null=True)),
+                ('observation', models.TextField(blank=True)),
+                ('customer', models.JSONField(blank=True, default=dict, help_text='Customer and addresses.')),
+                ('customer_name', models.CharField(blank=True, max_length=255)),
+                ('total_lines_net', models.DecimalField(decimal_places=4, default=0, max_digits=16)),
+                ('total_lines_vat', models.DecimalField(decimal_places=4, default=0, max_digits=16)),
+                ('total_shipping', models.DecimalField(decimal_places=4, default=0, max_digits=16)),
+                ('total_vouchers', models.DecimalField(decimal_places=4, default=0, max_digits=16)),
+                ('total', models.DecimalField(decimal_places=4, default=0, max_digits=16)),
+                ('currency', models.CharField(blank=True, max_length=3)),
+                ('raw', models.JSONField(default=dict, help_text='The payload exactly as eMAG sent it.')),
+                ('content_hash', models.CharField(max_length=64)),
+                ('synced_at', models.DateTimeField(help_text="When eMAG's content last changed here.")),
+                ('first_seen_at', models.DateTimeField()),
+                ('acknowledged_at', models.DateTimeField(blank=True, help_text='When this app acknowledged the order on eMAG.', null=True)),
             ],
             options={
-                "ordering": ["-date", "-emag_id"],
-                "indexes": [
-                    models.Index(fields=["account", "status"], name="order_account_status"),
-                    models.Index(fields=["type"], name="order_type"),
-                    models.Index(fields=["date"], name="order_date"),
-                    models.Index(fields=["modified"], name="order_modified"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("account", "emag_id"), name="uniq_order_account_emag_id"
-                    )
-                ],
+                'ordering': ['-date', '-emag_id'],
+                'indexes': [models.Index(fields=['account', 'status'], name='order_account_status'), models.Index(fields=['type'], name='order_type'), models.Index(fields=['date'], name='order_date'), models.Index(fields=['modified'], name='order_modified')],
+                'constraints': [models.UniqueConstraint(fields=('account', 'emag_id'), name='uniq_order_account_emag_id')],
             },
         ),
         migrations.CreateModel(
-            name="OrderLine",
+            name='OrderLine',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("account", models.CharField(max_length=32)),
-                (
-                    "emag_line_id",
-                    models.BigIntegerField(blank=True, help_text="eMAG line `id`.", null=True),
-                ),
-                (
-                    "product_id",
-                    models.BigIntegerField(
-                        blank=True,
-                        help_text="The seller's product id (an offer's `emag_id`).",
-                        null=True,
-                    ),
-                ),
-                (
-                    "part_number_key",
-                    models.CharField(blank=True, max_length=32, verbose_name="PNK"),
-                ),
-                (
-                    "ext_part_number",
-                    models.CharField(blank=True, max_length=64, verbose_name="SKU"),
-                ),
-                ("name", models.TextField(blank=True)),
-                ("quantity", models.IntegerField(default=0)),
-                ("initial_quantity", models.IntegerField(blank=True, null=True)),
-                ("storno_quantity", models.IntegerField(blank=True, null=True)),
-                (
-                    "sale_price",
-                    models.DecimalField(
-                        blank=True,
-                        decimal_places=4,
-                        help_text="Without VAT.",
-                        max_digits=16,
-                        null=True,
-                    ),
-                ),
-                (
-                    "original_price",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True),
-                ),
-                ("currency", models.CharField(blank=True, max_length=3)),
-                (
-                    "vat_rate",
-                    models.DecimalField(
-                        blank=True,
-                        decimal_places=4,
-                        help_text="0.2100 is 21%.",
-                        max_digits=7,
-                        null=True,
-                    ),
-                ),
-                ("status", models.SmallIntegerField(default=1, help_text="1 active, 0 removed.")),
-                ("product_voucher_split", models.JSONField(blank=True, default=list)),
-                ("raw", models.JSONField(default=dict)),
-                (
-                    "offer",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="order_lines",
-                        to="emag_sync.offer",
-                    ),
-                ),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="lines",
-                        to="emag_sync.order",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('account', models.CharField(max_length=32)),
+                ('emag_line_id', models.BigIntegerField(blank=True, help_text='eMAG line `id`.', null=True)),
+                ('product_id', models.BigIntegerField(blank=True, help_text="The seller's product id (an offer's `emag_id`).", null=True)),
+                ('part_number_key', models.CharField(blank=True, max_length=32, verbose_name='PNK')),
+                ('ext_part_number', models.CharField(blank=True, max_length=64, verbose_name='SKU')),
+                ('name', models.TextField(blank=True)),
+                ('quantity', models.IntegerField(default=0)),
+                ('initial_quantity', models.IntegerField(blank=True, null=True)),
+                ('storno_quantity', models.IntegerField(blank=True, null=True)),
+                ('sale_price', models.DecimalField(blank=True, decimal_places=4, help_text='Without VAT.', max_digits=16, null=True)),
+                ('original_price', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True)),
+                ('currency', models.CharField(blank=True, max_length=3)),
+                ('vat_rate', models.DecimalField(blank=True, decimal_places=4, help_text='0.2100 is 21%.', max_digits=7, null=True)),
+                ('status', models.SmallIntegerField(default=1, help_text='1 active, 0 removed.')),
+                ('product_voucher_split', models.JSONField(blank=True, default=list)),
+                ('raw', models.JSONField(default=dict)),
+                ('offer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='order_lines', to='emag_sync.offer')),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='emag_sync.order')),
             ],
             options={
-                "ordering": ["order", "id"],
-                "indexes": [
-                    models.Index(fields=["account", "product_id"], name="orderline_account_product")
-                ],
+                'ordering': ['order', 'id'],
+                'indexes': [models.Index(fields=['account', 'product_id'], name='orderline_account_product')],
             },
         ),
         migrations.CreateModel(
-            name="OrderStatusChange",
+            name='OrderStatusChange',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "from_status",
-                    models.SmallIntegerField(
-                        blank=True,
-                        choices=[
-                            (0, "Cancelled"),
-                            (1, "New"),
-                            (2, "In progress"),
-                            (3, "Prepared"),
-                            (4, "Finalized"),
-                            (5, "Returned"),
-                        ],
-                        help_text="Empty: first seen.",
-                        null=True,
-                    ),
-                ),
-                (
-                    "to_status",
-                    models.SmallIntegerField(
-                        choices=[
-                            (0, "Cancelled"),
-                            (1, "New"),
-                            (2, "In progress"),
-                            (3, "Prepared"),
-                            (4, "Finalized"),
-                            (5, "Returned"),
-                        ]
-                    ),
-                ),
-                (
-                    "changed_at",
-                    models.DateTimeField(help_text="eMAG's `modified` time of the change."),
-                ),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[("sync", "Seen by a sync"), ("acknowledge", "Acknowledged here")],
-                        max_length=16,
-                    ),
-                ),
-                ("recorded_at", models.DateTimeField()),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="status_changes",
-                        to="emag_sync.order",
-                    ),
-                ),
-                (
-                    "run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="order_status_changes",
-                        to="emag_sync.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('from_status', models.SmallIntegerField(blank=True, choices=[(0, 'Cancelled'), (1, 'New'), (2, 'In progress'), (3, 'Prepared'), (4, 'Finalized'), (5, 'Returned')], help_text='Empty: first seen.', null=True)),
+                ('to_status', models.SmallIntegerField(choices=[(0, 'Cancelled'), (1, 'New'), (2, 'In progress'), (3, 'Prepared'), (4, 'Finalized'), (5, 'Returned')])),
+                ('changed_at', models.DateTimeField(help_text="eMAG's `modified` time of the change.")),
+                ('source', models.CharField(choices=[('sync', 'Seen by a sync'), ('acknowledge', 'Acknowledged here')], max_length=16)),
+                ('recorded_at', models.DateTimeField()),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='emag_sync.order')),
+                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='order_status_changes', to='emag_sync.syncrun')),
             ],
             options={
-                "ordering": ["order", "changed_at", "id"],
-                "indexes": [
-                    models.Index(fields=["order", "changed_at"], name="orderstatus_order_time")
-                ],
+                'ordering': ['order', 'changed_at', 'id'],
+                'indexes': [models.Index(fields=['order', 'changed_at'], name='orderstatus_order_time')],
             },
         ),
     ]

@@ -4,114 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("emag_sync", "0001_initial"),
+        ('emag_sync', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="HealthCheck",
+            name='HealthCheck',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("checked_at", models.DateTimeField(db_index=True)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("ok", "OK"), ("degraded", "Degraded"), ("down", "Down")],
-                        max_length=16,
-                    ),
-                ),
-                ("database_ok", models.BooleanField()),
-                ("broker_ok", models.BooleanField()),
-                (
-                    "accounts",
-                    models.JSONField(
-                        blank=True,
-                        default=dict,
-                        help_text='Per account: {"ok", "latency_ms", "total_products", "message"}.',
-                    ),
-                ),
-                (
-                    "streams",
-                    models.JSONField(
-                        blank=True,
-                        default=list,
-                        help_text="Per account and stream: last successful sync, its age, latest status.",
-                    ),
-                ),
-                (
-                    "runs_reaped",
-                    models.IntegerField(
-                        default=0,
-                        help_text="Runs found dead (cold heartbeat) and marked failed by this check.",
-                    ),
-                ),
-                (
-                    "problems",
-                    models.JSONField(
-                        blank=True,
-                        default=list,
-                        help_text='What is wrong: [{"key", "kind", "message"}].',
-                    ),
-                ),
-                ("duration_ms", models.IntegerField(default=0)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('checked_at', models.DateTimeField(db_index=True)),
+                ('status', models.CharField(choices=[('ok', 'OK'), ('degraded', 'Degraded'), ('down', 'Down')], max_length=16)),
+                ('database_ok', models.BooleanField()),
+                ('broker_ok', models.BooleanField()),
+                ('accounts', models.JSONField(blank=True, default=dict, help_text='Per account: {"ok", "latency_ms", "total_products", "message"}.')),
+                ('streams', models.JSONField(blank=True, default=list, help_text='Per account and stream: last successful sync, its age, latest status.')),
+                ('runs_reaped', models.IntegerField(default=0, help_text='Runs found dead (cold heartbeat) and marked failed by this check.')),
+                ('problems', models.JSONField(blank=True, default=list, help_text='What is wrong: [{"key", "kind", "message"}].')),
+                ('duration_ms', models.IntegerField(default=0)),
             ],
             options={
-                "ordering": ["-checked_at", "-id"],
-                "get_latest_by": "checked_at",
+                'ordering': ['-checked_at', '-id'],
+                'get_latest_by': 'checked_at',
             },
         ),
         migrations.CreateModel(
-            name="AlertIncident",
+            name='AlertIncident',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=128)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("run_failed", "Run failed or partial"),
-                            ("stream_stale", "Stream stale"),
-                            ("account_unreachable", "Account unreachable"),
-                            ("service_down", "Database or broker down"),
-                        ],
-                        max_length=32,
-                    ),
-                ),
-                ("account", models.CharField(blank=True, max_length=32)),
-                ("stream", models.CharField(blank=True, max_length=16)),
-                ("message", models.TextField()),
-                ("opened_at", models.DateTimeField()),
-                ("last_seen_at", models.DateTimeField()),
-                ("resolved_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "notified_at",
-                    models.DateTimeField(
-                        blank=True,
-                        help_text="When the alert went out (e-mail and webhook).",
-                        null=True,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=128)),
+                ('kind', models.CharField(choices=[('run_failed', 'Run failed or partial'), ('stream_stale', 'Stream stale'), ('account_unreachable', 'Account unreachable'), ('service_down', 'Database or broker down')], max_length=32)),
+                ('account', models.CharField(blank=True, max_length=32)),
+                ('stream', models.CharField(blank=True, max_length=16)),
+                ('message', models.TextField()),
+                ('opened_at', models.DateTimeField()),
+                ('last_seen_at', models.DateTimeField()),
+                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                ('notified_at', models.DateTimeField(blank=True, help_text='When the alert went out (e-mail and webhook).', null=True)),
             ],
             options={
-                "ordering": ["-opened_at", "-id"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("resolved_at__isnull", True)),
-                        fields=("key",),
-                        name="uniq_open_incident",
-                    )
-                ],
+                'ordering': ['-opened_at', '-id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('key',), name='uniq_open_incident')],
             },
         ),
     ]

@@ -40,6 +40,7 @@ def drop_postgres_search_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("emag_sync", "0001_initial"),
     ]

@@ -4,9 +4,11 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("emag_sync", "0002_orders"),
-        ("emag_sync", "0003_health"),
+        ('emag_sync', '0002_orders'),
+        ('emag_sync', '0003_health'),
     ]
 
-    operations = []
+    operations = [
+    ]

@@ -4,9 +4,11 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("emag_sync", "0004_api_search"),
-        ("emag_sync", "0004_merge_0002_orders_0003_health"),
+        ('emag_sync', '0004_api_search'),
+        ('emag_sync', '0004_merge_0002_orders_0003_health'),
     ]
 
-    operations = []
+    operations = [
+    ]

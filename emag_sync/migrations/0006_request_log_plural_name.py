@@ -4,17 +4,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("emag_sync", "0005_merge_api_search"),
+        ('emag_sync', '0005_merge_api_search'),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="emagrequestlog",
-            options={
-                "ordering": ["-created_at", "-id"],
-                "verbose_name": "eMAG request",
-                "verbose_name_plural": "eMAG requests",
-            },
+            name='emagrequestlog',
+            options={'ordering': ['-created_at', '-id'], 'verbose_name': 'eMAG request', 'verbose_name_plural': 'eMAG requests'},
         ),
     ]
