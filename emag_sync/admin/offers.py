@@ -40,8 +40,8 @@ from emag_sync.selectors import (
 )
 from emag_sync.services.local_edits import emag_value, local_edit_clear, local_edit_set
 
-# The columns the changelist shows: the wide JSON columns (raw payload, images,
-# characteristics) stay in the database instead of crossing the wire for every row.
+# The columns the changelist shows: the raw payload (and what is read from it) stays in the
+# database instead of crossing the wire for every row.
 LIST_COLUMNS = [
     "account",
     "emag_id",

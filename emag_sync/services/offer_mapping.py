@@ -218,9 +218,9 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def offer_payload_fields(payload: dict[str, Any]) -> dict[str, Any]:
-    """Return the shown-only parts of an offer payload (PAYLOAD_FIELDS), or raise OfferPayloadError.
+    """Return the parts of an offer payload that are only shown, or raise OfferPayloadError.
 
-    Also reads what a sync stored in `Offer.raw`: a missing key gives its empty value.
+    Also reads them from what a sync stored in `Offer.raw`: a missing key gives its empty value.
     """
     family = payload.get("family")
     offer_details = payload.get("offer_details")
@@ -251,10 +251,10 @@ def _status_detail(payload: dict, key: str, empty: Any) -> Any:
     return empty if value is None else value
 
 
-# What an offer only shows (nothing filters, sorts or lists it; a local edit of the description
-# or handling time lives in LocalEdit, not here): read from the stored
-# payload (`Offer.raw`) instead of being copied into columns of their own, so a sync writes
-# each of them once and the offer table stays narrow enough to search quickly.
+# What an offer only shows (nothing filters, sorts or lists it; a local description or handling
+# time lives in LocalEdit): read from the stored payload (`Offer.raw`) instead of being copied
+# into columns of their own, so a sync writes each once and the offer table stays narrow enough
+# to search quickly.
 PAYLOAD_FIELDS = tuple(offer_payload_fields({}))
 # The columns a sync writes: what offer_columns returns, identity and payload parts aside.
 MIRROR_FIELDS = tuple(
