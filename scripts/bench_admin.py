@@ -50,20 +50,24 @@ def fill(count: int) -> None:
     from emag_sync.sandbox import generate_offers
     from emag_sync.services.offer_pages import offer_page_write
     from emag_sync.services.sync_runs import sync_run_claim, sync_run_finish
+    from emag_sync.services.table_statistics import GrowthAnalyzer
 
     started = time.perf_counter()
+    # As a sync does: keep the planner's statistics up with the growing table.
+    statistics = GrowthAnalyzer(Offer)
     for account, share in (("main", 0.6), ("fbe", 0.4)):
         payloads = generate_offers(account, round(count * share))
         run = sync_run_claim(account=account, kind=SyncKind.OFFERS)
         now = timezone.now()
         for start in range(0, len(payloads), PAGE):
-            offer_page_write(
+            result = offer_page_write(
                 run=run,
                 account=account,
                 payloads=payloads[start : start + PAGE],
                 fetched_at=now,
                 strategy="emag_priority",
             )
+            statistics.added(result.created)
         sync_run_finish(run=run, status="completed")
     offers = list(Offer.objects.order_by("pk").values_list("pk", "sale_price")[::100])
     now = timezone.now()
@@ -96,14 +100,16 @@ def fill_orders(count: int) -> None:
     from emag_sync.sandbox import generate_orders
     from emag_sync.services.order_pages import order_page_write
     from emag_sync.services.sync_runs import sync_run_claim, sync_run_finish
+    from emag_sync.services.table_statistics import GrowthAnalyzer
 
     started = time.perf_counter()
+    statistics = GrowthAnalyzer(Order)
     for account, share in (("main", 0.6), ("fbe", 0.4)):
         payloads = generate_orders(account, round(count * share))
         run = sync_run_claim(account=account, kind=SyncKind.ORDERS, mode="full")
         zone = get_account(account).timezone
         for start in range(0, len(payloads), PAGE):
-            order_page_write(
+            result = order_page_write(
                 run=run,
                 account=account,
                 zone=zone,
@@ -111,6 +117,7 @@ def fill_orders(count: int) -> None:
                 fetched_at=timezone.now(),
                 page=start // PAGE + 1,
             )
+            statistics.added(result.created)
         sync_run_finish(run=run, status="completed")
     print(f"wrote {Order.objects.count():,} orders in {time.perf_counter() - started:.0f} s")
 
