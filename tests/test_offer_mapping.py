@@ -9,6 +9,7 @@ from emag_sync.services.offer_mapping import (
     OfferPayloadError,
     content_hash,
     offer_columns,
+    offer_payload_fields,
 )
 
 
@@ -87,3 +88,8 @@ def test_competition_fields_are_the_four_fast_moving_ones():
         "best_offer_sale_price",
         "best_offer_recommended_price",
     }
+
+
+def test_shown_only_parts_of_a_stored_payload_that_is_not_an_object_are_empty():
+    assert offer_payload_fields(None) == offer_payload_fields({})
+    assert offer_payload_fields({})["images"] == [] and offer_payload_fields({})["family"] is None

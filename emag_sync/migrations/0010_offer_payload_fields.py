@@ -57,7 +57,7 @@ def fill_columns_from_payload(apps, schema_editor):
     last_id = 0
     while batch := list(offers.filter(id__gt=last_id)[:BATCH]):
         for offer in batch:
-            values = offer_payload_fields(offer.raw if isinstance(offer.raw, dict) else {})
+            values = offer_payload_fields(offer.raw)
             for name in PAYLOAD_COLUMNS:
                 setattr(offer, name, values[name])
         Offer.objects.bulk_update(batch, PAYLOAD_COLUMNS)

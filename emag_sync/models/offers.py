@@ -27,8 +27,7 @@ class FromPayload:
     def __get__(self, instance, owner=None) -> Any:
         if instance is None:
             return self
-        payload = instance.raw if isinstance(instance.raw, dict) else {}
-        return offer_payload_fields(payload)[self.name]
+        return offer_payload_fields(instance.raw)[self.name]
 
 
 class OfferStatus(models.IntegerChoices):

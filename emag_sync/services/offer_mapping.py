@@ -217,11 +217,14 @@ def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def offer_payload_fields(payload: dict[str, Any]) -> dict[str, Any]:
+def offer_payload_fields(payload: Any) -> dict[str, Any]:
     """Return the parts of an offer payload that are only shown, or raise OfferPayloadError.
 
-    Also reads them from what a sync stored in `Offer.raw`: a missing key gives its empty value.
+    Also reads them from what a sync stored in `Offer.raw`: a missing key, or a stored value
+    that is not an object at all, gives empty values.
     """
+    if not isinstance(payload, dict):
+        payload = {}
     family = payload.get("family")
     offer_details = payload.get("offer_details")
     return {

@@ -105,7 +105,7 @@ def _json_safe(value: Any) -> Any:
 def _stored_columns(row: dict[str, Any]) -> dict[str, Any]:
     """Return a stored offer's columns with the parts read from its payload, as offer_columns."""
     payload = row.pop("raw")
-    return {**row, **offer_payload_fields(payload if isinstance(payload, dict) else {})}
+    return {**row, **offer_payload_fields(payload)}
 
 
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

@@ -45,7 +45,6 @@ class GrowthAnalyzer:
         self.model = model
         self.rows_at_last_analysis = table_estimated_rows(model)
         self.rows_added = 0
-        self.analyses = 0
 
     def added(self, rows: int) -> None:
         """Count rows this run has just inserted, and analyse the table if it has doubled."""
@@ -54,4 +53,3 @@ class GrowthAnalyzer:
             table_analyze(self.model)
             self.rows_at_last_analysis += self.rows_added
             self.rows_added = 0
-            self.analyses += 1
