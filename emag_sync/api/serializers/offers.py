@@ -1,7 +1,11 @@
 """Offers: the list and detail output, local edits, change history."""
 
+from datetime import datetime, tzinfo
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from emag_sync.api.serializers.common import StrictInputSerializer, storable_json
@@ -37,6 +41,8 @@ class OfferConflictOutput(serializers.ModelSerializer):
         fields = ["id", "field", "base_value", "local_value", "emag_value", "detected_at"]
         read_only_fields = fields
 
+
+FOUR_PLACES = Decimal("0.0001")
 
 OFFER_LIST_FIELDS = [
     "id",
@@ -84,7 +90,7 @@ OFFER_LIST_COLUMNS = [
 ]
 
 
-class OfferListOutput(serializers.ModelSerializer):
+class OfferOutput(serializers.ModelSerializer):
     """An offer as eMAG last returned it, with the seller's local values beside it."""
 
     account_type = serializers.CharField(source="account")
@@ -103,7 +109,71 @@ class OfferListOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OfferDetailOutput(OfferListOutput):
+class OfferListOutput(OfferOutput):
+    # No docstring: the schema's description is OfferOutput's.
+
+    def to_representation(self, offer: Offer) -> dict[str, Any]:
+        """Render an offer of a list page from its attributes, without DRF's field dispatch.
+
+        The output is OfferOutput's, which walks every declared field for every offer: about
+        0.15 ms an offer on the bench machine, more than the query of a 50-offer page, and
+        a page may hold 1,000. tests/api/test_offer_list_output.py holds the two equal.
+        """
+        local_edits = offer.local_edits.all()
+        return {
+            "id": offer.pk,
+            "account_type": offer.account,
+            "emag_id": offer.emag_id,
+            "emag_offer_id": offer.emag_offer_id,
+            "part_number": offer.part_number,
+            "part_number_key": offer.part_number_key,
+            "name": offer.name,
+            "brand": offer.brand,
+            "sale_price": _price(offer.sale_price),
+            "recommended_price": _price(offer.recommended_price),
+            "min_sale_price": _price(offer.min_sale_price),
+            "max_sale_price": _price(offer.max_sale_price),
+            "currency": offer.currency,
+            "vat_id": offer.vat_id,
+            "status": offer.status,
+            "general_stock": offer.general_stock,
+            "estimated_stock": offer.estimated_stock,
+            "validation_status": offer.validation_status,
+            "validation_status_description": offer.validation_status_description,
+            "offer_validation_status": offer.offer_validation_status,
+            "offer_validation_status_description": offer.offer_validation_status_description,
+            "ean": [str(ean) for ean in offer.ean],
+            "number_of_offers": offer.number_of_offers,
+            "buy_button_rank": offer.buy_button_rank,
+            "best_offer_sale_price": _price(offer.best_offer_sale_price),
+            "url": offer.url,
+            "synced_at": self._moment(offer.synced_at),
+            "first_seen_at": self._moment(offer.first_seen_at),
+            "missing_since": self._moment(offer.missing_since),
+            "local_edits": (
+                self.fields["local_edits"].to_representation(local_edits) if local_edits else []
+            ),
+            "has_open_conflicts": offer.has_open_conflicts,
+        }
+
+    @cached_property
+    def _timezone(self) -> tzinfo:
+        # DRF renders times in the timezone current when the answer is rendered.
+        return timezone.get_current_timezone()
+
+    def _moment(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(self._timezone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _price(value: Decimal | None) -> str | None:
+    # Prices are numeric(16, 4) columns: four decimals, as DRF's DecimalField renders them.
+    return None if value is None else f"{value.quantize(FOUR_PLACES):f}"
+
+
+class OfferDetailOutput(OfferOutput):
     open_conflicts = OfferConflictOutput(many=True)
     # Parts of eMAG's payload that the offer reads from `raw` rather than from columns.
     description = serializers.CharField(read_only=True)
