@@ -39,7 +39,7 @@ def offer_list(*, account: str | None = None) -> QuerySet[Offer]:
 
 
 def offer_list_with_overlay() -> QuerySet[Offer]:
-    """Return offers with their local edits (and who made them) and an open-conflict flag.
+    """Return offers with their local edits (`local_edit_list`) and an open-conflict flag.
 
     Everything a list of offers shows comes in a fixed number of queries, whatever its length.
     """
@@ -48,7 +48,9 @@ def offer_list_with_overlay() -> QuerySet[Offer]:
     return (
         Offer.objects.defer(*OFFER_COLUMNS_NOT_SHOWN)
         .annotate(has_open_conflicts=Exists(open_conflicts))
-        .prefetch_related(Prefetch("local_edits", queryset=local_edits))
+        # An attribute, not the related manager's cache: Django then skips building a
+        # filtered queryset for every offer of the page.
+        .prefetch_related(Prefetch("local_edits", queryset=local_edits, to_attr="local_edit_list"))
         .order_by("account", "emag_id")
     )
 

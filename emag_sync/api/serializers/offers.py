@@ -99,7 +99,9 @@ class OfferOutput(serializers.ModelSerializer):
     )
     ean = serializers.ListField(child=serializers.CharField())
     local_edits = LocalEditOutput(
-        many=True, help_text="Local values that override eMAG's (the overlay)."
+        many=True,
+        source="local_edit_list",
+        help_text="Local values that override eMAG's (the overlay).",
     )
     has_open_conflicts = serializers.BooleanField()
 
@@ -119,7 +121,6 @@ class OfferListOutput(OfferOutput):
         0.15 ms an offer on the bench machine, more than the query of a 50-offer page, and
         a page may hold 1,000. tests/api/test_offer_list_output.py holds the two equal.
         """
-        local_edits = offer.local_edits.all()
         return {
             "id": offer.pk,
             "account_type": offer.account,
@@ -151,7 +152,9 @@ class OfferListOutput(OfferOutput):
             "first_seen_at": self._moment(offer.first_seen_at),
             "missing_since": self._moment(offer.missing_since),
             "local_edits": (
-                self.fields["local_edits"].to_representation(local_edits) if local_edits else []
+                self.fields["local_edits"].to_representation(offer.local_edit_list)
+                if offer.local_edit_list
+                else []
             ),
             "has_open_conflicts": offer.has_open_conflicts,
         }
