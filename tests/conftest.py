@@ -43,6 +43,16 @@ def _test_accounts(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hash test users' passwords with a fast hasher.
+
+    The production hasher is slow on purpose (about half a second a password here), and the
+    admin and API tests create a user or two each: minutes of the suite.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _generous_login_throttles(settings):
     """Keep the login throttles out of the way of tests that log in; their own tests lower them.
 

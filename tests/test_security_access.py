@@ -99,12 +99,6 @@ def test_the_walk_finds_every_part_of_the_project():
         assert expected in ALL_PATHS
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The real hasher is slow on purpose; these tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(db, django_user_model):
     """One of every object a URL can name, all with the same id; and the schedule."""

@@ -24,12 +24,6 @@ ADMIN_LOGIN = "/admin/login/"
 PASSWORD = "alice-password-1"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The real hasher is slow on purpose; these tests log in many times.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def alice(django_user_model):
     user = django_user_model.objects.create_user("alice", password=PASSWORD, is_staff=True)

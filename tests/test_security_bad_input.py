@@ -39,12 +39,6 @@ BAD_SYNC_REQUESTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The real hasher is slow on purpose; these tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def boss(django_user_model):
     user = django_user_model.objects.create_superuser("boss", password="boss-password-1")

@@ -19,12 +19,6 @@ _emag_ids = itertools.count(700_000)
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The real hasher is slow on purpose; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_throttles(settings):
     """Start every test with empty throttle counts and rates no ordinary test reaches."""
     settings.API_THROTTLE_SYNC = "10000/minute"
