@@ -17,6 +17,7 @@ from emag_sync.models import (
     OfferChange,
 )
 from emag_sync.services.local_edits import LocalEditError, local_edit_check
+from emag_sync.services.offer_mapping import MONEY_QUANTUM
 
 
 class LocalEditOutput(serializers.ModelSerializer):
@@ -41,8 +42,6 @@ class OfferConflictOutput(serializers.ModelSerializer):
         fields = ["id", "field", "base_value", "local_value", "emag_value", "detected_at"]
         read_only_fields = fields
 
-
-FOUR_PLACES = Decimal("0.0001")
 
 OFFER_LIST_FIELDS = [
     "id",
@@ -173,7 +172,7 @@ class OfferListOutput(OfferOutput):
 
 def _price(value: Decimal | None) -> str | None:
     # Prices are numeric(16, 4) columns: four decimals, as DRF's DecimalField renders them.
-    return None if value is None else f"{value.quantize(FOUR_PLACES):f}"
+    return None if value is None else f"{value.quantize(MONEY_QUANTUM):f}"
 
 
 class OfferDetailOutput(OfferOutput):
