@@ -39,7 +39,7 @@ def make_offers(account: str, count: int, *, first_id: int = 1) -> list[Offer]:
             offer_validation_status=1,
             ean=[f"59{emag_id:011d}"],
             raw={"id": emag_id, "stock": [{"warehouse_id": 1, "value": emag_id % 4}]},
-            content_hash=f"hash-{emag_id}",
+            content_hash=f"hash-{emag_id}".encode(),
             synced_at=now,
             first_seen_at=now,
         )
@@ -106,7 +106,7 @@ def make_orders(
             total=Decimal("100.5000") + emag_id,
             currency="RON",
             raw={"id": emag_id},
-            content_hash=f"order-{emag_id}",
+            content_hash=f"order-{emag_id}".encode(),
             synced_at=now,
             first_seen_at=now,
         )

@@ -51,7 +51,7 @@ def make_log(*, age_days: float, run: SyncRun | None = None) -> EmagRequestLog:
 @pytest.fixture
 def offer() -> Offer:
     return Offer.objects.create(
-        account="main", emag_id=1, content_hash="x", synced_at=NOW, first_seen_at=NOW
+        account="main", emag_id=1, content_hash=b"x", synced_at=NOW, first_seen_at=NOW
     )
 
 

@@ -1,5 +1,6 @@
 """How one eMAG offer payload becomes column values, quirks included (reference §4.1, §4.2)."""
 
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from emag_sync.services.offer_mapping import (
     COMPETITION_FIELDS,
     OfferPayloadError,
+    canonical_json,
     content_hash,
     offer_columns,
     offer_payload_fields,
@@ -79,6 +81,15 @@ def test_it_keeps_the_internal_offer_id_from_offer_details():
 def test_the_content_hash_ignores_key_order_but_not_values():
     assert content_hash({"a": 1, "b": "x"}) == content_hash({"b": "x", "a": 1})
     assert content_hash({"a": 1}) != content_hash({"a": 2})
+
+
+def test_the_content_hash_is_16_bytes_a_stored_hex_hash_converts_to():
+    payload = {"id": 7, "name": "Mașină de tuns iarba", "sale_price": "42.0100"}
+    hex_hash_of_migration_0011 = hashlib.sha256(canonical_json(payload)).hexdigest()
+
+    assert len(content_hash(payload)) == 16
+    # What migration 0012 turns a stored hash into: the next sync still finds it unchanged.
+    assert bytes.fromhex(hex_hash_of_migration_0011[:32]) == content_hash(payload)
 
 
 def test_competition_fields_are_the_four_fast_moving_ones():

@@ -108,7 +108,7 @@ def test_lines_link_to_the_local_offer_with_the_seller_product_id(run):
         Offer(
             account="main",
             emag_id=offer["id"],
-            content_hash="x",
+            content_hash=b"x",
             synced_at=timezone.now(),
             first_seen_at=timezone.now(),
         )
@@ -117,7 +117,7 @@ def test_lines_link_to_the_local_offer_with_the_seller_product_id(run):
     Offer.objects.create(  # the same seller id on another account is not a match
         account="fbe",
         emag_id=10**9,
-        content_hash="x",
+        content_hash=b"x",
         synced_at=timezone.now(),
         first_seen_at=timezone.now(),
     )
@@ -137,7 +137,7 @@ def test_lines_stored_before_their_offer_are_linked_once_it_arrives(run):
         Offer(
             account="main",
             emag_id=offer["id"],
-            content_hash="x",
+            content_hash=b"x",
             synced_at=timezone.now(),
             first_seen_at=timezone.now(),
         )

@@ -111,7 +111,7 @@ def world(db, django_user_model):
         name="An offer",
         sale_price=Decimal("100.0000"),
         general_stock=3,
-        content_hash="hash",
+        content_hash=b"hash",
         synced_at=now,
         first_seen_at=now,
     )
@@ -135,7 +135,7 @@ def world(db, django_user_model):
         account="main",
         emag_id=ID,
         status=1,
-        content_hash="hash",
+        content_hash=b"hash",
         synced_at=now,
         first_seen_at=now - timedelta(days=1),
     )

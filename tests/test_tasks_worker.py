@@ -158,7 +158,7 @@ def test_the_cleanup_task_deletes_what_is_past_retention_and_nothing_else(worker
     )
     SyncRun.objects.filter(pk=old_run.pk).update(created_at=long_ago)
     offer = Offer.objects.create(
-        account="main", emag_id=1, content_hash="x", synced_at=long_ago, first_seen_at=long_ago
+        account="main", emag_id=1, content_hash=b"x", synced_at=long_ago, first_seen_at=long_ago
     )
     kept_change = OfferChange.objects.create(
         offer=offer, field="sale_price", old_value="1", new_value="2", run=old_run, changed_at=now

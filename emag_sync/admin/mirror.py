@@ -1,5 +1,7 @@
 """What every admin over eMAG-owned rows shares: rows come only from syncs."""
 
+from django.contrib import admin
+
 
 class EmagMirrorMixin:
     """Refuse adding and deleting rows that only eMAG creates, and load the shared assets."""
@@ -13,3 +15,7 @@ class EmagMirrorMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="content hash")
+    def content_hash_hex(self, obj) -> str:
+        return bytes(obj.content_hash).hex() if obj.content_hash else "—"

@@ -204,7 +204,7 @@ class OfferAdmin(
         ),
         (
             "Sync",
-            {"fields": [("synced_at", "first_seen_at", "missing_since"), "content_hash"]},
+            {"fields": [("synced_at", "first_seen_at", "missing_since"), "content_hash_hex"]},
         ),
         ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]

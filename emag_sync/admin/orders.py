@@ -236,7 +236,7 @@ class OrderAdmin(
         ),
         (
             "Sync",
-            {"fields": [("synced_at", "first_seen_at", "acknowledged_at"), "content_hash"]},
+            {"fields": [("synced_at", "first_seen_at", "acknowledged_at"), "content_hash_hex"]},
         ),
         ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]

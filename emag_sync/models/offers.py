@@ -109,7 +109,9 @@ class Offer(models.Model):
     manufacturer = FromPayload()
     eu_representative = FromPayload()
     safety_information = FromPayload()
-    content_hash = models.CharField(max_length=64)
+    content_hash = models.BinaryField(
+        max_length=16, help_text="What eMAG sent, hashed: equal hashes, no change."
+    )
     synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
     first_seen_at = models.DateTimeField()
     missing_since = models.DateTimeField(

@@ -105,7 +105,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, blank=True)
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
-    content_hash = models.CharField(max_length=64)
+    content_hash = models.BinaryField(
+        max_length=16, help_text="What eMAG sent, hashed: equal hashes, no change."
+    )
     synced_at = models.DateTimeField(help_text="When eMAG's content last changed here.")
     first_seen_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(

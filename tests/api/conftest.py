@@ -101,7 +101,7 @@ def make_offer(account: str = "main", **fields) -> Offer:
         "currency": "RON",
         "status": 1,
         "general_stock": 5,
-        "content_hash": f"hash-{emag_id}",
+        "content_hash": f"hash-{emag_id}".encode(),
         "synced_at": now - timedelta(hours=1),
         "first_seen_at": now - timedelta(days=1),
     }

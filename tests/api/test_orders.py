@@ -41,7 +41,12 @@ def make_order(account="main", *, emag_id, status=1, order_type=3, ordered_at=No
         "date": ordered_at or timezone.now(),
         **fields,
     }
-    plain = {"DateTimeField": timezone.now(), "CharField": "x", "TextField": "x"}
+    plain = {
+        "DateTimeField": timezone.now(),
+        "CharField": "x",
+        "TextField": "x",
+        "BinaryField": b"x",
+    }
     for field in Order._meta.concrete_fields:
         needed = not (field.primary_key or field.null or field.has_default() or field.blank)
         if needed and field.name not in values:
