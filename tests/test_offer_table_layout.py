@@ -28,37 +28,27 @@ def offer_columns() -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
+# What the table is besides its column order, each as PostgreSQL's catalogue describes it.
+SCHEMA_QUERIES = {
+    "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'emag_sync_offer'",
+    "constraints": "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE conrelid = 'emag_sync_offer'::regclass",
+    "references": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+    "FROM pg_constraint WHERE confrelid = 'emag_sync_offer'::regclass",
+    "columns": "SELECT column_name, data_type, is_nullable, generation_expression "
+    "FROM information_schema.columns WHERE table_name = 'emag_sync_offer'",
+    "options": "SELECT unnest(reloptions) FROM pg_class WHERE relname = 'emag_sync_offer'",
+}
+
+
 def offer_table_schema() -> dict[str, set]:
-    """Return the offer table's indexes, constraints and the foreign keys pointing at it."""
+    """Return the offer table's indexes, constraints, columns, options and inbound keys."""
+    schema = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'emag_sync_offer'"
-        )
-        indexes = set(cursor.fetchall())
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = 'emag_sync_offer'::regclass"
-        )
-        constraints = set(cursor.fetchall())
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE confrelid = 'emag_sync_offer'::regclass"
-        )
-        references = set(cursor.fetchall())
-        cursor.execute(
-            "SELECT column_name, data_type, is_nullable, generation_expression "
-            "FROM information_schema.columns WHERE table_name = 'emag_sync_offer'"
-        )
-        columns = set(cursor.fetchall())
-        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'emag_sync_offer'")
-        options = set(cursor.fetchone()[0])
-    return {
-        "indexes": indexes,
-        "constraints": constraints,
-        "references": references,
-        "columns": columns,
-        "options": options,
-    }
+        for part, query in SCHEMA_QUERIES.items():
+            cursor.execute(query)
+            schema[part] = set(cursor.fetchall())
+    return schema
 
 
 def rebuild_with_leading_columns(leading: list[str]) -> bool:
