@@ -92,7 +92,25 @@ class StrictBooleanFilter(django_filters.Filter):
         _describe(self, {"type": "boolean"})
 
 
-class OfferFilter(django_filters.FilterSet):
+class ApiFilterSet(django_filters.FilterSet):
+    """A FilterSet whose form class is built once per FilterSet class, not once per request.
+
+    django-filter assembles a new form class from the filters every time a FilterSet is made,
+    a few milliseconds of each list request. These filters are the same for every request, so
+    one class serves them all; each request's form still gets fields of its own.
+    """
+
+    def get_form_class(self):
+        filterset_class = type(self)
+        # Looked up on the class itself: a subclass has filters, so a form class, of its own.
+        form_class = filterset_class.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            filterset_class._form_class = form_class
+        return form_class
+
+
+class OfferFilter(ApiFilterSet):
     """Filters and ordering of the offer list; they act on eMAG's values, not local ones."""
 
     account_type = AccountTypeFilter()
@@ -156,7 +174,7 @@ class OfferFilter(django_filters.FilterSet):
         return offer_search(offers=queryset, term=value)
 
 
-class SyncRunFilter(django_filters.FilterSet):
+class SyncRunFilter(ApiFilterSet):
     account_type = AccountTypeFilter()
     status = django_filters.ChoiceFilter(choices=SyncStatus.choices)
     mode = django_filters.ChoiceFilter(choices=SyncMode.choices)
@@ -166,7 +184,7 @@ class SyncRunFilter(django_filters.FilterSet):
         fields = []
 
 
-class ConflictFilter(django_filters.FilterSet):
+class ConflictFilter(ApiFilterSet):
     account_type = AccountTypeFilter(account_field="offer__account")
     status = django_filters.ChoiceFilter(choices=ConflictStatus.choices)
     field = django_filters.ChoiceFilter(choices=EditableField.choices)

@@ -3,13 +3,13 @@
 import django_filters
 from django.db.models import QuerySet
 
-from emag_sync.api.filters import AccountTypeFilter, IntegerFilter
+from emag_sync.api.filters import AccountTypeFilter, ApiFilterSet, IntegerFilter
 from emag_sync.models import Order
 
 MAX_BIGINT = 2**63 - 1
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(ApiFilterSet):
     account_type = AccountTypeFilter()
     status = IntegerFilter(
         min_value=0,
