@@ -4,6 +4,9 @@ from typing import Any
 
 from django.db import models
 
+# Bytes of a payload's SHA-256 kept as its content hash (offers and orders).
+CONTENT_HASH_BYTES = 16
+
 
 class PayloadField(models.JSONField):
     """A JSON document kept whole: PostgreSQL `json` (checked text) instead of `jsonb`.

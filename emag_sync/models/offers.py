@@ -9,7 +9,7 @@ from django.db.models.functions import Upper
 
 from emag_sync.services.offer_mapping import offer_payload_fields
 
-from .fields import PayloadField
+from .fields import CONTENT_HASH_BYTES, PayloadField
 from .runs import SyncRun
 
 MONEY = {"max_digits": 16, "decimal_places": 4}
@@ -110,7 +110,8 @@ class Offer(models.Model):
     eu_representative = FromPayload()
     safety_information = FromPayload()
     content_hash = models.BinaryField(
-        max_length=16, help_text="What eMAG sent, hashed: equal hashes, no change."
+        max_length=CONTENT_HASH_BYTES,
+        help_text="What eMAG sent, hashed: equal hashes, no change.",
     )
     synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
     first_seen_at = models.DateTimeField()

@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models.functions import Upper
 
-from .fields import PayloadField
+from .fields import CONTENT_HASH_BYTES, PayloadField
 from .offers import MONEY, Offer
 from .runs import SyncRun
 
@@ -106,7 +106,8 @@ class Order(models.Model):
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
     content_hash = models.BinaryField(
-        max_length=16, help_text="What eMAG sent, hashed: equal hashes, no change."
+        max_length=CONTENT_HASH_BYTES,
+        help_text="What eMAG sent, hashed: equal hashes, no change.",
     )
     synced_at = models.DateTimeField(help_text="When eMAG's content last changed here.")
     first_seen_at = models.DateTimeField()

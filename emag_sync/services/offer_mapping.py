@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
+from emag_sync.models.fields import CONTENT_HASH_BYTES
+
 MONEY_QUANTUM = Decimal("0.0001")
 MAX_MONEY = Decimal("999999999999.9999")
-# Bytes of a payload's SHA-256 kept as its content hash.
-CONTENT_HASH_BYTES = 16
 
 # Fields that move with the competition, not with the seller's data: kept current on every
 # sync, but left out of the change history, which would otherwise be mostly noise.
