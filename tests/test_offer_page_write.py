@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from emag_sync.models import Offer, OfferChange, OfferEan, SyncKind, SyncState
-from emag_sync.services.offer_pages import Checkpoint, offer_page_parse, offer_page_write
-from emag_sync.services.offer_upsert import offers_insert
+from emag_sync.services import offer_pages
+from emag_sync.services.offer_pages import Checkpoint, offer_page_write
 from emag_sync.services.sync_runs import sync_run_claim
 
 pytestmark = pytest.mark.django_db
@@ -136,18 +136,34 @@ def test_eans_are_indexed_rows_that_follow_the_offer(run):
     assert Offer.objects.get(ean_rows__ean="5940000000031").emag_id == 1
 
 
-def test_inserting_an_offer_that_another_writer_stored_meanwhile_updates_it(run):
+def test_an_offer_another_writer_stored_after_the_look_up_is_updated_not_duplicated(
+    run, monkeypatch
+):
     write(run, [payload(1)])
     stored = Offer.objects.get()
-    renamed = offer_page_parse(
-        [payload(1, name="Cafetieră redenumită")], account="main", fetched_at=timezone.now()
-    ).offers[1]
+    real_look_up = offer_pages._stored_states
+    look_ups = []
 
-    with transaction.atomic():
-        keys = offers_insert([renamed.row])
+    def misses_the_other_writers_offer_once(**kwargs):
+        look_ups.append(kwargs)
+        return {} if len(look_ups) == 1 else real_look_up(**kwargs)
 
-    assert keys == {1: stored.pk}
-    assert list(Offer.objects.values_list("pk", "name")) == [(stored.pk, "Cafetieră redenumită")]
+    monkeypatch.setattr(offer_pages, "_stored_states", misses_the_other_writers_offer_once)
+    result = write(run, [payload(1, name="Cafetieră redenumită"), payload(2)], page=2)
+
+    # The insert failed on offer 1, and the page was written again from a fresh look-up.
+    assert len(look_ups) == 2
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    assert sorted(Offer.objects.values_list("emag_id", "name")) == [
+        (1, "Cafetieră redenumită"),
+        (2, "Cafetieră 2"),
+    ]
+    assert Offer.objects.get(emag_id=1).pk == stored.pk
+    assert sorted(OfferEan.objects.values_list("offer__emag_id", flat=True)) == [1, 2]
+    assert list(OfferChange.objects.values_list("field", flat=True)) == ["name"]
+    run.refresh_from_db()
+    # The failed attempt's counters rolled back with it.
+    assert (run.pages_done, run.items_seen, run.items_created, run.items_updated) == (2, 3, 2, 1)
 
 
 def test_a_bad_offer_fails_alone_and_the_rest_of_the_page_is_written(run):

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 import responses
+from django.db import connection
 
 from emag_sync.models import Offer, SyncKind, SyncRun, SyncState
 from emag_sync.sandbox import Sandbox
@@ -145,6 +146,31 @@ def test_a_run_after_a_partial_one_resumes_one_page_before_the_checkpoint(in_pro
     assert run.status == "completed"
     assert run.items_missing == 0  # a stitched pass marks nothing
     assert SyncState.objects.get(account="main", mode="full").next_page == 1
+
+
+def test_pages_commit_without_waiting_for_the_disk_during_a_run_and_only_then(
+    in_process_sandbox, postgres_required
+):
+    in_process_sandbox(offers={"main": 250, "fbe": 5})
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    during_pages = []
+
+    def page_write_noting_the_setting(**kwargs):
+        during_pages.append(synchronous_commit())
+        return real_page_write(**kwargs)
+
+    with mock.patch.object(engine, "offer_page_write", side_effect=page_write_noting_the_setting):
+        run = offer_sync(account="main", options=OfferSyncOptions(mode="full"))
+
+    assert run.status == "completed"
+    assert during_pages == ["off", "off", "off"]
+    # The connection outlives the run (a worker's, a CLI's): its next commits wait again.
+    assert synchronous_commit() == "on"
 
 
 # --- incremental ----------------------------------------------------------------------------

@@ -5,15 +5,18 @@ in the thread that fetched it, so the write transaction holds only database work
 issues at most a fixed number of statements whatever the page size, skipping those with
 nothing to do: one read of the page's stored rows (and one more of the full columns of changed
 ones), a COPY of new rows, an upsert of changed ones, and one statement each for EANs, change
-history, local edits, conflicts, request log, checkpoint and counters. Unchanged offers (same
-content hash) are not written at all, so a sync of an unchanged catalogue writes no offer rows.
+history, local edits, conflicts, request log, checkpoint and counters: six for a page of new
+offers. Unchanged offers (same content hash) are not written at all, so a sync of an
+unchanged catalogue writes no offer rows.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from emag_sync.models import (
@@ -108,6 +111,12 @@ def _stored_columns(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, **offer_payload_fields(payload)}
 
 
+def _stored_states(*, account: str, emag_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Return what tells new, unchanged and changed apart for the account's stored offers."""
+    rows = Offer.objects.filter(account=account, emag_id__in=emag_ids).values(*STATE_FIELDS)
+    return {row["emag_id"]: row for row in rows}
+
+
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [name for name in AUDITED_FIELDS if old.get(name) != new.get(name)]
 
@@ -172,22 +181,47 @@ def offer_page_write(
     """
     if parsed is None:
         parsed = offer_page_parse(payloads, account=account, fetched_at=fetched_at, page=page)
-    offers = parsed.offers
+    page_write = {
+        "run": run,
+        "account": account,
+        "parsed": parsed,
+        "fetched_at": fetched_at,
+        "strategy": strategy,
+        "page": page,
+        "checkpoint": checkpoint,
+        "calls": calls or [],
+    }
+    try:
+        return _page_write(**page_write)
+    except IntegrityError:
+        # Another writer stored one of the page's new offers between their look-up and their
+        # insert, and the transaction went with the error: write the page again, reading
+        # what is stored now and upserting what still looks new.
+        return _page_write(**page_write, upsert_new=True)
+
+
+def _page_write(
+    *,
+    run: SyncRun,
+    account: str,
+    parsed: ParsedPage,
+    fetched_at: datetime,
+    strategy: str,
+    page: int | None,
+    checkpoint: Checkpoint | None,
+    calls: list,
+    upsert_new: bool = False,
+) -> PageResult:
+    """Write a parsed page in one transaction and return what it did."""
     result = PageResult(
-        seen=len(offers) + len(parsed.errors),
+        seen=len(parsed.offers) + len(parsed.errors),
         failed=len(parsed.errors),
         errors=list(parsed.errors),
-        emag_ids=list(offers),
+        emag_ids=list(parsed.offers),
     )
-
+    offers = parsed.offers
     with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        stored = {
-            row["emag_id"]: row
-            for row in Offer.objects.filter(account=account, emag_id__in=result.emag_ids).values(
-                *STATE_FIELDS
-            )
-        }
+        stored = _stored_states(account=account, emag_ids=result.emag_ids)
         changed_ids = [
             row["id"]
             for emag_id, row in stored.items()
@@ -237,21 +271,27 @@ def offer_page_write(
                 result.unchanged += 1
                 rewritten_rows.append({**offer.row, "synced_at": state["synced_at"]})
 
-        primary_keys = offers_insert(new_rows)
-        primary_keys.update(offers_upsert(rewritten_rows))
+        if upsert_new:
+            offers_upsert(new_rows)
+        else:
+            offers_insert(new_rows)
+        offers_upsert(rewritten_rows)
         # EAN rows follow the offer: written for new offers, rewritten when the EANs changed.
-        ean_changed = [
-            offer_id for offer_id, (old, new) in changed_columns.items() if old["ean"] != new["ean"]
-        ]
+        ean_changed = {
+            old["emag_id"]: old["id"]
+            for old, new in changed_columns.values()
+            if old["ean"] != new["ean"]
+        }
         if ean_changed:
-            OfferEan.objects.filter(offer_id__in=ean_changed).delete()
+            OfferEan.objects.filter(offer_id__in=list(ean_changed.values())).delete()
         offer_eans_insert(
-            [
-                (primary_keys[emag_id], ean)
+            account=account,
+            eans=[
+                (emag_id, ean)
                 for emag_id, offer in offers.items()
-                if emag_id not in stored or primary_keys.get(emag_id) in ean_changed
+                if emag_id not in stored or emag_id in ean_changed
                 for ean in offer.columns["ean"]
-            ]
+            ],
         )
         if changes:
             OfferChange.objects.bulk_create(changes)
@@ -260,22 +300,33 @@ def offer_page_write(
         )
         if checkpoint is not None:
             _save_checkpoint(checkpoint, run)
-        page_progress_record(run=run, result=result, page=page, calls=calls or [])
+        page_progress_record(run=run, result=result, page=page, calls=calls)
     return result
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """Let this page's COMMIT return before PostgreSQL has flushed it to disk.
+@contextmanager
+def commits_without_waiting_for_disk() -> Iterator[None]:
+    """Let this connection's COMMITs return before PostgreSQL has flushed them to disk.
 
-    Safe here, and only here: a page, its checkpoint and its counters commit together, and
-    every page can be read again from eMAG. Should the database server itself crash within
-    the flush delay (wal_writer_delay, 200 ms by default), the last pages roll back as one
-    and the next run reads them again; nothing is half-written. Each page saves the wait
-    for the disk, about a tenth of its write.
+    For the length of an offer run, and only there: a crash of the database server within
+    the flush delay (wal_writer_delay, 200 ms by default) then loses the run's last commits,
+    never a part of one and never out of order, which leaves the run as a crash of its own
+    process would: pages roll back with their checkpoints and counters, a finish that is lost
+    leaves a run for the reaper, and the next run reads those pages from eMAG again. Set once
+    for the session rather than in each page's transaction, it costs no statement a page.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        # A connection lost meanwhile took the setting with it.
+        if connection.connection is not None and connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
 
 
 def _save_checkpoint(checkpoint: Checkpoint, run: SyncRun) -> None:

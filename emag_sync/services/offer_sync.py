@@ -41,7 +41,12 @@ from emag_sync.models import (
     SyncStatus,
 )
 from emag_sync.ratelimit import RateLimiterUnavailable, get_rate_limiter
-from emag_sync.services.offer_pages import Checkpoint, offer_page_parse, offer_page_write
+from emag_sync.services.offer_pages import (
+    Checkpoint,
+    commits_without_waiting_for_disk,
+    offer_page_parse,
+    offer_page_write,
+)
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
     Heartbeat,
@@ -216,7 +221,7 @@ def offer_sync(
     client = EmagClient(emag_account, rate_limiter=get_rate_limiter(), on_call=collector)
     outcome = RunOutcome()
     try:
-        with Heartbeat(run) as heartbeat:
+        with Heartbeat(run) as heartbeat, commits_without_waiting_for_disk():
             _run_scans(run, options, client, collector, heartbeat, outcome, on_progress)
         missing = 0
         if outcome.complete_pass and outcome.status == SyncStatus.COMPLETED:

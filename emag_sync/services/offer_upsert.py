@@ -4,20 +4,22 @@ On PostgreSQL rows are streamed with COPY, which costs PostgreSQL and Python far
 per-value SQL literals for wide rows with large JSON values:
 
 - offers known to be new (the page writer has just looked them up) are copied straight
-  into the offer table, with primary keys drawn from its sequence beforehand;
+  into the offer table, their primary keys drawn by the table's own default;
 - offers that may exist are copied into a temporary table and moved into the offer table by
   one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`.
 
-Elsewhere (SQLite) Django's bulk create and bulk upsert are used. Every path keeps the same
-contract: rows are keyed on (account, emag_id), the listed columns are overwritten, and
-local-only columns are never touched by an update.
+EAN rows name their offer by its identity, (account, eMAG id), so writing them needs no
+primary key back from the offer writes: on PostgreSQL one `INSERT ... SELECT` joins them to
+their offers. Elsewhere (SQLite) Django's bulk create and bulk upsert are used. Every path
+keeps the same contract: rows are keyed on (account, emag_id), the listed columns are
+overwritten, and local-only columns are never touched by an update.
 """
 
 import operator
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from emag_sync.models import Offer, OfferEan
 from emag_sync.services.offer_mapping import MIRROR_FIELDS
@@ -49,60 +51,64 @@ def encode_json(value: Any) -> JsonText:
     return JsonText(orjson.dumps(value).decode())
 
 
-def offers_insert(rows: list[dict[str, Any]]) -> dict[int, int]:
-    """Insert offer rows that the caller has just found missing; return {emag_id: pk}.
+def offers_insert(rows: list[dict[str, Any]]) -> None:
+    """Insert offer rows that the caller has just found missing, in its transaction.
 
-    Should another writer have inserted one of them since (only a second sync of the same
-    account could, which the run claim prevents), the rows are upserted instead.
+    Raises IntegrityError when another writer has stored one of them since (only a second
+    sync of the same account could, which the run claim prevents). On PostgreSQL that error
+    aborts the caller's transaction: the caller writes the page again, upserting.
     """
     if not rows:
-        return {}
+        return
     if connection.vendor != "postgresql":
-        return offers_upsert(rows)
-    table = Offer._meta.db_table
+        Offer.objects.bulk_create([Offer(**_decoded(row)) for row in rows])
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        keys = [key for (key,) in cursor.fetchall()]
-        try:
-            with transaction.atomic():
-                _copy(cursor, table, INSERT_FIELDS, rows, keys)
-        except IntegrityError:
-            return _copy_upsert(rows)
-    return {row["emag_id"]: key for row, key in zip(rows, keys, strict=True)}
+        _copy(cursor, Offer._meta.db_table, INSERT_FIELDS, rows)
 
 
-def offers_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
-    """Upsert offer rows (dicts of INSERT_FIELDS) and return {emag_id: primary key}."""
+def offers_upsert(rows: list[dict[str, Any]]) -> None:
+    """Insert or update offer rows (dicts of INSERT_FIELDS), keyed on (account, emag_id)."""
     if not rows:
-        return {}
+        return
     if connection.vendor == "postgresql":
-        return _copy_upsert(rows)
-    written = Offer.objects.bulk_create(
+        _copy_upsert(rows)
+        return
+    Offer.objects.bulk_create(
         [Offer(**_decoded(row)) for row in rows],
         update_conflicts=True,
         unique_fields=["account", "emag_id"],
         update_fields=UPSERT_FIELDS,
     )
-    return {offer.emag_id: offer.pk for offer in written}
 
 
-def offer_eans_insert(pairs: list[tuple[int, str]]) -> None:
-    """Insert (offer primary key, EAN) rows, none of which exists yet."""
-    if not pairs:
+def offer_eans_insert(*, account: str, eans: list[tuple[int, str]]) -> None:
+    """Insert (eMAG id, EAN) rows of the account's stored offers, none of which exists yet."""
+    if not eans:
         return
     if connection.vendor != "postgresql":
-        OfferEan.objects.bulk_create([OfferEan(offer_id=key, ean=ean) for key, ean in pairs])
+        keys = dict(
+            Offer.objects.filter(
+                account=account, emag_id__in={emag_id for emag_id, _ in eans}
+            ).values_list("emag_id", "pk")
+        )
+        OfferEan.objects.bulk_create(
+            [OfferEan(offer_id=keys[emag_id], ean=ean) for emag_id, ean in eans]
+        )
         return
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        # The table name comes from model metadata, values are streamed by COPY.
-        with cursor.cursor.copy(
-            f'COPY "{OfferEan._meta.db_table}" (offer_id, ean) FROM STDIN'  # nosec B608
-        ) as copy:
-            for pair in pairs:
-                copy.write_row(pair)
+    emag_ids, values = zip(*eans, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Table names come from model metadata; values are bound parameters.
+            f'INSERT INTO "{OfferEan._meta.db_table}" (offer_id, ean) '  # nosec B608
+            f"SELECT offer.id, given.ean "
+            f"FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY "
+            f"AS given(emag_id, ean, position) "
+            f'JOIN "{Offer._meta.db_table}" offer '
+            f"ON offer.account = %s AND offer.emag_id = given.emag_id "
+            f"ORDER BY given.position",
+            [list(emag_ids), list(values), account],
+        )
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
@@ -112,12 +118,9 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _copy(
-    cursor, table: str, names: list[str], rows: list[dict[str, Any]], keys: list[int] | None = None
-) -> None:
-    """Stream rows (dicts holding every name) into a table; `keys` fill a leading id column."""
-    column_names = ["id", *names] if keys is not None else names
-    columns = ", ".join(f'"{_fields[name].column}"' for name in column_names)
+def _copy(cursor, table: str, names: list[str], rows: list[dict[str, Any]]) -> None:
+    """Stream rows (dicts holding every name) into a table."""
+    columns = ", ".join(f'"{_fields[name].column}"' for name in names)
     pick = operator.itemgetter(*names)
     json_positions = [position for position, name in enumerate(names) if name in JSON_FIELDS]
     # The driver's own cursor streams COPY; Django's error classes still apply to it.
@@ -128,15 +131,15 @@ def _copy(
             f'COPY "{table}" ({columns}) FROM STDIN'  # nosec B608
         ) as copy,
     ):
-        for index, row in enumerate(rows):
+        for row in rows:
             values = list(pick(row))
             for position in json_positions:
                 if not isinstance(values[position], JsonText):
                     values[position] = encode_json(values[position])
-            copy.write_row(values if keys is None else [keys[index], *values])
+            copy.write_row(values)
 
 
-def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
+def _copy_upsert(rows: list[dict[str, Any]]) -> None:
     table = Offer._meta.db_table
     column_list = ", ".join(f'"{_fields[name].column}"' for name in INSERT_FIELDS)
     updates = ", ".join(
@@ -155,7 +158,5 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> dict[int, int]:
             # Identifiers come from model metadata, values are bound by COPY.
             f'WITH staged AS (DELETE FROM "{STAGING_TABLE}" RETURNING *) '  # nosec B608
             f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM staged '
-            f"ON CONFLICT (account, emag_id) DO UPDATE SET {updates} "
-            f"RETURNING emag_id, id"
+            f"ON CONFLICT (account, emag_id) DO UPDATE SET {updates}"
         )
-        return dict(cursor.fetchall())
