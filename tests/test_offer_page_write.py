@@ -1,5 +1,6 @@
 """One page of offers is written in a fixed number of statements, and only when it changed."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -120,6 +121,15 @@ def test_parts_shown_only_are_read_from_the_payload_and_their_changes_recorded(r
     assert offer.images == moved
     change = OfferChange.objects.get()
     assert (change.field, change.old_value, change.new_value) == ("images", images, moved)
+
+
+def test_a_page_reports_how_long_its_transaction_took(run):
+    started = time.perf_counter()
+    result = write(run, [payload(emag_id) for emag_id in range(1, 51)])
+    elapsed = time.perf_counter() - started
+
+    # Parsing the page comes before the transaction and is not counted.
+    assert 0 < result.transaction_seconds < elapsed
 
 
 def test_the_checkpoint_commits_with_the_page(run):

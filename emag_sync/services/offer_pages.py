@@ -1,7 +1,7 @@
 """Write one page of offers, its checkpoint and its run counters in one transaction.
 
 A page is first parsed (`offer_page_parse`: mapping, hashing and JSON encoding, no database),
-in the thread that fetched it, so the write transaction holds only database work. The write
+then written in one transaction that holds only database work. The write
 issues at most a fixed number of statements whatever the page size, skipping those with
 nothing to do: one read of the page's stored rows (and one more of the full columns of changed
 ones), a COPY of new rows, an upsert of changed ones, and one statement each for EANs, change
@@ -10,6 +10,7 @@ offers. Unchanged offers (same content hash) are not written at all, so a sync o
 unchanged catalogue writes no offer rows.
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,6 +97,8 @@ class PageResult:
     failed: int = 0
     errors: list[dict] = field(default_factory=list)
     emag_ids: list[int] = field(default_factory=list)
+    # From BEGIN to COMMIT: the database's share of the page.
+    transaction_seconds: float = 0.0
 
 
 def _json_safe(value: Any) -> Any:
@@ -173,14 +176,9 @@ def offer_page_write(
     page: int | None = None,
     checkpoint: Checkpoint | None = None,
     calls: list | None = None,
-    parsed: ParsedPage | None = None,
 ) -> PageResult:
-    """Upsert a page of offer payloads and record its effects; return what it did.
-
-    `parsed` is the page's `offer_page_parse(payloads)` when that was done ahead.
-    """
-    if parsed is None:
-        parsed = offer_page_parse(payloads, account=account, fetched_at=fetched_at, page=page)
+    """Upsert a page of offer payloads and record its effects; return what it did."""
+    parsed = offer_page_parse(payloads, account=account, fetched_at=fetched_at, page=page)
     page_write = {
         "run": run,
         "account": account,
@@ -220,6 +218,7 @@ def _page_write(
         emag_ids=list(parsed.offers),
     )
     offers = parsed.offers
+    started = time.perf_counter()
     with transaction.atomic():
         stored = _stored_states(account=account, emag_ids=result.emag_ids)
         changed_ids = [
@@ -301,6 +300,7 @@ def _page_write(
         if checkpoint is not None:
             _save_checkpoint(checkpoint, run)
         page_progress_record(run=run, result=result, page=page, calls=calls)
+    result.transaction_seconds = time.perf_counter() - started
     return result
 
 

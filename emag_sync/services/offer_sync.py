@@ -14,6 +14,8 @@ Pages are fetched concurrently (up to EMAG_PAGE_CONCURRENCY in flight, paced by 
 account's shared rate limiter) and written strictly in page order, each with its
 checkpoint, so a crash resumes where the last committed page left off. eMAG documents
 no sort order, so a resumed or continued scan re-reads the page before its checkpoint.
+Fetch threads only read; the writer parses each page just before its transaction, so no
+parsing competes with a transaction for the interpreter and stretches it.
 """
 
 import logging
@@ -44,7 +46,6 @@ from emag_sync.ratelimit import RateLimiterUnavailable, get_rate_limiter
 from emag_sync.services.offer_pages import (
     Checkpoint,
     commits_without_waiting_for_disk,
-    offer_page_parse,
     offer_page_write,
 )
 from emag_sync.services.request_log import request_log_write
@@ -333,18 +334,14 @@ def _run_scans(run, options, client, collector, heartbeat, outcome, on_progress)
 
 
 def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
-    """Read one page and parse it here, so the writer thread is left only database work."""
+    """Read one page; return when it was fetched and its offers."""
     fetched_at = timezone.now()
     try:
         items = client.read_offers(page=page, per_page=PAGE_SIZE, **filters)
     finally:
         # Fetch threads may open a connection for the database rate limiter.
         connections.close_all()
-    return (
-        fetched_at,
-        items,
-        offer_page_parse(items, account=client.account.name, fetched_at=fetched_at, page=page),
-    )
+    return fetched_at, items
 
 
 def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_progress) -> bool:
@@ -370,7 +367,7 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
         while pending:
             page, future = pending.popleft()
             try:
-                fetched_at, items, parsed = future.result()
+                fetched_at, items = future.result()
             except (EmagError, RateLimiterUnavailable) as error:
                 _record_failure(outcome, error, page=page)
                 _cancel(pending)
@@ -397,7 +394,6 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
                 page=page,
                 checkpoint=checkpoint,
                 calls=collector.drain(),
-                parsed=parsed,
             )
             outcome.seen.update(result.emag_ids)
             outcome.errors.extend(result.errors)

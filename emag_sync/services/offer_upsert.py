@@ -41,7 +41,7 @@ LOCAL_DEFAULTS = {name: _fields[name].get_default() for name in LOCAL_ONLY_FIELD
 
 
 class JsonText(str):
-    """A JSON column value already encoded (in a fetch thread): COPY sends it as it is."""
+    """A JSON column value already encoded (when the page was parsed): COPY sends it as is."""
 
     __slots__ = ()
 
