@@ -308,12 +308,12 @@ def _page_write(
 def commits_without_waiting_for_disk() -> Iterator[None]:
     """Let this connection's COMMITs return before PostgreSQL has flushed them to disk.
 
-    For the length of an offer run, and only there: a crash of the database server within
-    the flush delay (wal_writer_delay, 200 ms by default) then loses the run's last commits,
-    never a part of one and never out of order, which leaves the run as a crash of its own
-    process would: pages roll back with their checkpoints and counters, a finish that is lost
-    leaves a run for the reaper, and the next run reads those pages from eMAG again. Set once
-    for the session rather than in each page's transaction, it costs no statement a page.
+    For an offer run's page scan, and only there: a crash of the database server within the
+    flush delay (wal_writer_delay, 200 ms by default) then loses the scan's last commits, each
+    whole and none out of order, which leaves the run as a crash of its own process would:
+    pages roll back with their checkpoints and counters, and the next run reads them from eMAG
+    again. Set once for the session rather than in each page's transaction, it costs no
+    statement a page.
     """
     if connection.vendor != "postgresql":
         yield
