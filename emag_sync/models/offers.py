@@ -116,7 +116,7 @@ class Offer(models.Model):
     synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
     first_seen_at = models.DateTimeField()
     missing_since = models.DateTimeField(
-        null=True, blank=True, db_index=True, help_text="Not returned by the last full pass."
+        null=True, blank=True, help_text="Not returned by the last full pass."
     )
 
     # Local-only data: never sent by eMAG, never touched by a sync.
@@ -153,6 +153,13 @@ class Offer(models.Model):
             models.Index(fields=["part_number"], name="offer_sku"),
             # API search by eMAG id across every account (the unique index leads with account).
             models.Index(fields=["emag_id"], name="offer_emag_id"),
+            # The "missing" filters. Only missing offers are indexed: the present ones, nearly
+            # all, are never looked up by it, and a sync's new offers then add no entry.
+            models.Index(
+                fields=["missing_since"],
+                name="offer_missing",
+                condition=Q(missing_since__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

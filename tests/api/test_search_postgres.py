@@ -54,3 +54,18 @@ def test_a_customer_search_uses_the_customer_name_trigram_index(postgres_require
 
     assert "order_customer_search_trgm" in customer_plan
     assert "Seq Scan on emag_sync_order" not in customer_plan
+
+
+def test_the_missing_filter_reads_an_index_of_missing_offers_only(postgres_required):
+    make_offer(emag_id=1)
+    gone = make_offer(emag_id=2)
+    Offer.objects.filter(pk=gone.pk).update(missing_since=gone.synced_at)
+
+    missing_plan = plan(Offer.objects.filter(missing_since__isnull=False).order_by())
+
+    assert "offer_missing" in missing_plan
+    assert "Seq Scan on emag_sync_offer" not in missing_plan
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef('offer_missing'::regclass)")
+        # Present offers, nearly all of a catalogue, add no entry to it.
+        assert "WHERE (missing_since IS NOT NULL)" in cursor.fetchone()[0]
