@@ -141,7 +141,6 @@ def run_child(
 MIRROR_TABLES = (
     "emag_sync_offer",
     "emag_sync_offerchange",
-    "emag_sync_offerean",
     "emag_sync_conflict",
     "emag_sync_order",
     "emag_sync_orderline",
@@ -572,7 +571,7 @@ def write_report(results: dict) -> None:
         "writes it), and the same sync with one page in flight |",
         f"| No-change resync, 10,000 offers | {ten['no_change_resync']['rows_written']} rows written, "
         f"{ten['no_change_resync']['requests']} requests ({ten['no_change_resync']['pages']} pages "
-        "+ count) | rows inserted, updated or deleted in the offer, EAN, change and conflict tables, counted by PostgreSQL (pg_stat_user_tables) |",
+        "+ count) | rows inserted, updated or deleted in the offer, change and conflict tables, counted by PostgreSQL (pg_stat_user_tables) |",
     ]
     if hundred:
         growth = round(hundred["us_per_offer"] / ten["us_per_offer"], 2)
@@ -632,10 +631,10 @@ def write_report(results: dict) -> None:
         "for the writer and the fetch threads) and PostgreSQL, on two cores that the sandbox "
         "shares. Fetch threads read and decode pages (orjson); the writer maps, hashes and "
         "encodes each page just before its transaction, then runs the page's statements. A "
-        "page of 100 new offers is six statements between BEGIN and COMMIT: one read of the "
-        "stored rows, a COPY of the offers straight into their table, one `INSERT ... SELECT` "
-        "of their EANs joined to the offers by (account, eMAG id), the checkpoint, the request "
-        "log and the run counters. The run's connection commits without waiting for the disk "
+        "page of 100 new offers is five statements between BEGIN and COMMIT: one read of the "
+        "stored rows, a COPY of the offers straight into their table (each with its EANs, "
+        "which a GIN index finds since migration 0014), the checkpoint, the request log and "
+        "the run counters. The run's connection commits without waiting for the disk "
         "(set once per run; docs/RELIABILITY.md says why that is safe). Parsing in the fetch "
         "threads instead overlapped it with the transactions and was faster end to end but "
         "stretched each transaction by the interpreter time it took: write p50 25.5, 24.0 and "
@@ -653,16 +652,18 @@ def write_report(results: dict) -> None:
         " saved 0.2 ms, and the payload in a table of its own 1.2 ms of server time against a"
         " second COPY a page, so neither was kept. In the writer (one page in flight, medians"
         " of a 10,000-offer sync) the COPY takes 8 to 10 ms with its rows' formatting (0.9 ms"
-        " of it), the EANs 2 ms, the stored-rows read 1.2 to 1.5 ms, the commit 0.7 to 0.9 ms "
-        "(it checks the EANs' foreign keys) and the checkpoint, request log and counters 0.4 ms"
-        " each; Django builds those four ORM statements in about 3.5 ms more. Raw SQL for the "
+        " of it), the stored-rows read 1.2 to 1.5 ms, the commit 0.3 ms and the checkpoint, "
+        "request log and counters 0.4 ms each; Django builds those four ORM statements in about 3.5 ms more. Raw SQL for the "
         "stored-rows read, the checkpoint and the counters took 0.5 to 1 ms off the p50 (two "
         "alternations at each concurrency), too little to leave the ORM for. The write used to "
-        "run four more statements a page: the commit setting in each transaction (0.5 to 1.8"
+        "run five more statements a page: the commit setting in each transaction (0.5 to 1.8"
         " ms), a savepoint and its release around the COPY (0.4 ms; a page whose insert "
-        "collides is now written again from a fresh look-up) and drawing the new offers' keys"
-        " from the sequence (0.7 to 1 ms; the EAN rows find their offers by identity "
-        "instead). With three pages "
+        "collides is now written again from a fresh look-up), drawing the new offers' keys "
+        "from the sequence (0.7 to 1 ms) and a row for each EAN: some 150 a page, with two "
+        "indexes and a foreign-key check each at commit, 2 to 2.5 ms in all (write p50 23.8, "
+        "22.9 and 23.1 ms with them against 20.1, 19.1 and 14.6 ms without, three "
+        "alternations of 10,000 offers in a slow hour; a GIN index on the offers' EAN lists "
+        "costs the COPY no measurable time). With three pages "
         "in flight a page takes some 2 to 3 ms longer than with one: the fetch threads and the"
         " sandbox then share the two cores with PostgreSQL and the writer; a shorter "
         "interpreter switch interval (0.5 ms) did not change it (measured while the fetch "
@@ -679,7 +680,7 @@ def write_report(results: dict) -> None:
         "that reason: emptied tables would keep the last run's statistics.",
         "- **Searches that match a large share of the catalogue** (a first name word such as "
         "'Mașină' matches about 10 % of offers) are bound by counting the matching rows for the"
-        " total: the indexes (trigram on names, prefix on SKUs, exact PNK, EAN rows) find them "
+        " total: the indexes (trigram on names, prefix on SKUs, exact PNK, EAN lists) find them "
         "in milliseconds, then PostgreSQL rechecks each candidate row in the table. The name, "
         "SKU and PNK are stored upper-cased, so the recheck is a plain comparison, and the cost"
         " is the pages visited and, in each, the walk along the row to the compared columns: "

@@ -13,7 +13,6 @@ from emag_sync.models import (
     LocalEdit,
     Offer,
     OfferChange,
-    OfferEan,
     Order,
     OrderLine,
     OrderStatusChange,
@@ -45,7 +44,6 @@ def make_offers(account: str, count: int, *, first_id: int = 1) -> list[Offer]:
         )
         for emag_id in range(first_id, first_id + count)
     )
-    OfferEan.objects.bulk_create(OfferEan(offer=offer, ean=offer.ean[0]) for offer in offers)
     return offers
 
 

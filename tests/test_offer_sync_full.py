@@ -122,7 +122,6 @@ def test_a_second_full_sync_writes_no_rows_and_reports_every_offer_unchanged(liv
                 "emag_sync_offer",
                 "emag_sync_offerchange",
                 "emag_sync_conflict",
-                "emag_sync_offerean",
             )
         )
     ]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from emag_sync.models import Conflict, LocalEdit, Offer, OfferChange, OfferEan, SyncRun, SyncState
+from emag_sync.models import Conflict, LocalEdit, Offer, OfferChange, SyncRun, SyncState
 from emag_sync.sandbox import Sandbox
 from emag_sync.sandbox.responses_adapter import api_url, register
 from emag_sync.services.local_edits import local_edit_set
@@ -41,7 +41,7 @@ steps = st.lists(
 
 
 def _reset_database():
-    for model in (Conflict, LocalEdit, OfferChange, OfferEan, Offer, SyncState, SyncRun):
+    for model in (Conflict, LocalEdit, OfferChange, Offer, SyncState, SyncRun):
         model.objects.all().delete()
 
 

@@ -10,7 +10,6 @@ from .offers import (
     LocalEdit,
     Offer,
     OfferChange,
-    OfferEan,
     OfferStatus,
 )
 from .orders import (
@@ -50,7 +49,6 @@ __all__ = [
     "LocalEdit",
     "Offer",
     "OfferChange",
-    "OfferEan",
     "OfferStatus",
     "Order",
     "OrderLine",

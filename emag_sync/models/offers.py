@@ -89,6 +89,8 @@ class Offer(models.Model):
     genius_eligibility_type = models.SmallIntegerField(null=True, blank=True)
     genius_computed = models.SmallIntegerField(null=True, blank=True)
 
+    # Searched exactly by one of them: on PostgreSQL through a GIN index (migration 0014),
+    # so a sync writes an offer's EANs once, with the offer, and no row for each.
     ean = models.JSONField(default=list, blank=True)
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
@@ -164,25 +166,6 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.upper()} {self.part_number or self.emag_id}"
-
-
-class OfferEan(models.Model):
-    """One EAN of an offer: a plain indexed column, so EAN lookups are fast on any database."""
-
-    # The unique (offer, ean) index leads with the offer: it serves lookups by offer too.
-    offer = models.ForeignKey(
-        Offer, on_delete=models.CASCADE, related_name="ean_rows", db_index=False
-    )
-    ean = models.CharField(max_length=32)
-
-    class Meta:
-        verbose_name = "offer EAN"
-        constraints = [models.UniqueConstraint(fields=["offer", "ean"], name="uniq_offer_ean")]
-        # EANs are searched exactly, never by pattern: one plain index.
-        indexes = [models.Index(fields=["ean"], name="offerean_ean")]
-
-    def __str__(self) -> str:
-        return self.ean
 
 
 class EditableField(models.TextChoices):

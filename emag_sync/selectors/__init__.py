@@ -15,7 +15,6 @@ from emag_sync.selectors.health import alert_incident_list, health_check_latest
 from emag_sync.selectors.offers import (
     EAN_DIGITS,
     MAX_BIGINT,
-    MAX_EAN_MATCHES,
     OFFER_COLUMNS_NOT_SHOWN,
     RECENT_RUNS_FOR_STATISTICS,
     conflict_get,
@@ -63,7 +62,6 @@ __all__ = [
     "EAN_DIGITS",
     "FINISHED_STATUSES",
     "MAX_BIGINT",
-    "MAX_EAN_MATCHES",
     "OFFER_COLUMNS_NOT_SHOWN",
     "ORDER_COLUMNS_NOT_LISTED",
     "RECENT_RUNS_FOR_STATISTICS",

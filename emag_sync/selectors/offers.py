@@ -1,5 +1,6 @@
 """Reads of offers, their local overlay, conflicts and change history."""
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Upper
 
@@ -9,7 +10,6 @@ from emag_sync.models import (
     LocalEdit,
     Offer,
     OfferChange,
-    OfferEan,
     OfferStatus,
     SyncKind,
     SyncRun,
@@ -22,8 +22,6 @@ from emag_sync.selectors.runs import FINISHED_STATUSES, sync_run_last_successful
 MAX_BIGINT = 2**63 - 1
 # EANs (GTIN-8 to GTIN-14) have 8 to 14 digits; other numbers skip the EAN lookup.
 EAN_DIGITS = range(8, 15)
-# One EAN may sit on a few offers (both accounts, relisted products), never on thousands.
-MAX_EAN_MATCHES = 1000
 # Columns the API never shows: the raw payload is the largest part of an offer row.
 OFFER_COLUMNS_NOT_SHOWN = ("raw",)
 # How many finished runs the statistics' success rate and throughput look back on.
@@ -72,7 +70,7 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
 
     A term matches an offer's PNK exactly (any case), the start of its SKU, every word of its
     name (any case), and, when it is a number, its eMAG id or one of its EANs. On PostgreSQL
-    every branch has an index (migrations 0004 and 0008), so the OR combines index scans and
+    every branch has an index (migrations 0004, 0008 and 0014), so the OR combines index scans and
     holds at hundreds of thousands of offers.
     """
     term = term.strip()
@@ -94,15 +92,17 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
         if number <= MAX_BIGINT:
             matches |= Q(emag_id=number)
         if len(term) in EAN_DIGITS:
-            # Resolved first, so the OR above stays a union of index scans on one table.
-            ean_offer_ids = list(
-                OfferEan.objects.filter(ean=term).values_list("offer_id", flat=True)[
-                    :MAX_EAN_MATCHES
-                ]
-            )
-            if ean_offer_ids:
-                matches |= Q(pk__in=ean_offer_ids)
+            matches |= _has_ean(term)
     return offers.filter(matches)
+
+
+def _has_ean(ean: str) -> Q:
+    """Match offers that list this EAN among theirs."""
+    if connection.vendor == "postgresql":
+        # Containment, which the GIN index on the EANs answers (migration 0014).
+        return Q(ean__contains=[ean])
+    # Elsewhere the stored JSON text, where each EAN stands quoted: a whole one, never a part.
+    return Q(ean__icontains=f'"{ean}"')
 
 
 def offer_change_list(*, offer_id: int) -> QuerySet[OfferChange]:

@@ -4,8 +4,8 @@ A page is first parsed (`offer_page_parse`: mapping, hashing and JSON encoding, 
 then written in one transaction that holds only database work. The write
 issues at most a fixed number of statements whatever the page size, skipping those with
 nothing to do: one read of the page's stored rows (and one more of the full columns of changed
-ones), a COPY of new rows, an upsert of changed ones, and one statement each for EANs, change
-history, local edits, conflicts, request log, checkpoint and counters: six for a page of new
+ones), a COPY of new rows, an upsert of changed ones, and one statement each for change
+history, local edits, conflicts, request log, checkpoint and counters: five for a page of new
 offers. Unchanged offers (same content hash) are not written at all, so a sync of an
 unchanged catalogue writes no offer rows.
 """
@@ -27,7 +27,6 @@ from emag_sync.models import (
     LocalEdit,
     Offer,
     OfferChange,
-    OfferEan,
     SyncRun,
     SyncState,
 )
@@ -46,7 +45,6 @@ from emag_sync.services.offer_upsert import (
     LOCAL_DEFAULTS,
     JsonText,
     encode_json,
-    offer_eans_insert,
     offers_insert,
     offers_upsert,
 )
@@ -275,23 +273,6 @@ def _page_write(
         else:
             offers_insert(new_rows)
         offers_upsert(rewritten_rows)
-        # EAN rows follow the offer: written for new offers, rewritten when the EANs changed.
-        ean_changed = {
-            old["emag_id"]: old["id"]
-            for old, new in changed_columns.values()
-            if old["ean"] != new["ean"]
-        }
-        if ean_changed:
-            OfferEan.objects.filter(offer_id__in=list(ean_changed.values())).delete()
-        offer_eans_insert(
-            account=account,
-            eans=[
-                (emag_id, ean)
-                for emag_id, offer in offers.items()
-                if emag_id not in stored or emag_id in ean_changed
-                for ean in offer.columns["ean"]
-            ],
-        )
         if changes:
             OfferChange.objects.bulk_create(changes)
         _apply_conflict_strategy(

@@ -8,11 +8,9 @@ per-value SQL literals for wide rows with large JSON values:
 - offers that may exist are copied into a temporary table and moved into the offer table by
   one `INSERT ... SELECT ... ON CONFLICT DO UPDATE`.
 
-EAN rows name their offer by its identity, (account, eMAG id), so writing them needs no
-primary key back from the offer writes: on PostgreSQL one `INSERT ... SELECT` joins them to
-their offers. Elsewhere (SQLite) Django's bulk create and bulk upsert are used. Every path
-keeps the same contract: rows are keyed on (account, emag_id), the listed columns are
-overwritten, and local-only columns are never touched by an update.
+Elsewhere (SQLite) Django's bulk create and bulk upsert are used. Every path keeps the same
+contract: rows are keyed on (account, emag_id), the listed columns are overwritten, and
+local-only columns are never touched by an update.
 """
 
 import operator
@@ -21,7 +19,7 @@ from typing import Any
 import orjson
 from django.db import connection
 
-from emag_sync.models import Offer, OfferEan
+from emag_sync.models import Offer
 from emag_sync.services.offer_mapping import MIRROR_FIELDS
 
 UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at", "missing_since"]
@@ -80,35 +78,6 @@ def offers_upsert(rows: list[dict[str, Any]]) -> None:
         unique_fields=["account", "emag_id"],
         update_fields=UPSERT_FIELDS,
     )
-
-
-def offer_eans_insert(*, account: str, eans: list[tuple[int, str]]) -> None:
-    """Insert (eMAG id, EAN) rows of the account's stored offers, none of which exists yet."""
-    if not eans:
-        return
-    if connection.vendor != "postgresql":
-        keys = dict(
-            Offer.objects.filter(
-                account=account, emag_id__in={emag_id for emag_id, _ in eans}
-            ).values_list("emag_id", "pk")
-        )
-        OfferEan.objects.bulk_create(
-            [OfferEan(offer_id=keys[emag_id], ean=ean) for emag_id, ean in eans]
-        )
-        return
-    emag_ids, values = zip(*eans, strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # Table names come from model metadata; values are bound parameters.
-            f'INSERT INTO "{OfferEan._meta.db_table}" (offer_id, ean) '  # nosec B608
-            f"SELECT offer.id, given.ean "
-            f"FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY "
-            f"AS given(emag_id, ean, position) "
-            f'JOIN "{Offer._meta.db_table}" offer '
-            f"ON offer.account = %s AND offer.emag_id = given.emag_id "
-            f"ORDER BY given.position",
-            [list(emag_ids), list(values), account],
-        )
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from emag_sync.models import Conflict, Offer, OfferEan, SyncKind, SyncRun
+from emag_sync.models import Conflict, Offer, SyncKind, SyncRun
 
 API = "/api/v1"
 VIEW_PERMISSIONS = ["view_offer", "view_syncrun", "view_conflict", "view_offerchange"]
@@ -106,9 +106,7 @@ def make_offer(account: str = "main", **fields) -> Offer:
         "first_seen_at": now - timedelta(days=1),
     }
     defaults.update(fields)
-    offer = Offer.objects.create(account=account, emag_id=emag_id, ean=eans, **defaults)
-    OfferEan.objects.bulk_create([OfferEan(offer=offer, ean=ean) for ean in eans])
-    return offer
+    return Offer.objects.create(account=account, emag_id=emag_id, ean=eans, **defaults)
 
 
 def make_run(account: str = "main", *, kind=SyncKind.OFFERS, status="completed", **fields):
