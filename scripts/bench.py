@@ -426,23 +426,23 @@ def scenario_unthrottled(count: int, *, resync: bool, repeats: int = 1) -> dict:
     finally:
         sandbox.stop()
     syncs.sort(key=lambda report: report["runs"]["main"]["seconds"])
-    first = syncs[len(syncs) // 2]
-    run = first["runs"]["main"]
+    median = syncs[len(syncs) // 2]
+    run = median["runs"]["main"]
     result = {
         "offers": count,
         "repeats": repeats,
-        "wall_s": first["wall_s"],
+        "wall_s": median["wall_s"],
         "offers_per_second": round(run["seen"] / run["seconds"], 1),
         "offers_per_second_each_run": [
             round(report["runs"]["main"]["seen"] / report["runs"]["main"]["seconds"], 1)
             for report in syncs
         ],
         "us_per_offer": round(run["seconds"] / run["seen"] * 1e6, 1),
-        "peak_rss_mb": first["peak_rss_mb"],
+        "peak_rss_mb": median["peak_rss_mb"],
         "page_write_ms": _distribution(
             [seconds * 1000 for report in syncs for seconds in report["page_write_seconds"]]
         ),
-        "page_write_growth": first["page_write_growth"],
+        "page_write_growth": median["page_write_growth"],
         "requests": run["requests"],
         "status": run["status"],
     }

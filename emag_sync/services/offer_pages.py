@@ -209,13 +209,13 @@ def _page_write(
     upsert_new: bool = False,
 ) -> PageResult:
     """Write a parsed page in one transaction and return what it did."""
+    offers = parsed.offers
     result = PageResult(
-        seen=len(parsed.offers) + len(parsed.errors),
+        seen=len(offers) + len(parsed.errors),
         failed=len(parsed.errors),
         errors=list(parsed.errors),
-        emag_ids=list(parsed.offers),
+        emag_ids=list(offers),
     )
-    offers = parsed.offers
     started = time.perf_counter()
     with transaction.atomic():
         stored = _stored_states(account=account, emag_ids=result.emag_ids)

@@ -53,8 +53,8 @@ def offers_insert(rows: list[dict[str, Any]]) -> None:
     """Insert offer rows that the caller has just found missing, in its transaction.
 
     Raises IntegrityError when another writer has stored one of them since (only a second
-    sync of the same account could, which the run claim prevents). On PostgreSQL that error
-    aborts the caller's transaction: the caller writes the page again, upserting.
+    sync of the same account could, which the run claim prevents). The error ends the
+    caller's transaction, so the caller writes the page again, upserting.
     """
     if not rows:
         return
