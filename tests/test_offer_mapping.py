@@ -27,14 +27,36 @@ def test_it_reads_prices_given_as_json_numbers_without_float_drift():
     assert columns["best_offer_sale_price"] == Decimal("0.1000")
 
 
-def test_it_rejects_a_price_with_more_than_4_decimals_naming_the_field():
-    with pytest.raises(OfferPayloadError, match="sale_price"):
-        offer_columns({"id": 7, "sale_price": "1.23456"})
+def test_it_leaves_a_price_with_more_than_4_decimals_empty_with_a_warning_naming_the_field():
+    warnings: list[str] = []
+
+    columns = offer_columns({"id": 7, "sale_price": "1.23456", "name": "Kept"}, warnings)
+
+    assert columns["sale_price"] is None and columns["name"] == "Kept"
+    assert len(warnings) == 1 and "sale_price has more than 4 decimals" in warnings[0]
 
 
-def test_it_rejects_a_price_that_is_not_a_number():
-    with pytest.raises(OfferPayloadError, match="sale_price"):
-        offer_columns({"id": 7, "sale_price": "abc"})
+@pytest.mark.parametrize(
+    ("payload", "column", "empty", "named"),
+    [
+        ({"sale_price": "abc"}, "sale_price", None, "sale_price should be a price"),
+        ({"general_stock": "lots"}, "general_stock", None, "general_stock"),
+        ({"name": {"ro": "x"}}, "name", "", "name should be text"),
+        ({"ean": {"a": 1}}, "ean", [], "ean should be a list"),
+        ({"validation_status": [{"value": "x"}]}, "validation_status", None, "validation_status"),
+        ({"images": "one.jpg"}, "images", [], "images should be a list"),
+    ],
+)
+def test_an_offer_with_an_unreadable_field_is_kept_with_that_field_empty(
+    payload, column, empty, named
+):
+    warnings: list[str] = []
+
+    columns = offer_columns({"id": 7, "part_number": "SKU-7", **payload}, warnings)
+
+    assert columns[column] == empty
+    assert columns["emag_id"] == 7 and columns["part_number"] == "SKU-7"
+    assert [named in warning for warning in warnings] == [True]
 
 
 def test_it_stores_boolean_ownership_as_the_documented_1_or_2():

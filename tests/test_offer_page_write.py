@@ -181,11 +181,23 @@ def test_an_offer_another_writer_stored_after_the_look_up_is_updated_not_duplica
     assert (run.pages_done, run.items_seen, run.items_created, run.items_updated) == (2, 3, 2, 1)
 
 
-def test_a_bad_offer_fails_alone_and_the_rest_of_the_page_is_written(run):
-    result = write(run, [payload(1), payload(2, sale_price="not a price"), payload(3)])
+def test_an_offer_without_an_id_fails_alone_and_the_rest_of_the_page_is_written(run):
+    result = write(run, [payload(1), {**payload(2), "id": None}, payload(3)])
     assert result.failed == 1
-    assert "sale_price" in result.errors[0]["message"]
+    assert "id is missing" in result.errors[0]["message"]
     assert set(Offer.objects.values_list("emag_id", flat=True)) == {1, 3}
+
+
+def test_an_offer_with_an_unreadable_field_is_stored_with_it_empty_and_a_warning(run):
+    result = write(run, [payload(1), payload(2, sale_price="not a price"), payload(3)])
+
+    assert (result.created, result.failed, result.warned) == (3, 0, 1)
+    assert result.warnings[0]["offer"] == 2 and "sale_price" in result.warnings[0]["message"]
+    offer = Offer.objects.get(emag_id=2)
+    assert offer.sale_price is None and offer.name == "Cafetieră 2"
+    assert offer.raw["sale_price"] == "not a price"
+    run.refresh_from_db()
+    assert (run.items_created, run.items_failed, run.items_warned) == (3, 0, 1)
 
 
 def test_run_counters_add_up_after_each_page(run):

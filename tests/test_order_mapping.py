@@ -103,7 +103,7 @@ def test_a_time_in_the_hour_repeated_when_daylight_saving_ends_is_read_as_its_fi
     )
 
 
-def test_totals_add_net_lines_their_vat_shipping_and_vouchers():
+def test_totals_add_net_lines_their_vat_shipping_and_vouchers_worth_value_plus_vat():
     columns, _ = order_columns(
         order(
             products=[
@@ -113,8 +113,9 @@ def test_totals_add_net_lines_their_vat_shipping_and_vouchers():
             ],
             shipping_tax="14.9900",
             vouchers=[
-                {"voucher_id": 1, "sale_price_vat": "-20.0000", "sale_price": "-16.8067"},
-                {"voucher_id": 2, "sale_price_vat": "-5.0000", "status": 0},  # inactive
+                # eMAG's meaning: the value without VAT, and the VAT on it (21%).
+                {"voucher_id": 1, "sale_price": "-16.5289", "sale_price_vat": "-3.4711"},
+                {"voucher_id": 2, "sale_price": "-4.1322", "sale_price_vat": "-0.8678", "status": 0},
             ],
         ),
         BUCHAREST,
@@ -149,17 +150,43 @@ def test_a_64_bit_id_is_kept_exactly():
     assert columns["emag_id"] == 1_099_511_627_776
 
 
+def test_only_a_missing_id_fails_an_order():
+    with pytest.raises(OrderPayloadError, match="id is missing"):
+        order_columns(order(id=None), BUCHAREST)
+
+
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("overrides", "column", "empty", "message"),
     [
-        ({"id": None}, "id is missing"),
-        ({"status": None}, "status is missing"),
-        ({"date": "15/09/2025"}, "date should be YYYY-mm-dd HH:ii:ss"),
-        ({"shipping_tax": "free"}, "shipping_tax should be a price"),
-        ({"products": [line(quantity="two")]}, "products[0].quantity"),
-        ({"customer": "Ana"}, "customer should be an object"),
+        ({"status": None}, "status", None, "status is missing"),
+        ({"date": "15/09/2025"}, "date", None, "date should be YYYY-mm-dd HH:ii:ss"),
+        ({"shipping_tax": "free"}, "shipping_tax", None, "shipping_tax should be a price"),
+        ({"customer": "Ana"}, "customer", {}, "customer should be an object"),
+        ({"payment_mode_id": "card"}, "payment_mode_id", None, "payment_mode_id"),
+        ({"details": "locker"}, "details", None, "details should be an object"),
+        ({"reason_cancellation": "soon"}, "reason_cancellation", None, "reason_cancellation"),
     ],
 )
-def test_a_value_that_cannot_be_stored_fails_the_order_naming_the_field(overrides, message):
-    with pytest.raises(OrderPayloadError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        order_columns(order(**overrides), BUCHAREST)
+def test_an_unreadable_field_is_left_empty_and_listed_and_the_order_kept(
+    overrides, column, empty, message
+):
+    columns, lines = order_columns(order(**overrides), BUCHAREST)
+
+    assert columns[column] == empty
+    assert columns["emag_id"] == 3_115_229_985 and len(lines) == 1
+    assert len(columns["read_warnings"]) == 1
+    assert message in columns["read_warnings"][0]
+
+
+def test_an_unreadable_line_field_is_left_empty_and_named_with_its_line():
+    columns, lines = order_columns(order(products=[line(quantity="two")]), BUCHAREST)
+
+    assert lines[0]["quantity"] == 0 and lines[0]["sale_price"] == Decimal("100.0000")
+    assert columns["read_warnings"] == ["products[0].quantity should be a whole number, got 'two'"]
+
+
+def test_a_line_that_is_not_an_object_is_skipped_with_a_warning():
+    columns, lines = order_columns(order(products=["SW506AMT", line()]), BUCHAREST)
+
+    assert len(lines) == 1
+    assert columns["read_warnings"] == ["products[0] should be an object, got str"]

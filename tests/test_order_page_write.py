@@ -150,14 +150,37 @@ def test_lines_stored_before_their_offer_are_linked_once_it_arrives(run):
     assert order_lines_link_offers(account="main") == 0
 
 
-def test_an_order_that_cannot_be_stored_fails_alone(run):
-    broken = {**ORDERS[1], "shipping_tax": "free"}
+def test_an_order_without_an_id_fails_alone(run):
+    broken = {**ORDERS[1], "id": None}
 
     result = write(run, [ORDERS[0], broken, ORDERS[2]])
 
     assert (result.created, result.failed) == (2, 1)
-    assert result.errors[0]["order"] == ORDERS[1]["id"]
-    assert "shipping_tax" in result.errors[0]["message"]
+    assert result.errors[0]["position"] == 1
+    assert "id is missing" in result.errors[0]["message"]
+
+
+def test_an_order_with_an_unreadable_field_is_stored_and_counted_as_a_warning(run):
+    broken = {**ORDERS[1], "shipping_tax": "free"}
+
+    result = write(run, [ORDERS[0], broken, ORDERS[2]])
+
+    assert (result.created, result.failed, result.warned) == (3, 0, 1)
+    assert result.warnings[0]["order"] == ORDERS[1]["id"]
+    order = Order.objects.get(emag_id=ORDERS[1]["id"])
+    assert order.shipping_tax is None and order.raw["shipping_tax"] == "free"
+    assert order.read_warnings == ["shipping_tax should be a price, got 'free'"]
+    run.refresh_from_db()
+    assert (run.items_failed, run.items_warned) == (0, 1)
+
+
+def test_an_order_without_a_status_is_stored_with_none_and_no_status_move(run):
+    result = write(run, [{**ORDERS[0], "status": None}])
+
+    order = Order.objects.get(emag_id=ORDERS[0]["id"])
+    assert result.created == 1 and order.status is None
+    assert order.read_warnings == ["status is missing"]
+    assert not OrderStatusChange.objects.filter(order=order).exists()
 
 
 def test_the_cursor_commits_with_the_page_at_the_newest_modified_within_its_bounds(run):

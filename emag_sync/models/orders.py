@@ -30,6 +30,44 @@ class PaymentMode(models.IntegerChoices):
     CARD_ONLINE = 3, "Card online"
 
 
+# eMAG's cancellation reasons (the order field table of v4.4.9, reference §5.4), for an
+# order whose `reason_cancellation` comes as a bare number rather than `{id, name}`.
+CANCELLATION_REASONS: dict[int, str] = {
+    1: "Out of stock",
+    2: "Cancelled by the client",
+    3: "The client can not be contacted",
+    15: "Courier delivery term is too large",
+    16: "Transport tax is too large",
+    17: "Large delivery term, until the product will arrive in our warehouse",
+    18: "Better offer in another store",
+    19: "Payment order has not been paid",
+    20: "Undelivered order, courier reasons",
+    21: "Others",
+    22: "Order incomplete - automatic cancellation",
+    23: "The customer changed his mind",
+    24: "By customer request",
+    25: "Failed delivery",
+    26: "Late shipment",
+    27: "Irrelevant order",
+    28: "Cancelled by SuperAdmin on seller request",
+    29: "Blacklisted customer",
+    30: "No VAT invoice",
+    31: "The eMAG Marketplace partner requested the order cancellation",
+    32: "The delivery estimate is too long",
+    33: "The product is no longer in the partner's stock",
+    34: "Other reasons",
+    35: "The delivery is too expensive",
+    36: "The customer found a better price elsewhere",
+    37: "The customer registered another eMAG order with a similar product",
+    38: "The customer changed his mind, does not need the product",
+    39: "The customer can purchase the product only by installments",
+    40: "Other reasons EIS",
+    41: "Out of stock - instalments",
+    42: "The product is no longer in the partner's stock - instalments",
+    43: "The delivery estimate is too long",
+}
+
+
 class StatusChangeSource(models.TextChoices):
     SYNC = "sync", "Seen by a sync"
     ACKNOWLEDGE = "acknowledge", "Acknowledged here"
@@ -43,22 +81,33 @@ class Order(models.Model):
     read as its first occurrence, so it can be an hour early but never late.
 
     Totals are computed from the payload, in the order's currency, exactly (Decimal, 4
-    places, each line's VAT rounded half-up to 4 places). eMAG's line prices exclude VAT,
-    while the shipping tax and the vouchers' `sale_price_vat` include it:
+    places, each line's VAT rounded half-up to 4 places), from eMAG's documented meanings
+    (reference §5.4): a line's `sale_price` excludes VAT, the shipping tax includes it, and
+    a voucher's `sale_price` is its value without VAT and its `sale_price_vat` the VAT on it:
 
     - `total_lines_net`: Σ sale_price × quantity over active lines (line status 1);
     - `total_lines_vat`: Σ sale_price × quantity × the line's VAT rate, over the same lines;
     - `total_shipping`: `shipping_tax`, VAT included;
-    - `total_vouchers`: Σ `sale_price_vat` of the vouchers not marked inactive (negative);
-      their splits over lines and shipping (`product_voucher_split`,
+    - `total_vouchers`: Σ (`sale_price` + `sale_price_vat`) of the vouchers not marked
+      inactive (negative); their splits over lines and shipping (`product_voucher_split`,
       `shipping_tax_voucher_split`) are a breakdown of the same amounts, not added again;
     - `total`: what the customer pays: lines net + lines VAT + shipping + vouchers.
+
+    Only the id identifies an order: a field eMAG sent in a shape that cannot be read is
+    left empty, and why is listed in `read_warnings` (the payload is kept whole in `raw`).
     """
 
     account = models.CharField(max_length=32, help_text="Configured eMAG account name.")
     emag_id = models.BigIntegerField(help_text="eMAG order id (`id`); beyond 32 bits.")
-    status = models.SmallIntegerField(choices=OrderStatus.choices)
-    type = models.SmallIntegerField(choices=OrderType.choices, null=True, blank=True)
+    status = models.SmallIntegerField(
+        choices=OrderStatus.choices, null=True, blank=True, help_text="Empty: eMAG sent none."
+    )
+    type = models.SmallIntegerField(
+        choices=OrderType.choices,
+        null=True,
+        blank=True,
+        help_text="As eMAG sent it, else the type the order was read with.",
+    )
     is_complete = models.BooleanField(null=True, blank=True)
 
     payment_mode_id = models.SmallIntegerField(choices=PaymentMode.choices, null=True, blank=True)
@@ -70,6 +119,10 @@ class Order(models.Model):
     cashed_co = models.DecimalField(**MONEY, null=True, blank=True)
     cashed_cod = models.DecimalField(**MONEY, null=True, blank=True)
     refunded_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    refund_status = models.CharField(max_length=64, blank=True)
+    cancellation_request = models.JSONField(
+        null=True, blank=True, help_text="The customer's cancellation request, as eMAG sent it."
+    )
 
     delivery_mode = models.CharField(max_length=32, blank=True, help_text="courier or pickup.")
     details = models.JSONField(null=True, blank=True, help_text="Locker and courier office.")
@@ -88,6 +141,9 @@ class Order(models.Model):
     enforced_vendor_courier_accounts = models.JSONField(null=True, blank=True)
     is_storno = models.BooleanField(default=False)
     reason_cancellation = models.SmallIntegerField(null=True, blank=True)
+    reason_cancellation_name = models.CharField(
+        max_length=255, blank=True, help_text="eMAG's name of the reason, else the documented one."
+    )
     observation = models.TextField(blank=True)
 
     customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
@@ -102,7 +158,12 @@ class Order(models.Model):
     total_shipping = models.DecimalField(**MONEY, default=0)
     total_vouchers = models.DecimalField(**MONEY, default=0)
     total = models.DecimalField(**MONEY, default=0)
-    currency = models.CharField(max_length=3, blank=True)
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="The order's currency, else its lines'."
+    )
+    read_warnings = models.JSONField(
+        default=list, blank=True, help_text="Fields eMAG sent that could not be read (left empty)."
+    )
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
     content_hash = models.BinaryField(

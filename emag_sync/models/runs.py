@@ -59,10 +59,16 @@ class SyncRun(models.Model):
     items_unchanged = models.IntegerField(default=0)
     items_failed = models.IntegerField(default=0)
     items_missing = models.IntegerField(default=0)
+    items_warned = models.IntegerField(
+        default=0, help_text="Items stored with a field that could not be read (left empty)."
+    )
     requests = models.IntegerField(default=0)
     throttled = models.IntegerField(default=0, help_text="429 responses.")
     retries = models.IntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="What could not be read, per item; items still stored."
+    )
     resumed_from_page = models.IntegerField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

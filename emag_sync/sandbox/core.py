@@ -255,6 +255,14 @@ class Sandbox:
             store.items[order_id].update(copy.deepcopy(dict(changes)))
             store.changed([order_id])
 
+    def put_orders(self, account: str, orders: Iterable[Mapping[str, Any]]) -> None:
+        """Add orders exactly as given (or replace those with their ids), e.g. eMAG's examples."""
+        with self._lock:
+            store = self._state(account).orders
+            for order in orders:
+                store.items[int(order["id"])] = copy.deepcopy(dict(order))
+            store.changed()
+
     def remove_offer(self, account: str, offer_id: int) -> None:
         """Delete one offer, as if it vanished from eMAG."""
         with self._lock:

@@ -145,18 +145,29 @@ class OrderFilters:
 
     def matches(self, order: dict[str, Any]) -> bool:
         """Return whether an order passes every filter that was given."""
+        # Orders put in as given (eMAG's own examples) may lack keys eMAG added later; one
+        # without a type is what the type filter's default (3) finds.
         return (
-            order["type"] in self.types
+            order.get("type", FULFILLED_BY_SELLER) in self.types
             and (self.ids is None or order["id"] in self.ids)
-            and (self.statuses is None or order["status"] in self.statuses)
-            and (self.payment_mode_ids is None or order["payment_mode_id"] in self.payment_mode_ids)
-            and (self.is_complete is None or order["is_complete"] == self.is_complete)
-            and _within(order["date"], self.created_after, self.created_before)
-            and _within(order["modified"], self.modified_after, self.modified_before)
+            and (self.statuses is None or order.get("status") in self.statuses)
+            and (
+                self.payment_mode_ids is None
+                or order.get("payment_mode_id") in self.payment_mode_ids
+            )
+            and (self.is_complete is None or order.get("is_complete") == self.is_complete)
+            and _within(order.get("date"), self.created_after, self.created_before)
+            and _within(
+                order.get("modified") or order.get("date"),
+                self.modified_after,
+                self.modified_before,
+            )
         )
 
 
-def _within(moment: str, after: str | None, before: str | None) -> bool:
+def _within(moment: str | None, after: str | None, before: str | None) -> bool:
+    if moment is None:
+        return after is None and before is None
     return (after is None or moment >= after) and (before is None or moment <= before)
 
 

@@ -8,7 +8,7 @@ strings in the account's local time, as eMAG sends them.
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,8 @@ PAYMENT_MODES = (
 # rate, so a realistic history carries both.
 RO_VAT_CHANGE = "2025-08-01 00:00:00"
 OLDEST_ORDER_AGE = timedelta(days=120)
+# eMAG's amounts carry 4 decimals.
+VOUCHER_QUANTUM = Decimal("0.0001")
 FIRST_ORDER_ID = 3_100_000_000
 
 
@@ -347,15 +349,28 @@ def _product_lines(
     return lines
 
 
+def voucher_amounts(value: int, vat: str) -> tuple[str, str]:
+    """Return (sale_price, sale_price_vat) of a voucher worth `value` VAT included.
+
+    eMAG's field table (reference §5.4): `sale_price` is the voucher's value without VAT and
+    `sale_price_vat` the VAT on that value (`sale_price × vat`), not the gross; both are
+    negative. A 10 lei voucher at 24% is -8.0645 and -1.9355, as in eMAG's order example.
+    """
+    rate = Decimal(vat)
+    net = (-Decimal(value) / (1 + rate)).quantize(VOUCHER_QUANTUM, rounding=ROUND_HALF_UP)
+    vat_part = (net * rate).quantize(VOUCHER_QUANTUM, rounding=ROUND_HALF_UP)
+    return f"{net:.4f}", f"{vat_part:.4f}"
+
+
 def _vouchers(rng: random.Random, placed_local: str, vat: str) -> list[dict[str, Any]]:
     value = rng.choice((10, 20, 25, 50))
-    net = Decimal(value) / (1 + Decimal(vat))
+    sale_price, sale_price_vat = voucher_amounts(value, vat)
     return [
         {
             "voucher_id": rng.randint(1_000_000, 9_999_999),
             "voucher_name": f"Voucher {value} lei",
-            "sale_price_vat": f"-{value}.0000",
-            "sale_price": f"-{net:.4f}",
+            "sale_price_vat": sale_price_vat,
+            "sale_price": sale_price,
             "vat": vat,
             "status": 1,
             "issue_date": placed_local[:10],

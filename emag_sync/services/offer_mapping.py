@@ -3,13 +3,14 @@
 Reference: emag-api-reference.md §4.1 (documented fields) and §4.2 (what real responses
 carry). eMAG is loose with types: prices come as 4-decimal strings or JSON numbers,
 `ownership` as a boolean where the doc says 1/2, validation statuses as lists. Each value
-is parsed strictly into its column type; a value that cannot be parsed fails the offer with
-a message naming the field, and the rest of the page is written.
+is parsed strictly into its column type; only the id is required: a value that cannot be
+parsed leaves its column empty with a warning naming the field, and the offer is stored.
 """
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,8 +26,28 @@ COMPETITION_FIELDS = frozenset(
 )
 
 
-class OfferPayloadError(ValueError):
-    """A payload value that cannot be stored as its column's type."""
+T = TypeVar("T")
+
+
+class PayloadError(ValueError):
+    """A payload value from eMAG that cannot be stored as its column's type."""
+
+
+class OfferPayloadError(PayloadError):
+    """An offer payload value that cannot be stored as its column's type."""
+
+
+def read_or_warn(warnings: list[str], read: Callable[[], T], empty: T) -> T:
+    """Return what `read` gives, or `empty` with the reason added to `warnings`.
+
+    The rule for every optional field of an eMAG payload: one whose value cannot be read
+    leaves its column empty and says why, and the rest of the payload is still stored.
+    """
+    try:
+        return read()
+    except PayloadError as error:
+        warnings.append(str(error))
+        return empty
 
 
 def canonical_json(payload: dict[str, Any]) -> bytes:
@@ -164,94 +185,118 @@ def _eans(payload: dict) -> list[str]:
     return eans
 
 
-def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
-    """Return the mirror columns of an offer payload, or raise OfferPayloadError."""
+def offer_columns(payload: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
+    """Return the mirror columns of an offer payload, or raise OfferPayloadError without an id.
+
+    Only the id is required. A field whose value cannot be read is left empty and its reason
+    appended to `warnings` (when given), so an offer is never lost for one odd value.
+    """
     if not isinstance(payload, dict):
         raise OfferPayloadError(f"an offer should be an object, got {type(payload).__name__}")
     emag_id = parse_integer(payload.get("id"), "id")
     if emag_id is None or emag_id <= 0:
         raise OfferPayloadError("id is missing")
+    noted: list[str] = [] if warnings is None else warnings
+
+    def read(parse: Callable[[], T], empty: Any = None) -> T:
+        return read_or_warn(noted, parse, empty)
+
+    def text(key: str, max_length: int | None = None) -> str:
+        return read(lambda: _text(payload, key, max_length), "")
+
+    def integer(key: str) -> int | None:
+        return read(lambda: _integer(payload, key))
+
+    def money(key: str) -> Decimal | None:
+        return read(lambda: _money(payload, key))
+
+    def status(key: str) -> tuple[int | None, str, Any]:
+        return read(lambda: _status_parts(payload.get(key), key), (None, "", None))
+
     offer_details = payload.get("offer_details")
     emag_offer_id = None
     if isinstance(offer_details, dict):
-        emag_offer_id = parse_integer(offer_details.get("id"), "offer_details.id")
-    validation, validation_text, _ = _status_parts(
-        payload.get("validation_status"), "validation_status"
-    )
-    translation, _, _ = _status_parts(
-        payload.get("translation_validation_status"), "translation_validation_status"
-    )
-    offer_validation, offer_validation_text, _ = _status_parts(
-        payload.get("offer_validation_status"), "offer_validation_status"
-    )
+        emag_offer_id = read(lambda: parse_integer(offer_details.get("id"), "offer_details.id"))
+    validation, validation_text, _ = status("validation_status")
+    translation, _, _ = status("translation_validation_status")
+    offer_validation, offer_validation_text, _ = status("offer_validation_status")
     return {
         "emag_id": emag_id,
         "emag_offer_id": emag_offer_id,
-        "part_number": _text(payload, "part_number", 64),
-        "part_number_key": _text(payload, "part_number_key", 32),
-        "name": _text(payload, "name"),
-        "brand": _text(payload, "brand", 255),
-        "brand_name": _text(payload, "brand_name", 255),
-        "url": _text(payload, "url"),
-        "category_id": _integer(payload, "category_id"),
-        "vendor_category_id": _text(payload, "vendor_category_id", 64),
-        "sale_price": _money(payload, "sale_price"),
-        "recommended_price": _money(payload, "recommended_price"),
-        "min_sale_price": _money(payload, "min_sale_price"),
-        "max_sale_price": _money(payload, "max_sale_price"),
-        "currency": _text(payload, "currency", 3),
-        "vat_id": _integer(payload, "vat_id"),
-        "warranty": _integer(payload, "warranty"),
-        "status": _integer(payload, "status"),
-        "general_stock": _integer(payload, "general_stock"),
-        "estimated_stock": _integer(payload, "estimated_stock"),
+        "part_number": text("part_number", 64),
+        "part_number_key": text("part_number_key", 32),
+        "name": text("name"),
+        "brand": text("brand", 255),
+        "brand_name": text("brand_name", 255),
+        "url": text("url"),
+        "category_id": integer("category_id"),
+        "vendor_category_id": text("vendor_category_id", 64),
+        "sale_price": money("sale_price"),
+        "recommended_price": money("recommended_price"),
+        "min_sale_price": money("min_sale_price"),
+        "max_sale_price": money("max_sale_price"),
+        "currency": text("currency", 3),
+        "vat_id": integer("vat_id"),
+        "warranty": integer("warranty"),
+        "status": integer("status"),
+        "general_stock": integer("general_stock"),
+        "estimated_stock": integer("estimated_stock"),
         "validation_status": validation,
         "validation_status_description": validation_text,
         "translation_validation_status": translation,
         "offer_validation_status": offer_validation,
         "offer_validation_status_description": offer_validation_text,
-        "ownership": _ownership(payload.get("ownership")),
-        "number_of_offers": _integer(payload, "number_of_offers"),
-        "buy_button_rank": _integer(payload, "buy_button_rank"),
-        "best_offer_sale_price": _money(payload, "best_offer_sale_price"),
-        "best_offer_recommended_price": _money(payload, "best_offer_recommended_price"),
-        "genius_eligibility": _integer(payload, "genius_eligibility"),
-        "genius_eligibility_type": _integer(payload, "genius_eligibility_type"),
-        "genius_computed": _integer(payload, "genius_computed"),
-        "ean": _eans(payload),
-        **offer_payload_fields(payload),
+        "ownership": read(lambda: _ownership(payload.get("ownership"))),
+        "number_of_offers": integer("number_of_offers"),
+        "buy_button_rank": integer("buy_button_rank"),
+        "best_offer_sale_price": money("best_offer_sale_price"),
+        "best_offer_recommended_price": money("best_offer_recommended_price"),
+        "genius_eligibility": integer("genius_eligibility"),
+        "genius_eligibility_type": integer("genius_eligibility_type"),
+        "genius_computed": integer("genius_computed"),
+        "ean": read(lambda: _eans(payload), []),
+        **offer_payload_fields(payload, noted),
     }
 
 
-def offer_payload_fields(payload: Any) -> dict[str, Any]:
-    """Return the parts of an offer payload that are only shown, or raise OfferPayloadError.
+def offer_payload_fields(payload: Any, warnings: list[str] | None = None) -> dict[str, Any]:
+    """Return the parts of an offer payload that are only shown.
 
     Also reads them from what a sync stored in `Offer.raw`: a missing key, or a stored value
-    that is not an object at all, gives empty values.
+    that is not an object at all, gives empty values; a value that cannot be read is empty
+    too, its reason appended to `warnings` when given.
     """
     if not isinstance(payload, dict):
         payload = {}
+    noted: list[str] = [] if warnings is None else warnings
     family = payload.get("family")
     offer_details = payload.get("offer_details")
+
+    def text(key: str) -> str:
+        return read_or_warn(noted, lambda: _text(payload, key), "")
+
+    def listed(key: str) -> list:
+        return read_or_warn(noted, lambda: _json_list(payload, key), [])
+
     return {
-        "description": _text(payload, "description"),
-        "stock": _json_list(payload, "stock"),
-        "handling_time": _json_list(payload, "handling_time"),
-        "availability": _json_list(payload, "availability"),
+        "description": text("description"),
+        "stock": listed("stock"),
+        "handling_time": listed("handling_time"),
+        "availability": listed("availability"),
         "validation_status_detail": _status_detail(payload, "validation_status", []),
         "translation_validation_status_detail": _status_detail(
             payload, "translation_validation_status", []
         ),
         "offer_validation_status_detail": _status_detail(payload, "offer_validation_status", None),
         "doc_errors": payload.get("doc_errors"),
-        "images": _json_list(payload, "images"),
-        "characteristics": _json_list(payload, "characteristics"),
+        "images": listed("images"),
+        "characteristics": listed("characteristics"),
         "family": family if isinstance(family, dict) else None,
-        "attachments": _json_list(payload, "attachments"),
+        "attachments": listed("attachments"),
         "offer_details": offer_details if isinstance(offer_details, dict) else None,
         "manufacturer": payload.get("manufacturer"),
         "eu_representative": payload.get("eu_representative"),
-        "safety_information": _text(payload, "safety_information"),
+        "safety_information": text("safety_information"),
     }
 
 

@@ -84,6 +84,7 @@ class ParsedPage:
 
     offers: dict[int, ParsedOffer] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
+    warnings: dict[int, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,6 +95,9 @@ class PageResult:
     unchanged: int = 0
     failed: int = 0
     errors: list[dict] = field(default_factory=list)
+    # Items stored with fields left empty because they could not be read, and why.
+    warned: int = 0
+    warnings: list[dict] = field(default_factory=list)
     emag_ids: list[int] = field(default_factory=list)
     # From BEGIN to COMMIT: the database's share of the page.
     transaction_seconds: float = 0.0
@@ -127,8 +131,9 @@ def offer_page_parse(
 ) -> ParsedPage:
     """Map, hash and encode a page of offer payloads fetched at `fetched_at`; no database.
 
-    An offer that cannot be mapped becomes an error naming it; a repeated id keeps the last
-    copy, as an upsert would.
+    An offer without an id becomes an error; one with fields that cannot be read is kept
+    with them empty and a warning naming it. A repeated id keeps the last copy, as an upsert
+    would.
     """
     parsed = ParsedPage()
     local_defaults = {
@@ -136,8 +141,9 @@ def offer_page_parse(
         for name, default in LOCAL_DEFAULTS.items()
     }
     for position, payload in enumerate(payloads):
+        warnings: list[str] = []
         try:
-            columns = offer_columns(payload)
+            columns = offer_columns(payload, warnings)
         except OfferPayloadError as error:
             offer_id = payload.get("id") if isinstance(payload, dict) else None
             parsed.errors.append(
@@ -161,6 +167,13 @@ def offer_page_parse(
             **local_defaults,
         }
         parsed.offers[columns["emag_id"]] = ParsedOffer(columns=columns, digest=digest, row=row)
+        parsed.warnings.pop(columns["emag_id"], None)
+        if warnings:
+            parsed.warnings[columns["emag_id"]] = {
+                "page": page,
+                "offer": columns["emag_id"],
+                "message": "; ".join(warnings),
+            }
     return parsed
 
 
@@ -214,6 +227,8 @@ def _page_write(
         seen=len(offers) + len(parsed.errors),
         failed=len(parsed.errors),
         errors=list(parsed.errors),
+        warned=len(parsed.warnings),
+        warnings=list(parsed.warnings.values()),
         emag_ids=list(offers),
     )
     started = time.perf_counter()

@@ -187,6 +187,7 @@ class Scan:
 class RunOutcome:
     status: str = SyncStatus.COMPLETED
     errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
     complete_pass: bool = False
 
@@ -232,7 +233,11 @@ def offer_sync(
         if outcome.status == SyncStatus.COMPLETED and run.items_failed:
             outcome.status = SyncStatus.PARTIAL
         return sync_run_finish(
-            run=run, status=outcome.status, errors=outcome.errors, items_missing=missing
+            run=run,
+            status=outcome.status,
+            errors=outcome.errors,
+            warnings=outcome.warnings,
+            items_missing=missing,
         )
     except SoftTimeLimitExceeded as error:
         # The task ran out of time: committed pages keep their checkpoint, the claim is
@@ -397,6 +402,7 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
             )
             outcome.seen.update(result.emag_ids)
             outcome.errors.extend(result.errors)
+            outcome.warnings.extend(result.warnings)
             statistics.added(result.created)
             if on_progress:
                 on_progress(SyncRun.objects.get(pk=run.pk))

@@ -43,6 +43,7 @@ class OrderNotFound(Exception):
 class _Tally:
     status: str = SyncStatus.COMPLETED
     errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
     failed: int = 0
 
 
@@ -105,6 +106,7 @@ def orders_acknowledge(
             run=run,
             status=tally.status,
             errors=tally.errors,
+            warnings=tally.warnings,
             items_failed=run.items_failed + tally.failed,
         )
     except BaseException as error:
@@ -157,8 +159,10 @@ def _acknowledge_one(
         page=1,
         calls=collector.drain(),
         acknowledged_at=acknowledged_at,
+        order_type=order_type,
     )
     tally.errors.extend(result.errors)
+    tally.warnings.extend(result.warnings)
     if acknowledged and result.statuses.get(emag_id) == OrderStatus.NEW:
         logger.info("Order %s of %s still reads as new after acknowledging", emag_id, account.name)
     return True

@@ -2,21 +2,30 @@
 
 Reference: emag-api-reference.md §5.4. eMAG is loose with types here as with offers: money
 as 4-decimal strings or JSON numbers, the seller's product id as a string, flags as 0/1 or
-booleans. Dates are zone-less local times of the account's platform. A value that cannot be
-parsed fails the order with a message naming the field; the rest of the page is written.
+booleans, `reason_cancellation` as a number or an object `{id, name}`, an empty `details`
+as `[]`. Dates are zone-less local times of the account's platform.
+
+Only what identifies an order (its id) is required: an order is always stored with its
+whole payload. Each other field is read in every shape eMAG is known to send; one that
+cannot be read at all is left empty and listed in the order's `read_warnings`.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
+from emag_sync.models.orders import CANCELLATION_REASONS
 from emag_sync.services.offer_mapping import (
     MONEY_QUANTUM,
-    OfferPayloadError,
+    PayloadError,
     content_hash,
     parse_integer,
     parse_money,
+    read_or_warn,
 )
+
+T = TypeVar("T")
 
 # eMAG's date format (§1.4, §5.3); some fields carry a date alone.
 EMAG_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d")
@@ -25,11 +34,17 @@ ZERO = Decimal("0.0000")
 ACTIVE_LINE = 1
 INACTIVE_VOUCHER = 0
 
-__all__ = ["OrderPayloadError", "content_hash", "order_columns", "parse_emag_datetime"]
+__all__ = [
+    "OrderPayloadError",
+    "content_hash",
+    "order_columns",
+    "order_totals",
+    "parse_emag_datetime",
+]
 
 
-class OrderPayloadError(ValueError):
-    """A payload value that cannot be stored as its column's type."""
+class OrderPayloadError(PayloadError):
+    """An order payload value that cannot be stored as its column's type."""
 
 
 def parse_emag_datetime(value: Any, zone: tzinfo, key: str = "date") -> datetime | None:
@@ -52,8 +67,7 @@ def parse_emag_datetime(value: Any, zone: tzinfo, key: str = "date") -> datetime
     raise OrderPayloadError(f"{key} should be YYYY-mm-dd HH:ii:ss, got {value!r}")
 
 
-def _text(payload: dict, key: str, max_length: int) -> str:
-    value = payload.get(key)
+def _text(value: Any, key: str, max_length: int) -> str:
     if value is None:
         return ""
     if isinstance(value, bool | dict | list):
@@ -61,20 +75,32 @@ def _text(payload: dict, key: str, max_length: int) -> str:
     return str(value)[:max_length]
 
 
-def _flag(payload: dict, key: str) -> bool | None:
-    value = payload.get(key)
+def _flag(value: Any, key: str) -> bool | None:
     if value is None or value == "":
         return None
     return bool(parse_integer(value, key))
 
 
-def _json_list(payload: dict, key: str) -> list:
-    value = payload.get(key)
+def _json_list(value: Any, key: str) -> list:
     if value is None:
         return []
     if isinstance(value, list):
         return value
+    # A list of one written as the object itself (as in the documentation's order example).
+    if isinstance(value, dict):
+        return [value]
     raise OrderPayloadError(f"{key} should be a list, got {type(value).__name__}")
+
+
+def _object(value: Any, key: str) -> dict | None:
+    """Return an object; eMAG writes an empty one as `[]`."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    if value == []:
+        return {}
+    raise OrderPayloadError(f"{key} should be an object, got {type(value).__name__}")
 
 
 def _vat_rate(value: Any, key: str) -> Decimal | None:
@@ -92,35 +118,113 @@ def _vat_rate(value: Any, key: str) -> Decimal | None:
     return rate.quantize(VAT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def _line_columns(line: Any, position: int) -> dict[str, Any]:
-    if not isinstance(line, dict):
-        raise OrderPayloadError(f"products[{position}] should be an object")
+def _cancellation_reason(value: Any, key: str) -> tuple[int | None, str]:
+    """Return (reason id, its name) from a number or an object `{id, name}`."""
+    if isinstance(value, dict):
+        reason = parse_integer(value.get("id"), f"{key}.id")
+        name = _text(value.get("name"), f"{key}.name", 255)
+    else:
+        reason, name = parse_integer(value, key), ""
+    return reason, name or CANCELLATION_REASONS.get(reason, "")
+
+
+class _Reader:
+    """Read the fields of one payload object, each left empty with a warning if it can't be."""
+
+    def __init__(self, payload: dict, warnings: list[str], prefix: str = ""):
+        self.payload, self.warnings, self.prefix = payload, warnings, prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def read(self, parse: Callable[[Any, str], T], name: str, empty: Any = None) -> T:
+        value = self.payload.get(name)
+        return read_or_warn(self.warnings, lambda: parse(value, self.key(name)), empty)
+
+    def text(self, name: str, max_length: int) -> str:
+        return self.read(lambda value, key: _text(value, key, max_length), name, "")
+
+    def integer(self, name: str) -> int | None:
+        return self.read(parse_integer, name)
+
+    def money(self, name: str) -> Decimal | None:
+        return self.read(parse_money, name)
+
+    def flag(self, name: str) -> bool | None:
+        return self.read(_flag, name)
+
+    def json_list(self, name: str) -> list:
+        return self.read(_json_list, name, [])
+
+    def when(self, name: str, zone: tzinfo) -> datetime | None:
+        return self.read(lambda value, key: parse_emag_datetime(value, zone, key), name)
+
+
+def _line_pnk(line: _Reader) -> str:
+    """Return a line's PNK: `part_number_key`, else a `part_number` that is not the seller's code.
+
+    The doc says a line's `part_number` is the PNK, but real lines carry the seller's
+    `ext_part_number` there beside a separate `part_number_key` (reference §5.4).
+    """
+    pnk = line.text("part_number_key", 32)
+    if pnk:
+        return pnk
+    part_number = line.text("part_number", 32)
+    return "" if part_number == line.text("ext_part_number", 64) else part_number
+
+
+def _line_columns(line: Any, position: int, warnings: list[str]) -> dict[str, Any] | None:
     key = f"products[{position}]"
-    status = parse_integer(line.get("status"), f"{key}.status")
+    if not isinstance(line, dict):
+        warnings.append(f"{key} should be an object, got {type(line).__name__}")
+        return None
+    reader = _Reader(line, warnings, prefix=f"{key}.")
+    status = reader.integer("status")
     return {
-        "emag_line_id": parse_integer(line.get("id"), f"{key}.id"),
-        "product_id": parse_integer(line.get("product_id"), f"{key}.product_id"),
-        # The doc's `part_number` is the PNK; real answers also carry `part_number_key`.
-        "part_number_key": _text(line, "part_number_key", 32) or _text(line, "part_number", 32),
-        "ext_part_number": _text(line, "ext_part_number", 64),
-        "name": _text(line, "name", 10_000),
-        "quantity": parse_integer(line.get("quantity"), f"{key}.quantity") or 0,
-        "initial_quantity": parse_integer(line.get("initial_qty"), f"{key}.initial_qty"),
-        "storno_quantity": parse_integer(line.get("storno_qty"), f"{key}.storno_qty"),
-        "sale_price": parse_money(line.get("sale_price"), f"{key}.sale_price"),
-        "original_price": parse_money(line.get("original_price"), f"{key}.original_price"),
-        "currency": _text(line, "currency", 3),
-        "vat_rate": _vat_rate(line.get("vat"), f"{key}.vat"),
+        "emag_line_id": reader.integer("id"),
+        "product_id": reader.integer("product_id"),
+        "part_number_key": _line_pnk(reader),
+        "ext_part_number": reader.text("ext_part_number", 64),
+        "name": reader.text("name", 10_000),
+        "quantity": reader.integer("quantity") or 0,
+        "initial_quantity": reader.integer("initial_qty"),
+        "storno_quantity": reader.integer("storno_qty"),
+        "sale_price": reader.money("sale_price"),
+        "original_price": reader.money("original_price"),
+        "currency": reader.text("currency", 3),
+        "vat_rate": reader.read(_vat_rate, "vat"),
         "status": ACTIVE_LINE if status is None else status,
-        "product_voucher_split": _json_list(line, "product_voucher_split"),
+        "product_voucher_split": reader.json_list("product_voucher_split"),
         "raw": line,
     }
 
 
+def _voucher_value(voucher: Any, position: int, warnings: list[str]) -> Decimal:
+    """Return what an active voucher takes off the order: its value plus its VAT (negative).
+
+    eMAG's field table: `sale_price` is the voucher's value without VAT and `sale_price_vat`
+    the VAT on it, not the gross (reference §5.4).
+    """
+    key = f"vouchers[{position}]"
+    if not isinstance(voucher, dict):
+        warnings.append(f"{key} should be an object, got {type(voucher).__name__}")
+        return ZERO
+    reader = _Reader(voucher, warnings, prefix=f"{key}.")
+    if reader.integer("status") == INACTIVE_VOUCHER:
+        return ZERO
+    return (reader.money("sale_price") or ZERO) + (reader.money("sale_price_vat") or ZERO)
+
+
 def order_totals(
-    lines: list[dict[str, Any]], shipping_tax: Decimal | None, vouchers: list
+    lines: list[dict[str, Any]],
+    shipping_tax: Decimal | None,
+    vouchers: list,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Return the order's totals (see the Order model for what each one means)."""
+    """Return the order's totals (see the Order model for what each one means).
+
+    A voucher whose amounts cannot be read counts as nothing, and says so in `warnings`.
+    """
     net = vat = ZERO
     for line in lines:
         if line["status"] != ACTIVE_LINE or line["sale_price"] is None:
@@ -129,94 +233,97 @@ def order_totals(
         net += line_net
         rate = line["vat_rate"] or ZERO
         vat += (line_net * rate).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP)
-    voucher_total = ZERO
-    for position, voucher in enumerate(vouchers):
-        if not isinstance(voucher, dict):
-            raise OrderPayloadError(f"vouchers[{position}] should be an object")
-        if parse_integer(voucher.get("status"), f"vouchers[{position}].status") == INACTIVE_VOUCHER:
-            continue
-        amount = parse_money(voucher.get("sale_price_vat"), f"vouchers[{position}].sale_price_vat")
-        voucher_total += amount or ZERO
+    noted: list[str] = [] if warnings is None else warnings
+    voucher_total = sum(
+        (_voucher_value(voucher, position, noted) for position, voucher in enumerate(vouchers)),
+        ZERO,
+    )
     shipping = shipping_tax or ZERO
-    currencies = [line["currency"] for line in lines if line["currency"]]
     return {
         "total_lines_net": net.quantize(MONEY_QUANTUM),
         "total_lines_vat": vat.quantize(MONEY_QUANTUM),
         "total_shipping": shipping,
         "total_vouchers": voucher_total.quantize(MONEY_QUANTUM),
         "total": (net + vat + shipping + voucher_total).quantize(MONEY_QUANTUM),
-        "currency": currencies[0] if currencies else "",
     }
 
 
-def order_columns(payload: Any, zone: tzinfo) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Return (order columns, line columns) of an order payload, or raise OrderPayloadError."""
+def order_columns(
+    payload: Any, zone: tzinfo, *, requested_type: int | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return (order columns, line columns) of an order payload.
+
+    Raises OrderPayloadError only for a payload with no id (or not an object at all).
+    `requested_type` is the `type` the order was read with, kept for an order that carries
+    none. What could not be read is listed in the columns' `read_warnings`.
+    """
     if not isinstance(payload, dict):
         raise OrderPayloadError(f"an order should be an object, got {type(payload).__name__}")
     try:
-        return _order_columns(payload, zone)
-    except OfferPayloadError as error:  # raised by the shared number and money parsers
+        emag_id = parse_integer(payload.get("id"), "id")
+    except PayloadError as error:
         raise OrderPayloadError(str(error)) from None
-
-
-def _order_columns(payload: dict, zone: tzinfo) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    emag_id = parse_integer(payload.get("id"), "id")
     if emag_id is None or emag_id <= 0:
         raise OrderPayloadError("id is missing")
-    status = parse_integer(payload.get("status"), "status")
-    if status is None:
-        raise OrderPayloadError("status is missing")
-    details = payload.get("details")
-    if details is not None and not isinstance(details, dict):
-        raise OrderPayloadError(f"details should be an object, got {type(details).__name__}")
-    customer = payload.get("customer")
-    if customer is not None and not isinstance(customer, dict):
-        raise OrderPayloadError(f"customer should be an object, got {type(customer).__name__}")
-    customer = customer or {}
-    products = payload.get("products") or []
-    if not isinstance(products, list):
-        raise OrderPayloadError("products should be a list")
-    lines = [_line_columns(line, position) for position, line in enumerate(products)]
-    shipping_tax = parse_money(payload.get("shipping_tax"), "shipping_tax")
-    vouchers = _json_list(payload, "vouchers")
+    warnings: list[str] = []
+    order = _Reader(payload, warnings)
 
-    def when(key: str) -> datetime | None:
-        return parse_emag_datetime(payload.get(key), zone, key)
+    status = order.integer("status")
+    if payload.get("status") in (None, ""):
+        warnings.append("status is missing")
+    details = order.read(_object, "details")
+    customer = order.read(_object, "customer", {}) or {}
+    products = order.json_list("products")
+    lines = [
+        columns
+        for position, line in enumerate(products)
+        if (columns := _line_columns(line, position, warnings)) is not None
+    ]
+    shipping_tax = order.money("shipping_tax")
+    vouchers = order.json_list("vouchers")
+    reason, reason_name = order.read(_cancellation_reason, "reason_cancellation", (None, ""))
+    delivery = _Reader(details or {}, warnings, prefix="details.")
+    order_type = order.integer("type")
+    line_currencies = [line["currency"] for line in lines if line["currency"]]
 
     columns = {
         "emag_id": emag_id,
         "status": status,
-        "type": parse_integer(payload.get("type"), "type"),
-        "is_complete": _flag(payload, "is_complete"),
-        "payment_mode_id": parse_integer(payload.get("payment_mode_id"), "payment_mode_id"),
-        "payment_mode": _text(payload, "payment_mode", 64),
-        "detailed_payment_method": _text(payload, "detailed_payment_method", 128),
-        "payment_status": parse_integer(payload.get("payment_status"), "payment_status"),
-        "cashed_co": parse_money(payload.get("cashed_co"), "cashed_co"),
-        "cashed_cod": parse_money(payload.get("cashed_cod"), "cashed_cod"),
-        "refunded_amount": parse_money(payload.get("refunded_amount"), "refunded_amount"),
-        "delivery_mode": _text(payload, "delivery_mode", 32),
+        "type": requested_type if order_type is None else order_type,
+        "is_complete": order.flag("is_complete"),
+        "payment_mode_id": order.integer("payment_mode_id"),
+        "payment_mode": order.text("payment_mode", 64),
+        "detailed_payment_method": order.text("detailed_payment_method", 128),
+        "payment_status": order.integer("payment_status"),
+        "cashed_co": order.money("cashed_co"),
+        "cashed_cod": order.money("cashed_cod"),
+        "refunded_amount": order.money("refunded_amount"),
+        "refund_status": order.text("refund_status", 64),
+        "cancellation_request": payload.get("cancellation_request"),
+        "delivery_mode": order.text("delivery_mode", 32),
         "details": details,
-        "locker_id": _text(details or {}, "locker_id", 64),
-        "locker_name": _text(details or {}, "locker_name", 255),
-        "date": when("date"),
-        "modified": when("modified"),
-        "maximum_date_for_shipment": when("maximum_date_for_shipment"),
-        "finalization_date": when("finalization_date"),
+        "locker_id": delivery.text("locker_id", 64),
+        "locker_name": delivery.text("locker_name", 255),
+        "date": order.when("date", zone),
+        "modified": order.when("modified", zone),
+        "maximum_date_for_shipment": order.when("maximum_date_for_shipment", zone),
+        "finalization_date": order.when("finalization_date", zone),
         "shipping_tax": shipping_tax,
-        "shipping_tax_voucher_split": _json_list(payload, "shipping_tax_voucher_split"),
+        "shipping_tax_voucher_split": order.json_list("shipping_tax_voucher_split"),
         "vouchers": vouchers,
-        "attachments": _json_list(payload, "attachments"),
+        "attachments": order.json_list("attachments"),
         "enforced_vendor_courier_accounts": payload.get("enforced_vendor_courier_accounts"),
-        "is_storno": bool(_flag(payload, "is_storno")),
-        "reason_cancellation": parse_integer(
-            payload.get("reason_cancellation"), "reason_cancellation"
-        ),
-        "observation": _text(payload, "observation", 10_000),
+        "is_storno": bool(order.flag("is_storno")),
+        "reason_cancellation": reason,
+        "reason_cancellation_name": reason_name,
+        "observation": order.text("observation", 10_000),
         "customer": customer,
         "customer_name": _customer_name(customer),
-        **order_totals(lines, shipping_tax, vouchers),
+        **order_totals(lines, shipping_tax, vouchers, warnings),
+        # The order's own currency (observed), else its lines'.
+        "currency": order.text("currency", 3) or (line_currencies[0] if line_currencies else ""),
     }
+    columns["read_warnings"] = warnings
     return columns, lines
 
 

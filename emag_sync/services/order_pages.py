@@ -75,17 +75,21 @@ def order_page_write(
     cursor: CursorAdvance | None = None,
     calls: list | None = None,
     acknowledged_at: datetime | None = None,
+    order_type: int | None = None,
 ) -> OrderPageResult:
     """Upsert a page of order payloads with their lines and status changes; return what it did.
 
     With `acknowledged_at`, the orders were just acknowledged by this app: the time is
-    stored on them and their status changes are recorded as `acknowledge`.
+    stored on them and their status changes are recorded as `acknowledge`. `order_type` is
+    the type the page was read with, kept for orders that carry none. Only an order without
+    an id fails; one with fields that cannot be read is stored with them empty, and counted
+    and listed as a warning.
     """
     result = OrderPageResult()
     parsed: dict[int, tuple[dict, dict, list[dict], str]] = {}
     for position, payload in enumerate(payloads):
         try:
-            columns, lines = order_columns(payload, zone)
+            columns, lines = order_columns(payload, zone, requested_type=order_type)
         except OrderPayloadError as error:
             order_id = payload.get("id") if isinstance(payload, dict) else None
             result.failed += 1
@@ -96,6 +100,12 @@ def order_page_write(
         # A repeated id within one page keeps the last copy, as an upsert would.
         parsed[columns["emag_id"]] = (payload, columns, lines, content_hash(payload))
     result.seen = len(parsed) + result.failed
+    result.warnings = [
+        {"page": page, "order": emag_id, "message": "; ".join(columns["read_warnings"])}
+        for emag_id, (_, columns, _, _) in parsed.items()
+        if columns["read_warnings"]
+    ]
+    result.warned = len(result.warnings)
     result.emag_ids = list(parsed)
     result.statuses = {emag_id: columns["status"] for emag_id, (_, columns, _, _) in parsed.items()}
     modified_times = [columns["modified"] for _, columns, _, _ in parsed.values()]
@@ -127,7 +137,10 @@ def order_page_write(
                     continue
             if content_changed:
                 lines_by_order[emag_id] = lines
-            if old is None or old["status"] != columns["status"]:
+            # A status eMAG did not send is no move; the order keeps a warning instead.
+            if columns["status"] is not None and (
+                old is None or old["status"] != columns["status"]
+            ):
                 status_moves[emag_id] = (
                     None if old is None else old["status"],
                     columns["status"],

@@ -111,6 +111,7 @@ class OrderSyncPlan:
 class _Outcome:
     status: str = SyncStatus.COMPLETED
     errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
     newest_modified: datetime | None = None
 
 
@@ -195,7 +196,9 @@ def order_sync(
         run.refresh_from_db(fields=["items_failed"])
         if outcome.status == SyncStatus.COMPLETED and run.items_failed:
             outcome.status = SyncStatus.PARTIAL
-        return sync_run_finish(run=run, status=outcome.status, errors=outcome.errors)
+        return sync_run_finish(
+            run=run, status=outcome.status, errors=outcome.errors, warnings=outcome.warnings
+        )
     except BaseException as error:
         sync_run_finish_after_error(run=run, error=error, calls=collector.drain())
         raise
@@ -315,7 +318,14 @@ def _read_range(context: _Context, filters: dict[str, Any], *, window_end: datet
                 seen.update(str(item.get("id")) for item in items)
                 whole = page == pages and len(seen) >= count.items
                 cursor = _cursor_for(context, window_end) if whole and window_end else None
-                _write(context, items, page=page, cursor=cursor, fetched_at=fetched_at)
+                _write(
+                    context,
+                    items,
+                    page=page,
+                    cursor=cursor,
+                    fetched_at=fetched_at,
+                    order_type=filters["type"],
+                )
                 if _must_stop(context, page):
                     return False
         if whole:
@@ -345,6 +355,7 @@ def _write(
     page: int | None,
     cursor: CursorAdvance | None,
     fetched_at: datetime | None = None,
+    order_type: int | None = None,
 ) -> None:
     result = order_page_write(
         run=context.run,
@@ -355,8 +366,10 @@ def _write(
         page=page,
         cursor=cursor,
         calls=context.collector.drain(),
+        order_type=order_type,
     )
     context.outcome.errors.extend(result.errors)
+    context.outcome.warnings.extend(result.warnings)
     context.statistics.added(result.created)
     newest = context.outcome.newest_modified
     if result.newest_modified is not None and (newest is None or result.newest_modified > newest):

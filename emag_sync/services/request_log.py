@@ -52,7 +52,8 @@ def request_log_write(calls: list, *, run: SyncRun | None) -> None:
 def page_progress_record(*, run: SyncRun, result, page: int | None, calls: list) -> None:
     """Log a page's eMAG calls and add its counts to the run (inside the page's transaction).
 
-    `result` is a page result with seen, created, updated, unchanged and failed counts.
+    `result` is a page result with seen, created, updated, unchanged, failed and warned
+    counts.
     """
     if calls:
         EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
@@ -63,6 +64,7 @@ def page_progress_record(*, run: SyncRun, result, page: int | None, calls: list)
         items_updated=F("items_updated") + result.updated,
         items_unchanged=F("items_unchanged") + result.unchanged,
         items_failed=F("items_failed") + result.failed,
+        items_warned=F("items_warned") + result.warned,
         **call_counters(calls),
         heartbeat_at=timezone.now(),
     )

@@ -123,16 +123,31 @@ def sync_run_start(*, run_id: int) -> SyncRun:
 
 
 def sync_run_finish(
-    *, run: SyncRun, status: str, errors: list[dict] | None = None, **counters
+    *,
+    run: SyncRun,
+    status: str,
+    errors: list[dict] | None = None,
+    warnings: list[dict] | None = None,
+    **counters,
 ) -> SyncRun:
-    """Record a run's final status, adding errors and final counters; only a running run ends."""
+    """Record a run's final status, adding errors, warnings and final counters.
+
+    Only a running run ends. Warnings (items stored with a field left empty) do not change
+    the status; `items_warned` counts them all, the list keeps the last ones.
+    """
     now = timezone.now()
     fresh = SyncRun.objects.get(pk=run.pk)
     all_errors = [*fresh.errors, *(errors or [])][-MAX_ERRORS_KEPT:]
+    all_warnings = [*fresh.warnings, *(warnings or [])][-MAX_ERRORS_KEPT:]
     if fresh.cancel_requested and status == SyncStatus.COMPLETED:
         status = SyncStatus.CANCELLED
     SyncRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
-        status=status, finished_at=now, heartbeat_at=now, errors=all_errors, **counters
+        status=status,
+        finished_at=now,
+        heartbeat_at=now,
+        errors=all_errors,
+        warnings=all_warnings,
+        **counters,
     )
     run.refresh_from_db()
     return run
