@@ -1,8 +1,15 @@
-"""CSV exports of the local mirror, streamed row by row (never built in memory)."""
+"""CSV exports of the local mirror, streamed row by row (never built in memory).
+
+Every export (the `emag_export` command, the admin's Export CSV, the API's `format=csv`)
+writes its cells through `_cell`, so text that customers and sellers wrote can never run
+as a spreadsheet formula: see `csv_safe_text`.
+"""
 
 import csv
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -54,19 +61,45 @@ ORDER_CSV_COLUMNS = [
     "items",
     "acknowledged_at",
     "synced_at",
+    "reason_cancellation",
+    "reason_cancellation_name",
+    "refund_status",
+    "refunded_amount",
+    "cancellation_request",
+    "locker_id",
+    "locker_name",
+    "read_warnings",
 ]
 # Rows fetched per round trip: bounded memory whatever the catalogue size.
 EXPORT_CHUNK = 2000
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_text(text: str) -> str:
+    """Return text a spreadsheet shows as text: a leading `'` if it could start a formula."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _cell(value: Any) -> str:
+    """Return a value as its CSV cell: text neutralised, numbers and dates as formatted here.
+
+    A Decimal, an int or a date is written by this code, not by a person, so a negative
+    amount stays a number; every text, joined lists included, goes through csv_safe_text.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, bool | int | Decimal):
+        return str(value)
     if isinstance(value, list):
-        return ";".join(str(item) for item in value)
-    return str(value)
+        return csv_safe_text(";".join(str(item) for item in value))
+    if isinstance(value, dict):
+        return csv_safe_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return csv_safe_text(str(value))
 
 
 def offer_csv_rows(offers: QuerySet[Offer]) -> Iterator[list[str]]:
@@ -108,6 +141,14 @@ def order_csv_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
             [f"{line.ext_part_number or line.product_id} x {line.quantity}" for line in lines],
             order.acknowledged_at,
             order.synced_at,
+            order.reason_cancellation,
+            order.reason_cancellation_name,
+            order.refund_status,
+            order.refunded_amount,
+            order.cancellation_request,
+            order.locker_id,
+            order.locker_name,
+            order.read_warnings,
         ]
         yield [_cell(value) for value in row]
 

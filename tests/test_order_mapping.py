@@ -115,7 +115,12 @@ def test_totals_add_net_lines_their_vat_shipping_and_vouchers_worth_value_plus_v
             vouchers=[
                 # eMAG's meaning: the value without VAT, and the VAT on it (21%).
                 {"voucher_id": 1, "sale_price": "-16.5289", "sale_price_vat": "-3.4711"},
-                {"voucher_id": 2, "sale_price": "-4.1322", "sale_price_vat": "-0.8678", "status": 0},
+                {
+                    "voucher_id": 2,
+                    "sale_price": "-4.1322",
+                    "sale_price_vat": "-0.8678",
+                    "status": 0,
+                },
             ],
         ),
         BUCHAREST,
