@@ -38,6 +38,7 @@ __all__ = [
     "OrderPayloadError",
     "content_hash",
     "order_columns",
+    "order_line_columns",
     "order_totals",
     "parse_emag_datetime",
 ]
@@ -173,7 +174,8 @@ def _line_pnk(line: _Reader) -> str:
     return "" if part_number == line.text("ext_part_number", 64) else part_number
 
 
-def _line_columns(line: Any, position: int, warnings: list[str]) -> dict[str, Any] | None:
+def order_line_columns(line: Any, position: int, warnings: list[str]) -> dict[str, Any] | None:
+    """Return the columns of an order's `products[position]`, or None if it is no object."""
     key = f"products[{position}]"
     if not isinstance(line, dict):
         warnings.append(f"{key} should be an object, got {type(line).__name__}")
@@ -277,7 +279,7 @@ def order_columns(
     lines = [
         columns
         for position, line in enumerate(products)
-        if (columns := _line_columns(line, position, warnings)) is not None
+        if (columns := order_line_columns(line, position, warnings)) is not None
     ]
     shipping_tax = order.money("shipping_tax")
     vouchers = order.json_list("vouchers")
@@ -339,3 +341,7 @@ def _customer_name(customer: dict) -> str:
 MIRROR_FIELDS = tuple(
     name for name in order_columns({"id": 1, "status": 1}, zone=UTC)[0] if name != "emag_id"
 )
+# The columns of a line, its payload aside.
+LINE_FIELDS = tuple(name for name in order_line_columns({}, 0, []) or {} if name != "raw")
+# What order_totals computes.
+TOTAL_FIELDS = tuple(order_totals([], None, []))
