@@ -167,6 +167,27 @@ def test_a_run_page_shows_every_counter_its_errors_and_its_request_log(admin_cli
     assert f"?run__id__exact={partial.pk}" in page  # the link to all of them
 
 
+def test_a_completed_run_with_warnings_shows_their_count_and_what_could_not_be_read(
+    admin_client,
+):
+    run = SyncRun.objects.create(
+        kind="orders",
+        account="main",
+        status="completed",
+        items_seen=3,
+        items_warned=1,
+        warnings=[{"page": 1, "order": 41200, "message": "cashed_cod should be a price"}],
+    )
+
+    page = admin_client.get(
+        reverse("admin:emag_sync_syncrun_change", args=[run.pk])
+    ).content.decode()
+    listing = admin_client.get(reverse("admin:emag_sync_syncrun_changelist")).content.decode()
+
+    assert "Items warned" in page and "cashed_cod should be a price" in page
+    assert "41200" in page and "field-items_warned" in listing
+
+
 def test_runs_are_read_only(admin_client):
     run = make_runs(1)[0]
     url = reverse("admin:emag_sync_syncrun_change", args=[run.pk])

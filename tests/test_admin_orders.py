@@ -209,6 +209,33 @@ def test_an_order_from_emag_shows_its_payload_totals_and_customer(admin_client):
     assert order.customer_name in page
 
 
+def test_an_order_page_shows_its_cancellation_refund_locker_and_read_warnings(admin_client):
+    payload = {
+        **generate_orders("main", 1, 42, NOW)[0],
+        "status": 0,
+        "reason_cancellation": {"id": 31, "name": "Cerut de partener"},
+        "refund_status": "refunded",
+        "cancellation_request": {"reason": "Comandă dublă"},
+        "details": {"locker_id": "9194", "locker_name": "easybox Mega Mall"},
+        "cashed_cod": "plătit",
+    }
+    run = sync_run_claim(account="main", kind="orders", mode="incremental")
+    order_page_write(
+        run=run, account="main", zone=BUCHAREST, payloads=[payload], fetched_at=timezone.now()
+    )
+    order = Order.objects.get(emag_id=payload["id"])
+
+    page = admin_client.get(
+        reverse("admin:emag_sync_order_change", args=[order.pk])
+    ).content.decode()
+    warned = listed(admin_client, read_warnings="yes")
+
+    assert "31 · Cerut de partener" in page and "refunded" in page
+    assert "Comandă dublă" in page and "easybox Mega Mall (#9194)" in page
+    assert "Could not be read" in page and "cashed_cod should be a price" in page
+    assert warned == [order.emag_id]
+
+
 def test_orders_are_never_added_changed_or_deleted_by_hand(admin_client, orders):
     order = orders[0][0]
     change = reverse("admin:emag_sync_order_change", args=[order.pk])

@@ -69,6 +69,14 @@ class MissingFilter(YesNoFilter):
         return Q(missing_since__isnull=False)
 
 
+class ReadWarningsFilter(YesNoFilter):
+    title = "stored with read warnings"
+    parameter_name = "read_warnings"
+
+    def condition(self):
+        return ~Q(read_warnings=[])
+
+
 class HasLocalEditsFilter(YesNoFilter):
     title = "has local edits"
     parameter_name = "local_edits"

@@ -12,7 +12,7 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from emag_sync.accounts import get_accounts
 from emag_sync.admin.dashboard import TRIGGER_PERMISSION
@@ -28,7 +28,7 @@ from emag_sync.admin.display import (
     order_type_label,
 )
 from emag_sync.admin.exports import CsvExportMixin
-from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter
+from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter, ReadWarningsFilter
 from emag_sync.admin.mirror import EmagMirrorMixin
 from emag_sync.admin.pagination import CappedCountMixin
 from emag_sync.admin.selection import CheckedSelectionMixin
@@ -162,6 +162,7 @@ class OrderAdmin(
         "status",
         "type",
         ("date", AccountDateRangeFilter),
+        ReadWarningsFilter,
     ]
     # The search itself is get_search_results; a non-empty list shows the search box.
     search_fields = ["customer_name"]
@@ -180,8 +181,9 @@ class OrderAdmin(
             {
                 "fields": [
                     ("account_badge", "emag_id_copy", "status_badge", "type_label"),
-                    ("customer_name", "payment_mode_id", "delivery_mode"),
-                    ("is_complete", "is_storno", "reason_cancellation"),
+                    ("customer_name", "payment_mode_id", "delivery_mode", "locker"),
+                    ("is_complete", "is_storno", "cancellation_reason"),
+                    "cancellation_request_json",
                     "observation",
                 ]
             },
@@ -211,7 +213,7 @@ class OrderAdmin(
             {
                 "fields": [
                     ("payment_mode", "detailed_payment_method", "payment_status"),
-                    ("cashed_card", "cashed_on_delivery", "refunded"),
+                    ("cashed_card", "cashed_on_delivery", "refunded", "refund_status"),
                 ]
             },
         ),
@@ -240,7 +242,17 @@ class OrderAdmin(
         ),
         ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
-    readonly_fields = flatten_fieldsets(fieldsets)
+    # Shown first, and only on orders that have some.
+    warnings_fieldset = (
+        "Could not be read (left empty; the payload below keeps what eMAG sent)",
+        {"fields": ["read_warnings_list"]},
+    )
+    readonly_fields = [*flatten_fieldsets(fieldsets), "read_warnings_list"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.read_warnings:
+            return [self.warnings_fieldset, *self.fieldsets]
+        return self.fieldsets
 
     # --- permissions: changing an order means acknowledging it (no add or delete) ------
 
@@ -289,6 +301,27 @@ class OrderAdmin(
     def lines(self, order):
         return getattr(order, "line_count", "—")
 
+    @admin.display(description="cancellation reason")
+    def cancellation_reason(self, order):
+        if order.reason_cancellation is None:
+            return order.reason_cancellation_name or "—"
+        return f"{order.reason_cancellation} · {order.reason_cancellation_name or 'unnamed'}"
+
+    @admin.display(description="locker")
+    def locker(self, order):
+        if not (order.locker_id or order.locker_name):
+            return "—"
+        return (
+            f"{order.locker_name or 'locker'} (#{order.locker_id})"
+            if order.locker_id
+            else order.locker_name
+        )
+
+    @admin.display(description="read warnings")
+    def read_warnings_list(self, order):
+        items = format_html_join("", "<li>{}</li>", ((warning,) for warning in order.read_warnings))
+        return format_html('<ul class="mf-warning-text">{}</ul>', items)
+
     placed = account_time_column("date", "placed")
     modified_local = account_time_column("modified", "modified on eMAG")
     ship_by = account_time_column("maximum_date_for_shipment", "ship by")
@@ -311,6 +344,7 @@ class OrderAdmin(
         "enforced_vendor_courier_accounts", "enforced courier accounts"
     )
     raw_json = json_column("raw", "payload")
+    cancellation_request_json = json_column("cancellation_request", "cancellation request")
 
     def changelist_view(self, request, extra_context=None):
         zones = sorted({str(account.timezone) for account in get_accounts().values()})

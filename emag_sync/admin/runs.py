@@ -46,6 +46,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "items_updated",
         "items_unchanged",
         "items_failed",
+        "items_warned",
         "items_missing",
         "requests",
         "throttled",
@@ -83,7 +84,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             {
                 "fields": [
                     ("items_created", "items_updated", "items_unchanged"),
-                    ("items_failed", "items_missing"),
+                    ("items_failed", "items_warned", "items_missing"),
                 ]
             },
         ),
@@ -98,6 +99,14 @@ class SyncRunAdmin(ReadOnlyAdmin):
             },
         ),
         ("Errors", {"fields": ["errors_json"]}),
+        (
+            "Warnings",
+            {
+                "description": "Items stored with a field eMAG sent in a shape that could not "
+                "be read; the field is left empty and the item's payload kept whole.",
+                "fields": ["warnings_json"],
+            },
+        ),
     ]
     readonly_fields = [
         "account_badge",
@@ -118,6 +127,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "items_updated",
         "items_unchanged",
         "items_failed",
+        "items_warned",
         "items_missing",
         "requests",
         "throttled",
@@ -129,6 +139,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "run_duration",
         "throughput",
         "errors_json",
+        "warnings_json",
     ]
 
     def get_urls(self):
@@ -167,6 +178,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description="errors")
     def errors_json(self, run):
         return pretty_json(run.errors)
+
+    @admin.display(description="warnings (the last ones)")
+    def warnings_json(self, run):
+        return pretty_json(run.warnings)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

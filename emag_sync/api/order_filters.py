@@ -1,9 +1,14 @@
 """The FilterSet of the order list. Imported only once the orders models exist."""
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from emag_sync.api.filters import AccountTypeFilter, ApiFilterSet, IntegerFilter
+from emag_sync.api.filters import (
+    AccountTypeFilter,
+    ApiFilterSet,
+    IntegerFilter,
+    StrictBooleanFilter,
+)
 from emag_sync.models import Order
 
 MAX_BIGINT = 2**63 - 1
@@ -28,10 +33,20 @@ class OrderFilter(ApiFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", max_length=20, help_text="An eMAG order id."
     )
+    read_warnings = StrictBooleanFilter(
+        method="filter_read_warnings",
+        help_text="true: orders stored with a field that could not be read (see read_warnings).",
+    )
 
     class Meta:
         model = Order
         fields = []
+
+    def filter_read_warnings(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        warned = Q(read_warnings=[])
+        return queryset.exclude(warned) if value else queryset.filter(warned)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip()

@@ -79,6 +79,26 @@ def test_the_order_list_filters_by_account_status_type_and_date(api):
     assert ids(search="not-an-id") == []
 
 
+def test_orders_stored_with_read_warnings_show_them_and_can_be_listed_alone(api):
+    make_order(emag_id=1)
+    make_order(
+        emag_id=2,
+        read_warnings=["cashed_cod should be a price, got 'x'"],
+        reason_cancellation=31,
+        reason_cancellation_name="Cerut de partener",
+        refund_status="refunded",
+    )
+
+    listed = api.get(ORDERS, {"read_warnings": "true"}).json()["results"]
+
+    assert [order["emag_id"] for order in listed] == [2]
+    assert listed[0]["read_warnings"] == ["cashed_cod should be a price, got 'x'"]
+    assert listed[0]["reason_cancellation_name"] == "Cerut de partener"
+    assert listed[0]["refund_status"] == "refunded"
+    assert [o["emag_id"] for o in api.get(ORDERS, {"read_warnings": "0"}).json()["results"]] == [1]
+    assert api.get(ORDERS, {"read_warnings": "maybe"}).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
