@@ -71,6 +71,7 @@ def run_summary(run: SyncRun) -> dict:
         "updated": run.items_updated,
         "unchanged": run.items_unchanged,
         "failed": run.items_failed,
+        "warned": run.items_warned,
         "missing": run.items_missing,
         "pages": run.pages_done,
         "requests": run.requests,
@@ -274,6 +275,8 @@ class Command(BaseCommand):
             )
             if "acknowledged" in summary:
                 line += f", {summary['acknowledged']} acknowledged"
+            if result.items_warned:
+                line += f", {result.items_warned} stored with read warnings"
             style = (
                 self.style.SUCCESS if result.status == SyncStatus.COMPLETED else self.style.ERROR
             )
