@@ -37,16 +37,20 @@ class RecomputeResult:
 
 
 def orders_recompute(
-    *, account: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False
+    *,
+    accounts: list[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
 ) -> RecomputeResult:
     """Recompute stored orders' columns and lines from their raw payloads; return the counts.
 
-    With `dry_run`, nothing is written and the counts say what would change.
+    Only the given accounts' orders (default: all of them). With `dry_run`, nothing is
+    written and the counts say what would change.
     """
     zones = {name: configured.timezone for name, configured in get_accounts().items()}
     orders = Order.objects.all()
-    if account:
-        orders = orders.filter(account=account)
+    if accounts is not None:
+        orders = orders.filter(account__in=accounts)
     result = RecomputeResult()
     last_pk = 0
     while True:

@@ -6,7 +6,7 @@ python manage.py emag_orders_recompute --account main
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from emag_sync.accounts import ACCOUNT_ALIASES, ALL_ACCOUNTS, get_account
+from emag_sync.accounts import ALL_ACCOUNTS, resolve_account_names
 from emag_sync.services.order_recompute import DEFAULT_BATCH_SIZE, orders_recompute
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--account", help="One account name (default: every account).")
+        parser.add_argument("--account", default=ALL_ACCOUNTS, help="Account name, all or both.")
         parser.add_argument(
             "--batch-size",
             type=int,
@@ -29,18 +29,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        account = options["account"]
-        if account and ACCOUNT_ALIASES.get(account.lower(), account.lower()) == ALL_ACCOUNTS:
-            account = None
-        if account:
-            try:
-                account = get_account(account).name
-            except KeyError as error:
-                raise CommandError(error.args[0], returncode=2) from None
+        try:
+            accounts = resolve_account_names(options["account"])
+        except KeyError as error:
+            raise CommandError(error.args[0], returncode=2) from None
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1", returncode=2)
         result = orders_recompute(
-            account=account, batch_size=options["batch_size"], dry_run=options["dry_run"]
+            accounts=accounts, batch_size=options["batch_size"], dry_run=options["dry_run"]
         )
         verb = "would change" if options["dry_run"] else "changed"
         self.stdout.write(
