@@ -37,6 +37,7 @@ OFFER_CSV_COLUMNS = [
     "ean",
     "synced_at",
     "missing_since",
+    "read_warnings",
 ]
 ORDER_CSV_COLUMNS = [
     "account",

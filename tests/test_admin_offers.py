@@ -183,6 +183,21 @@ def test_the_detail_shows_emag_fields_read_only_json_readably_with_copy_buttons(
     assert "Review 1 conflict" in page
 
 
+def test_an_offer_stored_with_read_warnings_lists_them_first_and_is_filtered_on(
+    admin_client, offers
+):
+    warned = offers[0][3]
+    Offer.objects.filter(pk=warned.pk).update(
+        read_warnings=["sale_price should be a price, got 'abc'"]
+    )
+
+    page = admin_client.get(change_url(warned)).content.decode()
+
+    assert "Could not be read" in page and "sale_price should be a price" in page
+    assert "Could not be read" not in admin_client.get(change_url(offers[0][4])).content.decode()
+    assert listed(admin_client, read_warnings="yes") == [warned.emag_id]
+
+
 def test_saving_a_local_price_records_a_local_edit_by_the_user(admin_client, admin_user, offers):
     offer = offers[0][0]
 

@@ -28,12 +28,11 @@ def test_it_reads_prices_given_as_json_numbers_without_float_drift():
 
 
 def test_it_leaves_a_price_with_more_than_4_decimals_empty_with_a_warning_naming_the_field():
-    warnings: list[str] = []
-
-    columns = offer_columns({"id": 7, "sale_price": "1.23456", "name": "Kept"}, warnings)
+    columns = offer_columns({"id": 7, "sale_price": "1.23456", "name": "Kept"})
 
     assert columns["sale_price"] is None and columns["name"] == "Kept"
-    assert len(warnings) == 1 and "sale_price has more than 4 decimals" in warnings[0]
+    [warning] = columns["read_warnings"]
+    assert "sale_price has more than 4 decimals" in warning
 
 
 @pytest.mark.parametrize(
@@ -50,13 +49,11 @@ def test_it_leaves_a_price_with_more_than_4_decimals_empty_with_a_warning_naming
 def test_an_offer_with_an_unreadable_field_is_kept_with_that_field_empty(
     payload, column, empty, named
 ):
-    warnings: list[str] = []
-
-    columns = offer_columns({"id": 7, "part_number": "SKU-7", **payload}, warnings)
+    columns = offer_columns({"id": 7, "part_number": "SKU-7", **payload})
 
     assert columns[column] == empty
     assert columns["emag_id"] == 7 and columns["part_number"] == "SKU-7"
-    assert [named in warning for warning in warnings] == [True]
+    assert [named in warning for warning in columns["read_warnings"]] == [True]
 
 
 def test_it_stores_boolean_ownership_as_the_documented_1_or_2():

@@ -196,6 +196,8 @@ def test_an_offer_with_an_unreadable_field_is_stored_with_it_empty_and_a_warning
     offer = Offer.objects.get(emag_id=2)
     assert offer.sale_price is None and offer.name == "Cafetieră 2"
     assert offer.raw["sale_price"] == "not a price"
+    assert offer.read_warnings == ["sale_price should be a price, got 'not a price'"]
+    assert Offer.objects.get(emag_id=1).read_warnings == []
     run.refresh_from_db()
     assert (run.items_created, run.items_failed, run.items_warned) == (3, 0, 1)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
@@ -159,6 +159,20 @@ def pretty_json(value: Any) -> SafeString:
         return format_html('<span class="mf-muted">{}</span>', json.dumps(value))
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
     return format_html('<pre class="mf-json">{}</pre>', text)
+
+
+# Shown first on an offer's or order's page, and only when it has read warnings.
+READ_WARNINGS_FIELDSET = (
+    "Could not be read (left empty; the raw payload keeps what eMAG sent)",
+    {"fields": ["read_warnings_list"]},
+)
+
+
+@admin.display(description="read warnings")
+def read_warnings_list(self, obj) -> SafeString:
+    """Show what could not be read of an item eMAG sent, one line per field."""
+    items = format_html_join("", "<li>{}</li>", ((warning,) for warning in obj.read_warnings))
+    return format_html('<ul class="mf-warning-text">{}</ul>', items)
 
 
 def age(moment: datetime | None, *, now: datetime | None = None) -> str:

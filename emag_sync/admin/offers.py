@@ -8,12 +8,14 @@ from django.utils.html import format_html, format_html_join
 
 from emag_sync.admin.display import (
     OFFER_VALIDATION_STATUS_LABELS,
+    READ_WARNINGS_FIELDSET,
     VALIDATION_STATUS_LABELS,
     account_tag,
     copy_button,
     field_value,
     json_column,
     money,
+    read_warnings_list,
     validation_label,
 )
 from emag_sync.admin.exports import CsvExportMixin
@@ -24,6 +26,7 @@ from emag_sync.admin.filters import (
     InStockFilter,
     MissingFilter,
     OfferValidationStatusFilter,
+    ReadWarningsFilter,
     ValidationStatusFilter,
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
@@ -91,6 +94,7 @@ class OfferAdmin(
         OfferValidationStatusFilter,
         InStockFilter,
         MissingFilter,
+        ReadWarningsFilter,
         HasLocalEditsFilter,
         HasOpenConflictsFilter,
     ]
@@ -213,17 +217,20 @@ class OfferAdmin(
         name
         for name in flatten_fieldsets(fieldsets)
         if not name.startswith(OVERLAY_PREFIX) and name not in LOCAL_COLUMNS
-    ]
+    ] + ["read_warnings_list"]
 
     # --- permissions: only local values change here (EmagMirrorMixin refuses add and delete)
 
     def get_fieldsets(self, request, obj=None):
+        warnings = [READ_WARNINGS_FIELDSET] if obj is not None and obj.read_warnings else []
         if self.has_change_permission(request, obj):
-            return self.fieldsets
+            return [*warnings, *self.fieldsets]
         # A viewer sees the local values in the table below the fieldsets, not as inputs.
         (title, options), *rest = self.fieldsets
         local_only = {**options, "fields": ["local_notes", "custom_attributes"]}
-        return [(title, local_only), *rest]
+        return [*warnings, (title, local_only), *rest]
+
+    read_warnings_list = read_warnings_list
 
     # --- changelist -----------------------------------------------------------------------
 

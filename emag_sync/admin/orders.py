@@ -12,11 +12,12 @@ from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from emag_sync.accounts import get_accounts
 from emag_sync.admin.dashboard import TRIGGER_PERMISSION
 from emag_sync.admin.display import (
+    READ_WARNINGS_FIELDSET,
     account_tag,
     account_time,
     account_time_column,
@@ -26,6 +27,7 @@ from emag_sync.admin.display import (
     money_column,
     order_status_tag,
     order_type_label,
+    read_warnings_list,
 )
 from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter, ReadWarningsFilter
@@ -242,16 +244,11 @@ class OrderAdmin(
         ),
         ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
-    # Shown first, and only on orders that have some.
-    warnings_fieldset = (
-        "Could not be read (left empty; the payload below keeps what eMAG sent)",
-        {"fields": ["read_warnings_list"]},
-    )
     readonly_fields = [*flatten_fieldsets(fieldsets), "read_warnings_list"]
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and obj.read_warnings:
-            return [self.warnings_fieldset, *self.fieldsets]
+            return [READ_WARNINGS_FIELDSET, *self.fieldsets]
         return self.fieldsets
 
     # --- permissions: changing an order means acknowledging it (no add or delete) ------
@@ -317,10 +314,7 @@ class OrderAdmin(
             else order.locker_name
         )
 
-    @admin.display(description="read warnings")
-    def read_warnings_list(self, order):
-        items = format_html_join("", "<li>{}</li>", ((warning,) for warning in order.read_warnings))
-        return format_html('<ul class="mf-warning-text">{}</ul>', items)
+    read_warnings_list = read_warnings_list
 
     placed = account_time_column("date", "placed")
     modified_local = account_time_column("modified", "modified on eMAG")

@@ -92,6 +92,9 @@ class Offer(models.Model):
     # Searched exactly by one of them: on PostgreSQL through a GIN index (migration 0014),
     # so a sync writes an offer's EANs once, with the offer, and no row for each.
     ean = models.JSONField(default=list, blank=True)
+    read_warnings = models.JSONField(
+        default=list, blank=True, help_text="Fields eMAG sent that could not be read (left empty)."
+    )
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
     # Only shown: read from `raw` (offer_mapping.PAYLOAD_FIELDS).

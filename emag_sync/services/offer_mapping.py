@@ -185,18 +185,18 @@ def _eans(payload: dict) -> list[str]:
     return eans
 
 
-def offer_columns(payload: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
+def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
     """Return the mirror columns of an offer payload, or raise OfferPayloadError without an id.
 
     Only the id is required. A field whose value cannot be read is left empty and its reason
-    appended to `warnings` (when given), so an offer is never lost for one odd value.
+    listed in `read_warnings`, so an offer is never lost for one odd value.
     """
     if not isinstance(payload, dict):
         raise OfferPayloadError(f"an offer should be an object, got {type(payload).__name__}")
     emag_id = parse_integer(payload.get("id"), "id")
     if emag_id is None or emag_id <= 0:
         raise OfferPayloadError("id is missing")
-    noted: list[str] = [] if warnings is None else warnings
+    noted: list[str] = []
 
     def read(parse: Callable[[], T], empty: Any = None) -> T:
         return read_or_warn(noted, parse, empty)
@@ -256,6 +256,7 @@ def offer_columns(payload: dict[str, Any], warnings: list[str] | None = None) ->
         "genius_computed": integer("genius_computed"),
         "ean": read(lambda: _eans(payload), []),
         **offer_payload_fields(payload, noted),
+        "read_warnings": noted,
     }
 
 
@@ -317,9 +318,10 @@ MIRROR_FIELDS = tuple(
     if name != "emag_id"  # the conflict key, never updated
     and name not in PAYLOAD_FIELDS
 )
-# What the change history follows: every part of an offer but the competition's.
+# What the change history follows: every part of an offer but the competition's (and what
+# this app could not read of it, which is no value of eMAG's).
 AUDITED_FIELDS = tuple(
     name
     for name in offer_columns({"id": 1})
-    if name != "emag_id" and name not in COMPETITION_FIELDS
+    if name not in ("emag_id", "read_warnings") and name not in COMPETITION_FIELDS
 )

@@ -141,9 +141,8 @@ def offer_page_parse(
         for name, default in LOCAL_DEFAULTS.items()
     }
     for position, payload in enumerate(payloads):
-        warnings: list[str] = []
         try:
-            columns = offer_columns(payload, warnings)
+            columns = offer_columns(payload)
         except OfferPayloadError as error:
             offer_id = payload.get("id") if isinstance(payload, dict) else None
             parsed.errors.append(
@@ -168,11 +167,11 @@ def offer_page_parse(
         }
         parsed.offers[columns["emag_id"]] = ParsedOffer(columns=columns, digest=digest, row=row)
         parsed.warnings.pop(columns["emag_id"], None)
-        if warnings:
+        if columns["read_warnings"]:
             parsed.warnings[columns["emag_id"]] = {
                 "page": page,
                 "offer": columns["emag_id"],
-                "message": "; ".join(warnings),
+                "message": "; ".join(columns["read_warnings"]),
             }
     return parsed
 
