@@ -95,6 +95,23 @@ def test_full_reads_inactive_and_end_of_life_offers_too(in_process_sandbox):
     assert set(Offer.objects.values_list("status", flat=True)) == {0, 1, 2}
 
 
+def test_an_offer_with_an_unreadable_field_is_stored_and_the_run_completes_with_a_warning(
+    in_process_sandbox,
+):
+    sandbox, _ = in_process_sandbox(offers={"main": 30, "fbe": 5})
+    odd = sandbox.offers("main")[7]
+    sandbox.update_offer("main", odd["id"], {"general_stock": "în stoc", "name": {"ro": "x"}})
+
+    run = offer_sync(account="main", options=OfferSyncOptions(mode="full"))
+
+    stored = Offer.objects.get(account="main", emag_id=odd["id"])
+    assert run.status == "completed" and run.items_failed == 0
+    assert Offer.objects.filter(account="main").count() == 30
+    assert (run.items_warned, [warning["offer"] for warning in run.warnings]) == (1, [odd["id"]])
+    assert stored.general_stock is None and stored.name == ""
+    assert stored.part_number == odd["part_number"] and len(stored.read_warnings) == 2
+
+
 def test_a_partial_full_pass_marks_nothing_missing(in_process_sandbox):
     sandbox, _ = in_process_sandbox(offers={"main": 350, "fbe": 5})
     offer_sync(account="main", options=OfferSyncOptions(mode="full"))

@@ -128,12 +128,21 @@ def test_every_known_shape_is_stored_read_where_it_can_be_and_the_run_completes(
             variant(9, products=[example_line(part_number="4306074", ext_part_number="4306074")]),
             variant(10, type=2),
             variant(11, payment_mode_id=None, currency="RON", refund_status="refunded"),
+            # Numbers as strings, money as JSON numbers.
+            variant(
+                12,
+                payment_mode_id="1",
+                shipping_tax=0,
+                products=[
+                    example_line(quantity="1", sale_price=967.6613, vat=0.24, product_id="1264")
+                ],
+            ),
         ]
     )
 
     orders = {order.emag_id: order for order in Order.objects.filter(account="main")}
     assert run.status == "completed" and run.items_failed == 0 and run.items_warned == 0
-    assert set(orders) == set(range(1, 12))
+    assert set(orders) == set(range(1, 13))
     assert (orders[1].reason_cancellation, orders[1].reason_cancellation_name) == (
         24,
         "By customer request",
@@ -153,6 +162,8 @@ def test_every_known_shape_is_stored_read_where_it_can_be_and_the_run_completes(
     # The example carries no type: stored with the type it was read with, 3; one sent wins.
     assert orders[1].type == 3 and orders[10].type == 2
     assert orders[11].payment_mode_id is None and orders[11].refund_status == "refunded"
+    assert orders[12].payment_mode_id == 1
+    assert OrderLine.objects.get(order=orders[12]).product_id == 1264
     assert all(order.total == Decimal("1189.9000") for order in orders.values())
 
 
