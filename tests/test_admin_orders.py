@@ -236,6 +236,21 @@ def test_an_order_page_shows_its_cancellation_refund_locker_and_read_warnings(ad
     assert warned == [order.emag_id]
 
 
+def test_an_order_emag_sent_without_a_status_is_listed_and_shown(admin_client):
+    payload = {**generate_orders("main", 1, 42, NOW)[0], "status": None}
+    run = sync_run_claim(account="main", kind="orders", mode="incremental")
+    order_page_write(
+        run=run, account="main", zone=BUCHAREST, payloads=[payload], fetched_at=timezone.now()
+    )
+    order = Order.objects.get(emag_id=payload["id"])
+
+    page = admin_client.get(reverse("admin:emag_sync_order_change", args=[order.pk]))
+
+    assert listed(admin_client) == [order.emag_id]
+    assert page.status_code == 200 and "status is missing" in page.content.decode()
+    assert "eMAG sent no status" in page.content.decode()
+
+
 def test_orders_are_never_added_changed_or_deleted_by_hand(admin_client, orders):
     order = orders[0][0]
     change = reverse("admin:emag_sync_order_change", args=[order.pk])

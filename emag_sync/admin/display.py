@@ -86,6 +86,8 @@ def status_tag(status: str) -> SafeString:
 
 def order_status_tag(status: int | None) -> SafeString:
     """Show an order status as a tag with its name; its colour comes from the stylesheet."""
+    if status is None:  # eMAG sent none: the order lists it among its read warnings
+        return format_html('<span class="mf-tag" title="eMAG sent no status">{}</span>', "—")
     label = OrderStatus(status).label if status in OrderStatus.values else f"status {status}"
     return format_html(
         '<span class="mf-tag mf-order-status-{}" title="eMAG status {}">{}</span>',
