@@ -50,6 +50,7 @@ from emag_sync.services.offer_pages import (
 )
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
+    MAX_ERRORS_KEPT,
     Heartbeat,
     sync_run_claim,
     sync_run_finish,
@@ -402,7 +403,8 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
             )
             outcome.seen.update(result.emag_ids)
             outcome.errors.extend(result.errors)
-            outcome.warnings.extend(result.warnings)
+            # Only the last ones are kept on the run (items_warned counts them all).
+            outcome.warnings = [*outcome.warnings, *result.warnings][-MAX_ERRORS_KEPT:]
             statistics.added(result.created)
             if on_progress:
                 on_progress(SyncRun.objects.get(pk=run.pk))

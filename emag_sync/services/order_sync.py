@@ -63,6 +63,7 @@ from emag_sync.services.order_windows import (
 )
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (
+    MAX_ERRORS_KEPT,
     Heartbeat,
     sync_run_claim,
     sync_run_finish,
@@ -369,7 +370,8 @@ def _write(
         order_type=order_type,
     )
     context.outcome.errors.extend(result.errors)
-    context.outcome.warnings.extend(result.warnings)
+    # Only the last ones are kept on the run (items_warned counts them all).
+    context.outcome.warnings = [*context.outcome.warnings, *result.warnings][-MAX_ERRORS_KEPT:]
     context.statistics.added(result.created)
     newest = context.outcome.newest_modified
     if result.newest_modified is not None and (newest is None or result.newest_modified > newest):
