@@ -78,7 +78,7 @@ def test_a_short_burst_of_faults_is_absorbed_by_retries(live_sandbox):
     assert mirror_matches(sandbox)
 
 
-def test_unexpected_but_readable_types_are_stored_and_unreadable_ones_fail_alone(live_sandbox):
+def test_unexpected_but_readable_types_are_stored_and_unreadable_ones_left_empty(live_sandbox):
     sandbox, _ = live_sandbox(offers={"main": 60, "fbe": 5})
     first, second, third = (offer["id"] for offer in sandbox.offers("main")[:3])
     sandbox.update_offer(
@@ -91,11 +91,13 @@ def test_unexpected_but_readable_types_are_stored_and_unreadable_ones_fail_alone
 
     run = offer_sync(account="main", options=OfferSyncOptions(mode="full"))
 
-    assert run.status == "partial"  # one offer could not be stored, and the run says so
-    assert run.items_failed == 1
-    assert "sale_price" in run.errors[0]["message"]
+    # The unreadable price is left empty: the offer is stored, and the run says why.
+    assert run.status == "completed" and run.items_failed == 0
+    assert run.items_warned == 1
+    assert run.warnings[0]["offer"] == third and "sale_price" in run.warnings[0]["message"]
     assert Offer.objects.get(emag_id=first).general_stock == 12
     assert str(Offer.objects.get(emag_id=first).sale_price) == "19.9900"
     assert Offer.objects.get(emag_id=second).sale_price is None
-    assert not Offer.objects.filter(emag_id=third).exists()
-    assert Offer.objects.count() == 59
+    stored = Offer.objects.get(emag_id=third)
+    assert stored.sale_price is None and stored.raw["sale_price"] == "nineteen lei"
+    assert Offer.objects.count() == 60
