@@ -128,12 +128,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "corsheaders",
     "emag_sync",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, so preflight requests are answered (see CORS_ALLOWED_ORIGINS).
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -354,7 +357,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- REST API ---------------------------------------------------------------------------------
-# /api/v1: JWT for scripts, the session for the admin and the Swagger UI. See emag_sync/api/.
+# /api/v2 (the API) and /api/v1 (the predecessor's contract, emag_sync/api/v1/): JWT for
+# scripts, the session for the admin and the Swagger UI. See emag_sync/api/.
 
 # Throttle rates (emag_sync/api/throttles.py): sync triggers and connection tests per user,
 # login attempts per username or email and per client address.
@@ -391,14 +395,15 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "MagFlow eMAG Sync API",
     "DESCRIPTION": (
         "A local mirror of eMAG Marketplace offers and orders. Log in with POST "
-        "/api/v1/auth/login and send the access token as `Authorization: Bearer <token>`."
+        "/api/v2/auth/login and send the access token as `Authorization: Bearer <token>`."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # A stale token in the browser must not lock anyone out of the documentation.
     "SERVE_AUTHENTICATION": [],
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Both versions: operation ids and tags leave the version out.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
     # The Swagger UI's files come from the sidecar package: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

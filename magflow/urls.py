@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.http import JsonResponse
-from django.urls import include, path, re_path
-from django.views.decorators.csrf import csrf_exempt
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from emag_sync.admin.login import admin_login
+from emag_sync.api.v1.schema import SCHEMA_SETTINGS as V1_SCHEMA_SETTINGS
 from emag_sync.views import health
 
 admin.site.site_header = "MagFlow eMAG Sync"
@@ -14,21 +13,24 @@ admin.site.index_title = "eMAG mirror"
 admin.site.site_url = None
 
 
-@csrf_exempt  # it changes nothing, and a CSRF refusal would answer in HTML
-def api_not_found(request, *args, **kwargs):
-    """Answer an unknown API path in JSON, as the API answers everything else."""
-    return JsonResponse({"detail": "Not found."}, status=404)
-
-
 urlpatterns = [
     # Before the admin's own URLs: its login form, throttled like the API's.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
-    path("api/v1/", include("emag_sync.api.urls")),
-    # Without it Django would answer, say, a negative id with an HTML page.
-    re_path(r"^api/v1/", api_not_found),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The API (v2) and, for clients of the predecessor, its contract (v1); each has its schema.
+    path("", include("magflow.urls_api_v2")),
+    path("", include("magflow.urls_api_v1")),
+    path(
+        "api/schema/", SpectacularAPIView.as_view(urlconf="magflow.urls_api_v2"), name="api-schema"
+    ),
+    path(
+        "api/schema/v1/",
+        SpectacularAPIView.as_view(
+            urlconf="magflow.urls_api_v1", custom_settings=V1_SCHEMA_SETTINGS
+        ),
+        name="api-schema-v1",
+    ),
     # The split view serves the UI's start-up script as a file: no inline script (CSP).
     path(
         "api/docs/",

@@ -259,7 +259,7 @@ def child_web() -> None:
     user.save()
     client = Client()
     answer = client.post(
-        "/api/v1/auth/login",
+        "/api/v2/auth/login",
         # Throwaway password of a temporary benchmark or screenshot user.
         {"username": "bench", "password": "bench-password-1"},  # nosec B105
         content_type="application/json",
@@ -284,7 +284,7 @@ def child_web() -> None:
         term = terms[index % len(terms)]
         started = time.perf_counter()
         answer = client.get(
-            "/api/v1/emag/products/products",
+            "/api/v2/emag/products/products",
             {"account_type": "main", "status": 1, "search": term, "limit": 50},
             headers={"Authorization": f"Bearer {token}"},
             secure=True,
@@ -586,7 +586,7 @@ def write_report(results: dict) -> None:
     if web:
         api, changelist = web["api_products_ms"], web["admin_changelist_ms"]
         lines.append(
-            f"| API `GET /api/v1/emag/products/products`, {web['offers']:,} offers | p50 "
+            f"| API `GET /api/v2/emag/products/products`, {web['offers']:,} offers | p50 "
             f"{api['p50']} ms, **p95 {api['p95']} ms** over {api['count']} requests | filter "
             "(account, status) + search (SKU prefix, name word, PNK) + 50 per page, JWT; "
             "Django's test client in production mode (full middleware, auth, DRF, database), no network |"

@@ -106,7 +106,7 @@ def api_call(base_url: str, method: str, path: str, body=None, token: str | None
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        f"{base_url}/api/v1{path}", data=data, headers=headers, method=method
+        f"{base_url}/api/v2{path}", data=data, headers=headers, method=method
     )
     # A fixed http://127.0.0.1 URL of a server this script started.
     with urllib.request.urlopen(request, timeout=60) as answer:  # nosec B310

@@ -41,13 +41,16 @@ METHODS = ["get", "post", "put", "patch", "delete"]
 PUBLIC = {
     "admin/login/",  # the login form itself
     "health",  # load balancers; answers only ok/down
+    "api/v2/auth/login",
+    "api/v2/auth/refresh",
     "api/v1/auth/login",
-    "api/v1/auth/refresh",
+    "api/v1/auth/refresh-token",
     "api/schema/",
+    "api/schema/v1/",
     "api/docs/",
 }
 # Answer unknown paths: "not found" for anybody, with nothing behind them.
-CATCH_ALL = {"admin/nowhere", "api/v1/"}
+CATCH_ALL = {"admin/nowhere", "api/v2/", "api/v1/"}
 SAMPLE_ARGUMENTS = {"account": "main", "app_label": "emag_sync", "url": "nowhere"}
 
 
@@ -79,7 +82,7 @@ def every_path(patterns=None, prefix: str = "") -> list[str]:
 
 
 ALL_PATHS = every_path()
-API_PATHS = [path for path in ALL_PATHS if path.startswith("api/v1/emag/")]
+API_PATHS = [path for path in ALL_PATHS if path.startswith(("api/v2/emag/", "api/v1/emag/"))]
 ADMIN_PATHS = [path for path in ALL_PATHS if path.startswith("admin/")]
 
 
@@ -91,9 +94,12 @@ def test_the_walk_finds_every_part_of_the_project():
         f"admin/emag_sync/syncrun/{ID}/cancel/",
         f"admin/emag_sync/conflict/{ID}/resolve/",
         "admin/emag_sync/syncrun/dashboard/test-connection/main/",
-        f"api/v1/emag/orders/{ID}/acknowledge",
+        f"api/v2/emag/orders/{ID}/acknowledge",
+        f"api/v1/emag/products/sync/{ID}",
+        "api/v1/users/me",
         "admin/emag_sync/",
         "admin/nowhere",
+        "api/v2/",
         "api/v1/",
     ):
         assert expected in ALL_PATHS
@@ -200,11 +206,14 @@ def test_anonymous_callers_are_refused_everywhere_but_the_public_pages(
 
 def test_the_public_pages_answer_anonymous_callers_and_unknown_paths_show_nothing(world):
     client = APIClient()
-    for path in ("admin/login/", "health", "api/schema/", "api/docs/"):
+    for path in ("admin/login/", "health", "api/schema/", "api/schema/v1/", "api/docs/"):
         assert client.get(f"/{path}").status_code in (200, 503), path  # /health: 503 when down
+    assert client.post("/api/v2/auth/login", {}, format="json").status_code == 400
+    assert client.post("/api/v2/auth/refresh", {}, format="json").status_code == 400
     assert client.post("/api/v1/auth/login", {}, format="json").status_code == 400
-    assert client.post("/api/v1/auth/refresh", {}, format="json").status_code == 400
-    assert client.get("/api/v1/nowhere").status_code == 404
+    assert client.post("/api/v1/auth/refresh-token", {}, format="json").status_code == 401
+    for version in ("v1", "v2"):
+        assert client.get(f"/api/{version}/nowhere").status_code == 404
     assert client.get("/admin/nowhere/").status_code == 302  # to the login, like any admin page
 
 

@@ -17,9 +17,9 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at")]
 
-STATUS = "/api/v1/emag/products/status"
-LOGIN = "/api/v1/auth/login"
-REFRESH = "/api/v1/auth/refresh"
+STATUS = "/api/v2/emag/products/status"
+LOGIN = "/api/v2/auth/login"
+REFRESH = "/api/v2/auth/refresh"
 ADMIN_LOGIN = "/admin/login/"
 PASSWORD = "alice-password-1"
 

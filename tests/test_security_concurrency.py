@@ -86,7 +86,7 @@ def test_five_simultaneous_triggers_from_cli_api_and_task_give_exactly_one_run(
         client = APIClient()
         client.force_authenticate(admin_user)
         body = {"account_type": "main", "mode": "full", "run_async": run_async}
-        return client.post("/api/v1/emag/products/sync", body, format="json")
+        return client.post("/api/v2/emag/products/sync", body, format="json")
 
     threads = [
         in_thread(lambda: api_trigger(False), api_answers, go),

@@ -60,7 +60,7 @@ def test_no_secret_leaks_from_successful_failing_and_faulty_syncs(
 
 # --- what users see: admin pages and API answers --------------------------------------------
 
-API = "/api/v1"
+API = "/api/v2"
 
 
 def admin_pages() -> list[str]:

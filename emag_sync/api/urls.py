@@ -1,4 +1,7 @@
-"""URLs of the API (v1), mounted at /api/v1/ without trailing slashes, as the predecessor's."""
+"""URLs of the API (v2), mounted at /api/v2/ without trailing slashes.
+
+The predecessor's clients use /api/v1 (emag_sync/api/v1/), an adapter over the same services.
+"""
 
 from django.urls import path
 

@@ -15,11 +15,24 @@ class TokenPair:
 
 
 def api_token_pair_issue(
-    *, request, password: str, username: str | None = None, email: str | None = None
+    *,
+    request,
+    password: str,
+    username: str | None = None,
+    email: str | None = None,
+    either: bool = False,
 ) -> TokenPair | None:
-    """Return a fresh token pair for the active user these credentials name, or None."""
+    """Return a fresh token pair for the active user these credentials name, or None.
+
+    With `either`, the name given is tried as a username and, when no user has it, as an
+    email (the predecessor's clients send an address as `username` and a name as `email`).
+    """
+    users = get_user_model()
+    if either:
+        identity = (username or email or "").strip()
+        taken = users.objects.filter(**{users.USERNAME_FIELD: identity}).exists()
+        username, email = (identity, None) if taken else (None, identity)
     if not username and email:
-        users = get_user_model()
         matches = list(
             users.objects.filter(email__iexact=email.strip()).values_list(
                 users.USERNAME_FIELD, flat=True

@@ -83,6 +83,14 @@ TEXT_FILTERS = frozenset({"part_number", "part_number_key"})
 OFFER_FILTERS = INTEGER_FILTERS | TEXT_FILTERS
 
 
+# A limited full pass could not tell a missing offer from an unread one; refused, not ignored.
+MAX_PAGES_INCREMENTAL_ONLY = (
+    "max_pages applies to incremental syncs only: a full sync reads every page (it marks the "
+    "offers eMAG no longer returns as missing) and a selective one reads what it names; for "
+    "a shorter run use mode incremental with max_pages, or run_async true against timeouts"
+)
+
+
 class SyncOptionsError(ValueError):
     """Options of a sync request that cannot be honoured."""
 
@@ -134,6 +142,8 @@ class OfferSyncOptions:
             raise SyncOptionsError(f"unknown conflict strategy {self.conflict_strategy!r}")
         if self.max_pages is not None and self.max_pages < 1:
             raise SyncOptionsError("max_pages must be at least 1")
+        if self.max_pages is not None and self.mode != SyncMode.INCREMENTAL:
+            raise SyncOptionsError(MAX_PAGES_INCREMENTAL_ONLY)
         self.filters = validate_offer_filters(self.filters)
         self.emag_ids = [int(emag_id) for emag_id in self.emag_ids]
         if any(emag_id <= 0 for emag_id in self.emag_ids):

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from emag_sync.models import Conflict, Offer, SyncKind, SyncRun
 
-API = "/api/v1"
+API = "/api/v2"
 VIEW_PERMISSIONS = ["view_offer", "view_syncrun", "view_conflict", "view_offerchange"]
 _emag_ids = itertools.count(700_000)
 

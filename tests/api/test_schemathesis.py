@@ -42,10 +42,10 @@ schema = schemathesis.openapi.from_path(
 
 # Generated ids rarely name a stored object; these paths are also called with one that does.
 KNOWN_ID_OF = {
-    "/api/v1/emag/products/products/{id}": "offer",
-    "/api/v1/emag/products/products/{id}/changes": "offer",
-    "/api/v1/emag/products/sync/{id}": "run",
-    "/api/v1/emag/conflicts/{id}/resolve": "conflict",
+    "/api/v2/emag/products/products/{id}": "offer",
+    "/api/v2/emag/products/products/{id}/changes": "offer",
+    "/api/v2/emag/products/sync/{id}": "run",
+    "/api/v2/emag/conflicts/{id}/resolve": "conflict",
 }
 
 

@@ -23,7 +23,7 @@ class LoginInput(StrictInputSerializer):
 
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`.")
-    refresh = serializers.CharField(help_text="Trade at /api/v1/auth/refresh for a new access.")
+    refresh = serializers.CharField(help_text="Trade at /api/v2/auth/refresh for a new access.")
 
 
 class RefreshInput(TokenRefreshSerializer):

@@ -11,7 +11,11 @@ from emag_sync.api.serializers.common import (
     account_names_from,
 )
 from emag_sync.models import ConflictStrategy, SyncMode, SyncRun
-from emag_sync.services.offer_sync import SyncOptionsError, validate_offer_filters
+from emag_sync.services.offer_sync import (
+    MAX_PAGES_INCREMENTAL_ONLY,
+    SyncOptionsError,
+    validate_offer_filters,
+)
 
 # Each id or SKU of a selective sync is one eMAG request; a longer list is a full sync.
 MAX_SELECTIVE_ITEMS = 100
@@ -122,7 +126,10 @@ class ProductSyncInput(StrictInputSerializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Incremental: new 100-offer pages this run reads (default: all).",
+        help_text=(
+            "Incremental only: new 100-offer pages this run reads (default: all); refused "
+            "with other modes."
+        ),
     )
     items_per_page = serializers.IntegerField(
         min_value=1,
@@ -165,6 +172,8 @@ class ProductSyncInput(StrictInputSerializer):
             raise serializers.ValidationError(
                 {"mode": ["filters, ids and skus apply to selective syncs only."]}
             )
+        if attrs["mode"] != SyncMode.INCREMENTAL and attrs.get("max_pages") is not None:
+            raise serializers.ValidationError({"max_pages": [MAX_PAGES_INCREMENTAL_ONLY]})
         attrs["accounts"] = account_names_from(attrs["account_type"])
         return attrs
 

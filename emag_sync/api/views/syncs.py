@@ -56,7 +56,8 @@ def _sync_busy_response(busy: SyncAlreadyRunning) -> Response:
     return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
 
 
-def _finished_sync_body(runs: list[SyncRun]) -> dict:
+def finished_sync_body(runs: list[SyncRun]) -> dict:
+    """Return the answer's parts of finished syncs: worst status, message, runs and totals."""
     totals = {
         "processed": sum(run.items_seen for run in runs),
         "created": sum(run.items_created for run in runs),
@@ -133,7 +134,24 @@ class ProductSyncView(ApiView):
                 "runs": runs,
             }
             return Response(SyncQueuedOutput(body).data, status=status.HTTP_202_ACCEPTED)
-        return Response(SyncFinishedOutput(_finished_sync_body(runs)).data)
+        return Response(SyncFinishedOutput(finished_sync_body(runs)).data)
+
+
+def offer_run_cancel(pk: int) -> tuple[SyncRun, bool]:
+    """Ask an offer sync run to stop; return it and whether it had already ended.
+
+    Raises NotFound for an unknown run.
+    """
+    try:
+        run = sync_run_get(run_id=pk, kind=SyncKind.OFFERS)
+    except SyncRun.DoesNotExist:
+        raise NotFound(f"No offer sync run #{pk}.") from None
+    if not run.is_active:
+        return run, True
+    run = sync_run_cancel(run_id=run.pk)
+    # A queued run is cancelled now, a running one stops after its page; it may also have
+    # ended on its own in between.
+    return run, not run.is_active and run.status != SyncStatus.CANCELLED
 
 
 class ProductSyncCancelView(ApiView):
@@ -153,17 +171,7 @@ class ProductSyncCancelView(ApiView):
         },
     )
     def delete(self, request: Request, pk: int) -> Response:
-        try:
-            run = sync_run_get(run_id=pk, kind=SyncKind.OFFERS)
-        except SyncRun.DoesNotExist:
-            raise NotFound(f"No offer sync run #{pk}.") from None
-        if run.is_active:
-            run = sync_run_cancel(run_id=run.pk)
-            # A queued run is cancelled now, a running one stops after its page; it may also
-            # have ended on its own in between.
-            ended_on_its_own = not run.is_active and run.status != SyncStatus.CANCELLED
-        else:
-            ended_on_its_own = True
+        run, ended_on_its_own = offer_run_cancel(pk)
         if ended_on_its_own:
             return Response(
                 {"detail": f"Run #{run.pk} already ended ({run.status})."},
