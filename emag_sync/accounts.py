@@ -1,7 +1,8 @@
 """The eMAG seller accounts, read from the environment.
 
 `EMAG_ACCOUNTS` lists the names (default `main,fbe`); each name NAME reads
-`EMAG_<NAME>_USERNAME`, `_PASSWORD`, `_API_URL` (default the real eMAG RO URL),
+`EMAG_<NAME>_USERNAME`, `_PASSWORD`, `_API_URL` (default the predecessor's `_BASE_URL`, else
+the real eMAG RO URL),
 `_TIMEZONE` (default Europe/Bucharest: eMAG's dates carry no zone) and `_FULFILLMENT`
 (`emag` for an account fulfilled by eMAG, default for a name of `fbe`; otherwise `seller`).
 Adding an account is configuration, not code. Secrets live only here, never in the database.
@@ -70,7 +71,8 @@ def _account_from_env(name: str) -> EmagAccount:
     fulfillment = read("FULFILLMENT", Fulfillment.EMAG if name == "fbe" else Fulfillment.SELLER)
     if fulfillment not in (Fulfillment.SELLER, Fulfillment.EMAG):
         raise ImproperlyConfigured(f"{prefix}FULFILLMENT must be 'seller' or 'emag'")
-    api_url = read("API_URL", settings.EMAG_DEFAULT_API_URL).rstrip("/")
+    # BASE_URL is the predecessor's name for it.
+    api_url = read("API_URL", read("BASE_URL", settings.EMAG_DEFAULT_API_URL)).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{prefix}API_URL must be an http(s) URL")
     return EmagAccount(

@@ -290,6 +290,8 @@ if (
 # wall clock; sub-daily entries run in UTC, so a daylight-saving change never skips or
 # repeats them. See `python manage.py setup_periodic_tasks`.
 SCHEDULE_TIMEZONE = env_str("SCHEDULE_TIMEZONE", "Europe/Bucharest")
+# The predecessor's switch: false creates the offer sync entries disabled on a fresh database.
+EMAG_ENABLE_SCHEDULED_SYNC = env_bool("EMAG_ENABLE_SCHEDULED_SYNC", True)
 
 # --- eMAG -------------------------------------------------------------------------------------
 # Accounts are configuration: EMAG_ACCOUNTS lists their names, and each name NAME reads
@@ -314,7 +316,10 @@ EMAG_ORDERS_OVERLAP_MINUTES = env_int("EMAG_ORDERS_OVERLAP_MINUTES", 10, minimum
 # A running sync whose heartbeat is older than this is declared dead, and its claim freed.
 SYNC_REAP_AFTER = env_int("SYNC_REAP_AFTER", 60, minimum=2)
 SYNC_HEARTBEAT_INTERVAL = max(1.0, SYNC_REAP_AFTER / 6)
-SYNC_LOG_RETENTION_DAYS = env_int("SYNC_LOG_RETENTION_DAYS", 30, minimum=1)
+# The predecessor's EMAG_MAIN_LOG_RETENTION stands in when SYNC_LOG_RETENTION_DAYS is unset.
+SYNC_LOG_RETENTION_DAYS = env_int(
+    "SYNC_LOG_RETENTION_DAYS", env_int("EMAG_MAIN_LOG_RETENTION", 30, minimum=1), minimum=1
+)
 SYNC_CHANGE_RETENTION_DAYS = env_int("SYNC_CHANGE_RETENTION_DAYS", 365, minimum=1)
 # A stream whose last successful sync is older than this is stale, and alerted once.
 SYNC_STALE_AFTER_MINUTES = {
@@ -368,6 +373,13 @@ API_THROTTLE_LOGIN_IP = env_rate("API_THROTTLE_LOGIN_IP", "30/minute")
 # Proxies in front of the web server that append to X-Forwarded-For. 0 counts the connecting
 # address, so a client cannot dodge the per-address login throttle with a made-up header.
 API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0, minimum=0)
+# Origins of a front end served elsewhere that may call the API from a browser, e.g. the
+# predecessor's React page at http://localhost:5173 (django-cors-headers). Empty (the default):
+# no CORS header at all, so browsers keep every other origin out.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+CORS_URLS_REGEX = r"^/api/"
+# That page sends its requests with credentials (axios withCredentials); tokens still decide.
+CORS_ALLOW_CREDENTIALS = True
 
 REST_FRAMEWORK = {
     # JWT first: its WWW-Authenticate header turns a missing login into 401, not 403.

@@ -139,7 +139,7 @@ class OfferFilter(ApiFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=100,
-        help_text="An eMAG id, EAN or PNK (exact), the start of a SKU, or part of a name.",
+        help_text="An eMAG id, EAN or PNK (exact), any part of a SKU, or part of a name.",
     )
     ordering = django_filters.OrderingFilter(
         fields=(

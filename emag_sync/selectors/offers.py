@@ -68,10 +68,11 @@ def offer_get(*, offer_id: int) -> Offer:
 def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
     """Narrow offers to those matching a search term, each way through an index.
 
-    A term matches an offer's PNK exactly (any case), the start of its SKU, every word of its
-    name (any case), and, when it is a number, its eMAG id or one of its EANs. On PostgreSQL
-    every branch has an index (migrations 0004, 0008 and 0014), so the OR combines index scans and
-    holds at hundreds of thousands of offers.
+    A term matches an offer's PNK exactly (any case), any part of its SKU (any case), every
+    word of its name (any case), and, when it is a number, its eMAG id or one of its EANs. On
+    PostgreSQL every branch has an index (migrations 0004, 0008, 0014 and 0015: trigrams for
+    the SKU and the name), so the OR combines index scans and holds at hundreds of thousands
+    of offers.
     """
     term = term.strip()
     if not term:
@@ -84,7 +85,7 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
     upper_term = Upper(Value(term))
     matches = (
         Q(part_number_key_search=upper_term)
-        | Q(part_number_search__startswith=upper_term)
+        | Q(part_number_search__contains=upper_term)
         | name_matches
     )
     if term.isascii() and term.isdigit():

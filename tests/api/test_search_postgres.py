@@ -1,4 +1,5 @@
-"""On PostgreSQL every branch of the offer and order searches can use an index (0004, 0008, 0009).
+"""On PostgreSQL every branch of the offer and order searches can use an index (0004, 0008, 0009,
+0015).
 
 The planner is told to avoid sequential scans, so the plan shows whether an index fits each
 branch; on a real catalogue of 100,000 offers it then picks them by itself.
@@ -26,15 +27,25 @@ def offers_plan(term: str) -> str:
     return plan(offer_search(offers=Offer.objects.order_by(), term=term))
 
 
-def test_a_text_search_uses_the_pnk_sku_prefix_and_name_trigram_indexes(postgres_required):
+def test_a_text_search_uses_the_pnk_and_the_sku_and_name_trigram_indexes(postgres_required):
     make_offer(name="Mașină de tuns iarba", part_number="SW506AMT")
 
     text_plan = offers_plan("tuns")
 
     assert "offer_pnk_search" in text_plan
-    assert "offer_sku_search_prefix" in text_plan
+    assert "offer_sku_search_trgm" in text_plan
     assert "offer_name_search_trgm" in text_plan
     assert "Seq Scan on emag_sync_offer" not in text_plan
+
+
+def test_a_search_for_the_middle_of_a_sku_finds_it_through_the_sku_trigram_index(
+    postgres_required,
+):
+    wanted = make_offer(part_number="SW506AMT-XL")
+    make_offer(part_number="OTHER-1")
+
+    assert list(offer_search(offers=Offer.objects.all(), term="06amt")) == [wanted]
+    assert "offer_sku_search_trgm" in offers_plan("506AMT")
 
 
 def test_a_numeric_search_also_uses_the_emag_id_and_ean_indexes(postgres_required):

@@ -11,6 +11,9 @@ Minutes are deliberately off the round ones, as eMAG asks of integrators, and sp
 two jobs rarely start together. Daily entries run at night on the sellers' wall clock
 (SCHEDULE_TIMEZONE); sub-daily ones in UTC, so a daylight-saving change neither skips nor
 repeats them. Each entry expires before its next tick, so missed ticks never pile up.
+
+The offer sync entries are created disabled when EMAG_ENABLE_SCHEDULED_SYNC is false (the
+predecessor's switch, honoured for its users); enable them in the admin when wanted.
 """
 
 import json
@@ -39,6 +42,8 @@ class DefaultEntry:
     expire_seconds: int
     description: str
     kwargs: dict = field(default_factory=dict)
+    # Created disabled when EMAG_ENABLE_SCHEDULED_SYNC is false.
+    scheduled_sync: bool = False
 
 
 def default_schedule() -> list[DefaultEntry]:
@@ -53,6 +58,7 @@ def default_schedule() -> list[DefaultEntry]:
             expire_seconds=50 * 60,
             description="Active offers, 10 new pages per account per run, continuing where "
             "the previous run stopped, so the whole catalogue is covered in rotation.",
+            scheduled_sync=True,
         ),
         DefaultEntry(
             name="eMAG products: full sync, nightly",
@@ -62,6 +68,7 @@ def default_schedule() -> list[DefaultEntry]:
             expire_seconds=3 * 3600,
             description="Every offer, active and inactive; marks offers eMAG no longer "
             "returns as missing.",
+            scheduled_sync=True,
         ),
         DefaultEntry(
             name="eMAG orders: sync, every 5 minutes",
@@ -118,14 +125,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         created = 0
         for entry in default_schedule():
-            if self._create(entry):
+            enabled = settings.EMAG_ENABLE_SCHEDULED_SYNC or not entry.scheduled_sync
+            if self._create(entry, enabled=enabled):
                 created += 1
-                self.stdout.write(f"  created  {entry.name}")
+                note = "" if enabled else " (disabled: EMAG_ENABLE_SCHEDULED_SYNC is false)"
+                self.stdout.write(f"  created  {entry.name}{note}")
             else:
                 self.stdout.write(f"  kept     {entry.name}")
         self.stdout.write(f"Periodic tasks: {created} created, the others kept as they are.")
 
-    def _create(self, entry: DefaultEntry) -> bool:
+    def _create(self, entry: DefaultEntry, *, enabled: bool) -> bool:
         """Create the entry unless one of that name exists; return whether it was created."""
         if PeriodicTask.objects.filter(name=entry.name).exists():
             return False
@@ -138,6 +147,7 @@ class Command(BaseCommand):
                     kwargs=json.dumps(entry.kwargs),
                     expire_seconds=entry.expire_seconds,
                     description=entry.description,
+                    enabled=enabled,
                 )
         except IntegrityError:
             return False  # another process created it a moment ago (the name is unique)
