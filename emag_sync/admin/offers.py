@@ -100,9 +100,7 @@ class OfferAdmin(
     ]
     # The search itself is get_search_results; a non-empty list shows the search box.
     search_fields = ["part_number"]
-    search_help_text = (
-        "Any part of a SKU, words of a name, or exactly a PNK, an EAN or an eMAG id."
-    )
+    search_help_text = "Any part of a SKU, words of a name, or exactly a PNK, an EAN or an eMAG id."
     list_per_page = 100
     # Facet counts would COUNT the whole table once per filter choice.
     show_facets = admin.ShowFacets.NEVER
