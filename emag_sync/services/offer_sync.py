@@ -192,6 +192,7 @@ class Scan:
     last_planned_page: int | None  # None: until a short page
     checkpoint_mode: str | None  # the SyncState row this scan advances, if any
     pages_total: int = 0
+    items_total: int = 0  # offers eMAG counted on the pages to read
 
 
 @dataclass
@@ -279,6 +280,7 @@ def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> 
         ]
         for scan in scans:
             scan.pages_total = 1
+            scan.items_total = 1
         if options.filters:
             count = client.count_offers(**options.filters)
             scans.append(
@@ -288,6 +290,7 @@ def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> 
                     last_planned_page=max(1, count.pages),
                     checkpoint_mode=None,
                     pages_total=max(1, count.pages),
+                    items_total=count.items,
                 )
             )
         return scans
@@ -320,13 +323,15 @@ def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> 
         last = min(total_pages, next_page + new_pages - 1)
     if first > 1:
         SyncRun.objects.filter(pk=run.pk).update(resumed_from_page=first)
+    last_page = last or total_pages
     return [
         Scan(
             filters=filters,
             first_page=first,
             last_planned_page=last,
             checkpoint_mode=options.mode,
-            pages_total=(last or total_pages) - first + 1,
+            pages_total=last_page - first + 1,
+            items_total=max(0, min(count.items, last_page * PAGE_SIZE) - (first - 1) * PAGE_SIZE),
         )
     ]
 
@@ -338,7 +343,8 @@ def _run_scans(run, options, client, collector, heartbeat, outcome, on_progress)
         _record_failure(outcome, error, page=None)
         return
     pages_total = sum(scan.pages_total for scan in scans)
-    SyncRun.objects.filter(pk=run.pk).update(pages_total=pages_total)
+    items_total = sum(scan.items_total for scan in scans)
+    SyncRun.objects.filter(pk=run.pk).update(pages_total=pages_total, items_total=items_total)
     for scan in scans:
         finished_scan = _run_scan(
             run, options, client, collector, heartbeat, outcome, scan, on_progress
