@@ -265,32 +265,25 @@ class V1HistoryOutput(serializers.Serializer):
     data = V1HistoryPageOutput()
 
 
-class V1SyncTotalsOutput(serializers.Serializer):
-    total_processed = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())
+class V1SyncDataOutput(serializers.Serializer):
+    """The runs' totals once they ended; only their ids while they are queued."""
+
+    total_processed = serializers.IntegerField(required=False)
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    failed = serializers.IntegerField(required=False)
+    errors = serializers.ListField(child=serializers.CharField(), required=False)
     run_ids = serializers.ListField(child=serializers.IntegerField())
 
 
-class V1SyncQueuedDataOutput(serializers.Serializer):
-    run_ids = serializers.ListField(child=serializers.IntegerField())
-
-
-class V1SyncFinishedOutput(serializers.Serializer):
-    status = serializers.CharField(help_text="completed, or the worst status of the runs.")
+class V1SyncOutput(serializers.Serializer):
+    status = serializers.CharField(
+        help_text="accepted (queued), or when finished completed or the worst status of the runs."
+    )
     message = serializers.CharField()
     sync_id = serializers.CharField(help_text="The first run's id.")
-    data = V1SyncTotalsOutput()
-
-
-class V1SyncQueuedOutput(serializers.Serializer):
-    status = serializers.CharField(help_text="accepted")
-    message = serializers.CharField()
-    sync_id = serializers.CharField(help_text="The first run's id.")
-    data = V1SyncQueuedDataOutput()
+    data = V1SyncDataOutput()
 
 
 class V1CancelDataOutput(serializers.Serializer):

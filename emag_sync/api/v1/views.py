@@ -1,16 +1,25 @@
 """Views of /api/v1, the predecessor's contract. Each reads the predecessor's request, calls
 the same service or selector as its v2 twin, and answers in the predecessor's shape.
 
-Refused input answers as the predecessor did: 422 for a bad field (its validation), 400 for
+Refused input answers as the predecessor did: 422 for a bad field or body (its validation), 400 for
 a request it could not carry out, 401/403/404 with `{"detail": "..."}`.
 """
 
 from collections.abc import Mapping
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, ValidationError
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    ParseError,
+    ValidationError,
+)
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -42,8 +51,7 @@ from emag_sync.api.v1.serializers import (
     V1RefreshInput,
     V1StatisticsOutput,
     V1StatusOutput,
-    V1SyncFinishedOutput,
-    V1SyncQueuedOutput,
+    V1SyncOutput,
     V1TokenOutput,
     V1UserOutput,
 )
@@ -67,7 +75,7 @@ ERROR_DESCRIPTIONS = {
     403: "Logged in without the permission this needs.",
     404: "No such object.",
     409: "An account's offer sync is already queued or running; nothing was started.",
-    422: "A bad field; nothing was changed.",
+    422: "A bad field, or a body that is not JSON; nothing was changed.",
     429: "Too many requests; retry after the Retry-After header's seconds.",
     502: "eMAG refused the account or could not be reached.",
 }
@@ -104,7 +112,7 @@ class V1ErrorsMixin:
     parser_classes = [JSONParser, FormOrJsonParser, MultiPartParser]
 
     def handle_exception(self, exc):
-        if isinstance(exc, ValidationError):
+        if isinstance(exc, ValidationError | ParseError):
             return _refused(error_sentence(exc.detail), HTTP_422)
         return super().handle_exception(exc)
 
@@ -216,7 +224,7 @@ class V1ProductSyncView(V1View):
         request=V1ProductSyncInput,
         responses={
             200: OpenApiResponse(
-                V1SyncFinishedOutput,
+                V1SyncOutput,
                 description="Finished (run_async false) or, with status accepted, queued.",
             ),
             **v1_errors(400, 401, 403, 409, 422, 429),
@@ -252,7 +260,7 @@ class V1ProductSyncView(V1View):
                 "sync_id": str(run_ids[0]),
                 "data": {"run_ids": run_ids},
             }
-            return Response(V1SyncQueuedOutput(body).data)
+            return Response(V1SyncOutput(body).data)
         finished = finished_sync_body(runs)
         totals = finished["totals"]
         body = {
@@ -273,7 +281,7 @@ class V1ProductSyncView(V1View):
                 "run_ids": run_ids,
             },
         }
-        return Response(V1SyncFinishedOutput(body).data)
+        return Response(V1SyncOutput(body).data)
 
 
 class V1ProductSyncCancelView(V1View):
