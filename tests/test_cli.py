@@ -28,6 +28,7 @@ def run_command(*args):
         (["--mode", "selective", "--filter", "colour=red"], "unknown filter"),
         (["--mode", "selective", "--id", "abc"], "whole numbers"),
         (["--mode", "incremental", "--max-pages", "0"], "max_pages"),
+        (["--mode", "full", "--max-pages", "3"], "incremental syncs only"),
     ],
 )
 def test_bad_arguments_get_a_clear_error_and_change_nothing(args, message):

@@ -285,6 +285,8 @@ def test_selective_never_marks_offers_missing(in_process_sandbox):
         (OfferSyncOptions(mode="selective", filters={"status": "active"}), "whole number"),
         (OfferSyncOptions(mode="full", filters={"status": 1}), "selective syncs only"),
         (OfferSyncOptions(mode="incremental", max_pages=0), "max_pages"),
+        (OfferSyncOptions(mode="full", max_pages=2), "incremental syncs only"),
+        (OfferSyncOptions(mode="selective", skus=["A"], max_pages=2), "incremental syncs only"),
         (OfferSyncOptions(mode="sideways"), "unknown mode"),
         (OfferSyncOptions(conflict_strategy="coin_flip"), "conflict strategy"),
     ],

@@ -167,6 +167,7 @@ def test_a_synchronous_trigger_of_a_busy_account_gets_409_without_calling_emag(a
         ({"account_type": "bg"}, "account_type"),
         ({"mode": "quick"}, "mode"),
         ({"max_pages": 0}, "max_pages"),
+        ({"mode": "full", "max_pages": 2}, "max_pages"),
         ({"items_per_page": 0}, "items_per_page"),
         ({"items_per_page": 101}, "items_per_page"),
         ({"include_inactive": "sometimes"}, "include_inactive"),
