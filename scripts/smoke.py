@@ -99,14 +99,16 @@ def admin_session(base_url: str) -> urllib.request.OpenerDirector:
     return opener
 
 
-def api_call(base_url: str, method: str, path: str, body=None, token: str | None = None):
+def api_call(
+    base_url: str, method: str, path: str, body=None, token: str | None = None, version: str = "v2"
+):
     """Call the REST API like the README's curl walkthrough; return the decoded JSON."""
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        f"{base_url}/api/v2{path}", data=data, headers=headers, method=method
+        f"{base_url}/api/{version}{path}", data=data, headers=headers, method=method
     )
     # A fixed http://127.0.0.1 URL of a server this script started.
     with urllib.request.urlopen(request, timeout=60) as answer:  # nosec B310
@@ -140,6 +142,26 @@ def api_walkthrough(base_url: str) -> None:
     history = api_call(base_url, "GET", "/emag/products/history?limit=5", token=token)
     if len(products["results"]) != 10 or not history["results"]:
         raise AssertionError("products or history came back empty")
+
+
+def predecessor_walkthrough(base_url: str) -> None:
+    """Log in and read through /api/v1 as the predecessor's scripts and React page do."""
+    token = api_call(
+        base_url,
+        "POST",
+        "/auth/login",
+        {"username": "admin", "password": ADMIN_PASSWORD},
+        version="v1",
+    )["access_token"]
+    status = api_call(base_url, "GET", "/emag/products/status", token=token, version="v1")
+    products = api_call(
+        base_url, "GET", "/emag/products/products?skip=0&limit=5", token=token, version="v1"
+    )
+    # A scheduled sync may be running by now: only the answer's shape is certain.
+    if not isinstance(status["is_running"], bool) or products["status"] != "success":
+        raise AssertionError(f"v1: status {status}, products {products['status']}")
+    if products["data"]["pagination"]["total"] != sum(EXPECTED_OFFERS.values()):
+        raise AssertionError(f"v1 products total: {products['data']['pagination']}")
 
 
 def main() -> int:
@@ -184,6 +206,7 @@ def main() -> int:
             if changelist.status != 200:
                 raise AssertionError(f"offer changelist answered {changelist.status}")
             api_walkthrough(base_url)
+            predecessor_walkthrough(base_url)
             elapsed = time.monotonic() - started
             print(
                 f"smoke: OK in {elapsed:.1f} s: offers {counts}, runs "
