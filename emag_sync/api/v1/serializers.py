@@ -75,12 +75,20 @@ class V1ProductSyncInput(ProductSyncInput):
     skus = None
 
 
-def _run_started_at(run: SyncRun):
-    # A queued run has not started: the time it was asked for, never a null (shown as 1970).
-    return run.started_at or run.created_at
+class V1RunNamesMixin:
+    """The predecessor's `operation` and `started_at` of a run."""
+
+    def get_operation(self, run: SyncRun) -> str:
+        return f"{run.mode}_sync"
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_started_at(self, run: SyncRun) -> str:
+        # A queued run has not started: the time it was asked for, never a null (the page
+        # showed that as 1970).
+        return serializers.DateTimeField().to_representation(run.started_at or run.created_at)
 
 
-class V1RunOutput(serializers.ModelSerializer):
+class V1RunOutput(V1RunNamesMixin, serializers.ModelSerializer):
     """A run as the predecessor's status, statistics and history listed it."""
 
     id = serializers.CharField()
@@ -111,13 +119,6 @@ class V1RunOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_operation(self, run: SyncRun) -> str:
-        return f"{run.mode}_sync"
-
-    @extend_schema_field(serializers.DateTimeField())
-    def get_started_at(self, run: SyncRun) -> str:
-        return serializers.DateTimeField().to_representation(_run_started_at(run))
-
 
 class V1HistoryRunOutput(V1RunOutput):
     processed_items = serializers.IntegerField(source="items_seen")
@@ -128,7 +129,9 @@ class V1HistoryRunOutput(V1RunOutput):
         read_only_fields = fields
 
 
-class V1CurrentSyncOutput(serializers.Serializer):
+class V1CurrentSyncOutput(V1RunNamesMixin, serializers.Serializer):
+    """The sync the status follows: a running one, else the oldest queued."""
+
     id = serializers.CharField()
     account_type = serializers.CharField(source="account")
     operation = serializers.SerializerMethodField()
@@ -137,13 +140,6 @@ class V1CurrentSyncOutput(serializers.Serializer):
         help_text="Offers the run will read (0 until counted)."
     )
     processed_items = serializers.IntegerField(source="items_seen")
-
-    def get_operation(self, run: SyncRun) -> str:
-        return f"{run.mode}_sync"
-
-    @extend_schema_field(serializers.DateTimeField())
-    def get_started_at(self, run: SyncRun) -> str:
-        return serializers.DateTimeField().to_representation(_run_started_at(run))
 
     def get_total_items(self, run: SyncRun) -> int:
         return run.items_total or 0

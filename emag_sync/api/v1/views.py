@@ -21,22 +21,17 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import AUTH_HEADER_TYPES
 from rest_framework_simplejwt.exceptions import TokenError
 
 from emag_sync.accounts import get_account, get_accounts
 from emag_sync.api.filters import OfferFilter, SyncRunFilter
 from emag_sync.api.parsers import JSONParser
 from emag_sync.api.serializers import ConnectionTestQuery, ErrorOutput, RefreshInput
-from emag_sync.api.throttles import (
-    LoginAddressThrottle,
-    LoginUsernameThrottle,
-    SyncTriggerThrottle,
-)
+from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.v1.parsers import FormOrJsonParser
 from emag_sync.api.v1.serializers import (
     V1_PRODUCT_COLUMNS,
@@ -55,15 +50,20 @@ from emag_sync.api.v1.serializers import (
     V1TokenOutput,
     V1UserOutput,
 )
+from emag_sync.api.views.auth import LoginView
 from emag_sync.api.views.base import RUN_SYNC, VIEW_OFFER, VIEW_SYNC_RUN, ApiView
-from emag_sync.api.views.syncs import RECENT_SYNCS_SHOWN, finished_sync_body, offer_run_cancel
+from emag_sync.api.views.syncs import (
+    RECENT_SYNCS_SHOWN,
+    finished_sync_body,
+    offer_run_cancel,
+    offer_syncs_start,
+)
 from emag_sync.models import SyncKind, SyncStatus
 from emag_sync.selectors import offer_list, offer_statistics, sync_run_active_list, sync_run_list
 from emag_sync.services.api_tokens import api_token_pair_issue
 from emag_sync.services.connection_test import account_connection_test
-from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError
+from emag_sync.services.offer_sync import SyncOptionsError
 from emag_sync.services.sync_runs import SyncAlreadyRunning
-from emag_sync.services.sync_triggers import offer_syncs_enqueue, offer_syncs_run
 
 HTTP_422 = 422
 ITEMS_PER_PAGE_NOTE = (
@@ -131,13 +131,8 @@ def _token_answer(*, access: str, refresh: str) -> dict:
     }
 
 
-class V1LoginView(V1ErrorsMixin, APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
-
-    def get_authenticate_header(self, request: Request) -> str:
-        return f'{AUTH_HEADER_TYPES[0]} realm="api"'
+class V1LoginView(V1ErrorsMixin, LoginView):
+    # v2's login: no authentication, its throttles, 401 (not 403) for bad credentials.
 
     @extend_schema(
         tags=["auth"],
@@ -163,14 +158,10 @@ class V1LoginView(V1ErrorsMixin, APIView):
         )
 
 
-class V1RefreshView(V1ErrorsMixin, APIView):
-    # The refresh token comes as the Bearer token: no authentication class may read it as an
-    # access token first.
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
-    def get_authenticate_header(self, request: Request) -> str:
-        return f'{AUTH_HEADER_TYPES[0]} realm="api"'
+class V1RefreshView(V1ErrorsMixin, LoginView):
+    # The refresh token comes as the Bearer token: as at the login, no authentication class
+    # may read it (as an access token) first. Refreshing is not a login attempt: no throttle.
+    throttle_classes = []
 
     @extend_schema(
         tags=["auth"],
@@ -234,19 +225,8 @@ class V1ProductSyncView(V1View):
         sync_request = V1ProductSyncInput(data=request.data)
         sync_request.is_valid(raise_exception=True)
         data = sync_request.validated_data
-        options = OfferSyncOptions(
-            mode=data["mode"],
-            conflict_strategy=data["conflict_strategy"],
-            max_pages=data["max_pages"],
-            include_inactive=data["include_inactive"],
-        )
-        start = offer_syncs_enqueue if data["run_async"] else offer_syncs_run
         try:
-            runs = start(
-                accounts=data["accounts"],
-                options=options,
-                triggered_by=request.user.get_username(),
-            )
+            runs = offer_syncs_start(data, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
             return _refused(str(busy), status.HTTP_409_CONFLICT)
         except SyncOptionsError as error:

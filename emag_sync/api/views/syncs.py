@@ -81,6 +81,24 @@ def finished_sync_body(runs: list[SyncRun]) -> dict:
     }
 
 
+def offer_syncs_start(data: dict, *, triggered_by: str) -> list[SyncRun]:
+    """Run (run_async false) or queue the offer syncs a validated sync request asks for.
+
+    Raises SyncAlreadyRunning when an account is busy, SyncOptionsError for bad options.
+    """
+    options = OfferSyncOptions(
+        mode=data["mode"],
+        conflict_strategy=data["conflict_strategy"],
+        max_pages=data["max_pages"],
+        include_inactive=data["include_inactive"],
+        filters=data.get("filters") or {},
+        emag_ids=data.get("ids") or [],
+        skus=data.get("skus") or [],
+    )
+    start = offer_syncs_enqueue if data["run_async"] else offer_syncs_run
+    return start(accounts=data["accounts"], options=options, triggered_by=triggered_by)
+
+
 class ProductSyncView(ApiView):
     write_permission = RUN_SYNC
     throttle_classes = [SyncTriggerThrottle]
@@ -106,22 +124,8 @@ class ProductSyncView(ApiView):
         sync_request = ProductSyncInput(data=request.data)
         sync_request.is_valid(raise_exception=True)
         data = sync_request.validated_data
-        options = OfferSyncOptions(
-            mode=data["mode"],
-            conflict_strategy=data["conflict_strategy"],
-            max_pages=data["max_pages"],
-            include_inactive=data["include_inactive"],
-            filters=data.get("filters") or {},
-            emag_ids=data.get("ids") or [],
-            skus=data.get("skus") or [],
-        )
-        start = offer_syncs_enqueue if data["run_async"] else offer_syncs_run
         try:
-            runs = start(
-                accounts=data["accounts"],
-                options=options,
-                triggered_by=request.user.get_username(),
-            )
+            runs = offer_syncs_start(data, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
             return _sync_busy_response(busy)
         except SyncOptionsError as error:
