@@ -151,7 +151,7 @@ def test_a_bad_filter_value_is_a_400_naming_the_filter(api, params, field):
     assert field in response.json()
 
 
-def test_search_finds_an_offer_by_emag_id_ean_pnk_sku_prefix_or_name(api):
+def test_search_finds_an_offer_by_emag_id_ean_pnk_any_part_of_its_sku_or_name(api):
     make_offer(
         emag_id=233746,
         part_number="SW506AMT",
@@ -168,7 +168,8 @@ def test_search_finds_an_offer_by_emag_id_ean_pnk_sku_prefix_or_name(api):
     assert found("5947119444934") == [233746]
     assert found("d7658axyb") == [233746]
     assert found("sw506") == [233746]
-    assert found("506AMT") == []  # SKUs match by their start only
+    assert found("506amt") == [233746]  # any part of a SKU, as the predecessor matched
+    assert found("655T") == [1]
     assert found("tuns iarba") == [233746]
     assert found("cafetie") == [1]
     assert found("99999999999999999999999") == []
