@@ -126,7 +126,8 @@ def _token_answer(*, access: str, refresh: str) -> dict:
     return {
         "access_token": access,
         "refresh_token": refresh,
-        "token_type": "bearer",
+        # The token scheme's name (OAuth 2), not a secret.
+        "token_type": "bearer",  # nosec B105
         "expires_in": int(lifetime.total_seconds()),
     }
 
