@@ -414,6 +414,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # A stale token in the browser must not lock anyone out of the documentation.
     "SERVE_AUTHENTICATION": [],
+    # /api/v2 unless a view or `spectacular --urlconf` names another (v1's schema).
+    "DEFAULT_GENERATOR_CLASS": "emag_sync.api.openapi.ApiSchemaGenerator",
     # Both versions: operation ids and tags leave the version out.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
