@@ -222,7 +222,8 @@ V1_PRODUCT_COLUMNS = (
 )
 
 
-class V1ProductQuery(StrictInputSerializer):
+# Query parameters it does not know are ignored, as the predecessor and v2's filters do.
+class V1ProductQuery(serializers.Serializer):
     skip = serializers.IntegerField(min_value=0, max_value=1_000_000_000, default=0)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=50)
     account_type = serializers.CharField(required=False, allow_blank=True, max_length=40)
@@ -245,7 +246,7 @@ class V1ProductListOutput(serializers.Serializer):
     data = V1ProductPageOutput()
 
 
-class V1HistoryQuery(StrictInputSerializer):
+class V1HistoryQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
     account_type = serializers.CharField(required=False, allow_blank=True, max_length=40)
     status = serializers.CharField(required=False, allow_blank=True, max_length=20)
