@@ -99,6 +99,8 @@ def test_a_resolved_conflict_no_longer_counts_as_open(admin_client, offers):
     [
         ("MAIN-SKU-0001", list(range(10, 20))),  # the start of a SKU
         ("main-sku-00007", [7]),  # case does not matter
+        ("sku-00007", [7]),  # any part of a SKU
+        ("-SKU-0100", [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]),
         ("PNK000012", [12]),  # PNK exactly
         ("5900000000013", [13]),  # an EAN
         ("1005", [1005]),  # an eMAG id
