@@ -150,7 +150,7 @@ class Offer(models.Model):
         ]
         # Every index is paid for on each offer a sync writes, so each one here serves a query:
         # filters and sorts within an account, and (migration 0008) the search by
-        # PNK, any part of the SKU (0015) and name on PostgreSQL.
+        # PNK, any part of the SKU (0016) and name on PostgreSQL.
         indexes = [
             models.Index(fields=["account", "status"], name="offer_account_status"),
             models.Index(fields=["account", "part_number"], name="offer_account_sku"),

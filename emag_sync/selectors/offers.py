@@ -70,7 +70,7 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
 
     A term matches an offer's PNK exactly (any case), any part of its SKU (any case), every
     word of its name (any case), and, when it is a number, its eMAG id or one of its EANs. On
-    PostgreSQL every branch has an index (migrations 0004, 0008, 0014 and 0015: trigrams for
+    PostgreSQL every branch has an index (migrations 0004, 0008, 0014 and 0016: trigrams for
     the SKU and the name), so the OR combines index scans and holds at hundreds of thousands
     of offers.
     """

@@ -28,7 +28,7 @@ def _run(statements):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("emag_sync", "0014_offer_eans_in_the_offer"),
+        ("emag_sync", "0015_read_warnings"),
     ]
 
     operations = [
