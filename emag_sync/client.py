@@ -1,8 +1,10 @@
 """The thin typed client of the eMAG Marketplace API: one HTTP session per account.
 
 Every call POSTs flat JSON to `{api_url}/{resource}/{action}` (emag-api-reference.md §1.2,
-§1.4), waits for the shared rate limiter before each attempt, retries only throttling and
-transient failures, and reports one `EmagCall` for the request log. eMAG's failures become
+§1.4), waits for the shared rate limiter before each attempt, retries transient failures
+within a bound in attempts and in time, and reports one `EmagCall` for the request log.
+Reads are idempotent, so every failure of a read is retried except the permanent ones
+(`PERMANENT_MESSAGES`); other calls retry only throttling, 5xx and broken transports. eMAG's failures become
 the typed errors below; their messages never carry the password or the Authorization header.
 The client knows nothing of the database.
 """
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -51,14 +54,58 @@ USER_AGENT = f"MagFlow-eMAG-Sync/0.1 python-requests/{requests.__version__}"
 # eMAG's date filters: local time of the account's platform, no zone (§1.4, §5.3).
 EMAG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-_IP_NOT_WHITELISTED_MARKER = "invalid vendor ip"
-_BAD_CREDENTIALS_MARKER = "not allowed to use this api"
+# Actions that only read: sending one again changes nothing at eMAG.
+READ_ACTIONS = frozenset({"read", "count"})
+
+
+class Permanence(StrEnum):
+    CREDENTIALS = "credentials"
+    IP_NOT_WHITELISTED = "ip_not_whitelisted"
+    INVALID_REQUEST = "invalid_request"
+
+
+# eMAG's messages that no retry can change, as lower-case text the message contains, with
+# where each is documented. The first match decides; an `isError` message matching none
+# of them is taken as transient on a read ("Internal error, please retry").
+PERMANENT_MESSAGES: tuple[tuple[str, Permanence, str], ...] = (
+    # emag-api-reference.md §1.3: "ERROR: Invalid vendor ip [<ip>]" (predecessor, simulator).
+    ("invalid vendor ip", Permanence.IP_NOT_WHITELISTED, "§1.3"),
+    # §1.3: "ERROR: You are not allowed to use this API" (simulator), and the official
+    # offer_stock example "You are not allowed to use this API.".
+    ("not allowed to use this api", Permanence.CREDENTIALS, "§1.3"),
+    # §1.4 "Maximum input vars of 4000 exceeded".
+    ("maximum input vars", Permanence.INVALID_REQUEST, "§1.4"),
+    # §3.2: "Reading products is limited to maximum 100 elements" (community simulator).
+    ("is limited to maximum", Permanence.INVALID_REQUEST, "§3.2"),
+    # §1.5: 400 "Invalid content", 404 "Invalid URL"; the sandbox's "Invalid value for
+    # currentPage", "Invalid date for createdAfter" (§3.2, §5.3 ranges and formats).
+    ("invalid ", Permanence.INVALID_REQUEST, "§1.5, §3.2, §5.3"),
+    # §1.5: 400 "Validation errors in your request".
+    ("validation errors", Permanence.INVALID_REQUEST, "§1.5"),
+    # §5.3: "Before requires After", "at most one month apart".
+    ("before requires", Permanence.INVALID_REQUEST, "§5.3"),
+    ("after requires", Permanence.INVALID_REQUEST, "§5.3"),
+    ("must be at most one month", Permanence.INVALID_REQUEST, "§5.3"),
+)
+
+
+def permanence_of(message: str) -> Permanence | None:
+    """Return why eMAG's message can never succeed on retry, or None if it may."""
+    lowered = message.lower()
+    for marker, permanence, _source in PERMANENT_MESSAGES:
+        if marker in lowered:
+            return permanence
+    return None
 
 
 class EmagError(Exception):
-    """Base of every failure talking to eMAG; `retryable` says whether trying again may help."""
+    """Base of every failure talking to eMAG; `retryable` says whether trying again may help.
+
+    `retryable_on_read` widens it for reads, which are safe to send again.
+    """
 
     retryable: bool = False
+    retryable_on_read: bool = False
 
     def __init__(
         self, message: str, *, status_code: int | None = None, retry_after: float | None = None
@@ -81,32 +128,51 @@ class EmagRateLimited(EmagError):
     """eMAG answered 429: the account's request budget is spent for now."""
 
     retryable = True
+    retryable_on_read = True
 
 
 class EmagServerError(EmagError):
     """eMAG answered 5xx."""
 
     retryable = True
+    retryable_on_read = True
 
 
 class EmagTimeout(EmagError):
     """eMAG did not answer in time."""
 
     retryable = True
+    retryable_on_read = True
 
 
 class EmagConnectionError(EmagError):
     """eMAG could not be reached, or the connection broke mid-answer."""
 
     retryable = True
+    retryable_on_read = True
 
 
 class EmagInvalidResponse(EmagError):
     """eMAG's answer was not JSON, was cut off, or did not have the documented shape."""
 
+    # A gateway's HTML page on HTTP 200 or a body cut mid-way: the next answer may be whole.
+    retryable_on_read = True
+
 
 class EmagApiError(EmagError):
     """eMAG rejected the request (`isError: true`, validation errors, other 4xx)."""
+
+    @property
+    def retryable_on_read(self) -> bool:  # type: ignore[override]
+        # An isError on HTTP 200 that is not a permanent message ("Internal error, please
+        # retry"); a 4xx names a fault of the request itself.
+        return self.status_code == 200
+
+
+class EmagInvalidRequest(EmagApiError):
+    """eMAG called the request invalid (a bad parameter or filter): no retry can help."""
+
+    retryable_on_read = False  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -158,8 +224,10 @@ class _Progress:
     waited_seconds: float = 0.0
 
 
-def _is_retryable(error: BaseException) -> bool:
-    return isinstance(error, EmagError) and error.retryable
+def _is_retryable(error: BaseException, *, read: bool) -> bool:
+    if not isinstance(error, EmagError):
+        return False
+    return error.retryable_on_read if read else error.retryable
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -208,6 +276,7 @@ class EmagClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         retry_max_wait: float | None = None,
+        retry_deadline: float | None = None,
     ) -> None:
         self.account = account
         self.timeout = float(timeout if timeout is not None else settings.EMAG_TIMEOUT)
@@ -216,6 +285,9 @@ class EmagClient:
         )
         self.retry_max_wait = float(
             retry_max_wait if retry_max_wait is not None else settings.EMAG_RETRY_MAX_WAIT
+        )
+        self.retry_deadline = float(
+            retry_deadline if retry_deadline is not None else settings.EMAG_RETRY_DEADLINE
         )
         self._rate_limiter = rate_limiter if rate_limiter is not None else get_rate_limiter()
         self._on_call = on_call
@@ -418,10 +490,21 @@ class EmagClient:
             progress.waited_seconds += seconds
             self._sleep(seconds)
 
+        def spent() -> float:
+            return progress.http_seconds + progress.waited_seconds
+
+        def wait(state: RetryCallState) -> float:
+            # Never sleep past the deadline: the last attempt starts before it.
+            return min(self._backoff(state), max(0.0, self.retry_deadline - spent()))
+
+        read = action in READ_ACTIONS
         retrying = Retrying(
-            stop=stop_after_attempt(1 + (self.max_retries if retry else 0)),
-            retry=retry_if_exception(_is_retryable),
-            wait=self._backoff,
+            # Bounded in attempts and in time, so an eMAG that stays down fails the call
+            # within retry_deadline plus one attempt (at most `timeout`), whatever it answers.
+            stop=stop_after_attempt(1 + (self.max_retries if retry else 0))
+            | (lambda state: spent() >= self.retry_deadline),
+            retry=retry_if_exception(lambda exc: _is_retryable(exc, read=read)),
+            wait=wait,
             sleep=sleep,
             before_sleep=lambda state: self._log_retry(route, state),
             reraise=True,
@@ -545,20 +628,22 @@ class EmagClient:
 
     def _rejection(self, route: str, text: str, status: int) -> EmagError:
         text = self._redact(text, MESSAGE_CHARS)
-        lowered = text.lower()
+        permanence = permanence_of(text)
         name = self.account.name
-        if _IP_NOT_WHITELISTED_MARKER in lowered:
+        if permanence == Permanence.IP_NOT_WHITELISTED:
             return EmagIpNotWhitelisted(
                 f"eMAG {route}: this machine's IP address is not whitelisted for account "
                 f"'{name}' ({text}); add it in the eMAG Marketplace API settings",
                 status_code=status,
             )
-        if status in (401, 403) or _BAD_CREDENTIALS_MARKER in lowered:
+        if status in (401, 403) or permanence == Permanence.CREDENTIALS:
             return EmagAuthError(
                 f"eMAG {route}: credentials of account '{name}' refused ({text}); check the "
                 f"username, the password and that the user has API rights",
                 status_code=status,
             )
+        if permanence == Permanence.INVALID_REQUEST:
+            return EmagInvalidRequest(f"eMAG {route}: invalid request: {text}", status_code=status)
         return EmagApiError(f"eMAG {route}: request rejected: {text}", status_code=status)
 
     def _backoff(self, state: RetryCallState) -> float:
@@ -605,6 +690,8 @@ class EmagClient:
             return f"Rate limited: {error}; the credentials were not checked, try again shortly."
         if isinstance(error, EmagServerError):
             return f"eMAG is failing: {error}."
+        if isinstance(error, EmagInvalidRequest):
+            return f"eMAG called the request invalid: {error}."
         if isinstance(error, EmagInvalidResponse):
             return f"Unexpected answer (is {env_prefix}API_URL right?): {error}."
         return f"eMAG refused the request: {error}."

@@ -303,6 +303,9 @@ EMAG_DEFAULT_API_URL = "https://marketplace-api.emag.ro/api-3"
 EMAG_TIMEOUT = env_float("EMAG_TIMEOUT", 30.0, minimum=1.0)
 EMAG_MAX_RETRIES = env_int("EMAG_MAX_RETRIES", 5, minimum=0)
 EMAG_RETRY_MAX_WAIT = env_float("EMAG_RETRY_MAX_WAIT", 30.0, minimum=0.0)
+# A call stops retrying once it has spent this long (answers, waits, backoff): with the
+# timeout, it bounds how long one call can try an eMAG that is down.
+EMAG_RETRY_DEADLINE = env_float("EMAG_RETRY_DEADLINE", 60.0, minimum=0.0)
 EMAG_PAGE_CONCURRENCY = env_int("EMAG_PAGE_CONCURRENCY", 3, minimum=1)
 EMAG_RATE_LIMIT = env_bool("EMAG_RATE_LIMIT", True)
 EMAG_ORDERS_INITIAL_DAYS = env_int("EMAG_ORDERS_INITIAL_DAYS", 90, minimum=1)

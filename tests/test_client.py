@@ -16,12 +16,15 @@ from emag_sync.client import (
     EmagCall,
     EmagClient,
     EmagConnectionError,
+    EmagInvalidRequest,
     EmagInvalidResponse,
     EmagIpNotWhitelisted,
     EmagRateLimited,
     EmagServerError,
     EmagTimeout,
     PageCount,
+    Permanence,
+    permanence_of,
 )
 
 API = "https://emag.test/api-3"
@@ -203,7 +206,7 @@ def test_count_needs_an_object_with_whole_numbers(api, client, results):
 # --- envelope and error mapping ---------------------------------------------------------------
 
 
-def test_is_error_on_http_200_raises_api_error_with_emags_messages_and_is_not_retried(
+def test_an_invalid_request_on_http_200_raises_with_emags_messages_and_is_not_retried(
     api, client, calls
 ):
     api.post(
@@ -213,10 +216,10 @@ def test_is_error_on_http_200_raises_api_error_with_emags_messages_and_is_not_re
         ),
     )
 
-    with pytest.raises(EmagApiError, match="Invalid status filter; Bad page") as raised:
+    with pytest.raises(EmagInvalidRequest, match="Invalid status filter; Bad page") as raised:
         client.read_offers(page=1)
 
-    assert not raised.value.retryable
+    assert not raised.value.retryable and not raised.value.retryable_on_read
     assert len(api.calls) == 1
     assert calls[0].ok is False
     assert calls[0].attempts == 1
@@ -378,6 +381,121 @@ def test_network_failures_that_persist_raise_typed_errors(api, client, failure, 
         client.read_offers(page=1)
 
     assert len(api.calls) == 4
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"json": envelope([], is_error=True, messages=["Internal error, please retry"])},
+        {"body": "<html><body><h1>502 Bad Gateway</h1></body></html>", "status": 200},
+        {"body": '{"isError": false, "messages": [], "results": [{"id": 1', "status": 200},
+        {"body": '<br />\n<b>Notice</b>: Undefined index<br />\n{"isError":false,', "status": 200},
+    ],
+    ids=["is-error", "html-on-200", "cut-off-json", "notice-before-json"],
+)
+@pytest.mark.parametrize("url", [OFFERS_READ, OFFERS_COUNT], ids=["read", "count"])
+def test_a_read_retries_every_transient_answer_until_success(api, client, calls, failure, url):
+    api.post(url, **failure)
+    api.post(
+        url, json=envelope([{"id": 1}] if url == OFFERS_READ else {"noOfItems": 1, "noOfPages": 1})
+    )
+
+    if url == OFFERS_READ:
+        assert client.read_offers(page=1) == [{"id": 1}]
+    else:
+        assert client.count_offers().items == 1
+
+    assert len(api.calls) == 2
+    assert calls[0].ok and calls[0].attempts == 2
+
+
+# One sample of every permanent message eMAG (or its simulator) sends, per kind.
+PERMANENT_SAMPLES = [
+    ("ERROR: You are not allowed to use this API", EmagAuthError),
+    ("You are not allowed to use this API.", EmagAuthError),
+    ("ERROR: Invalid vendor ip [203.0.113.7]", EmagIpNotWhitelisted),
+    ("Maximum input vars of 4000 exceeded", EmagInvalidRequest),
+    ("Reading products is limited to maximum 100 elements", EmagInvalidRequest),
+    ("Invalid value for currentPage: it must be between 1 and 65535", EmagInvalidRequest),
+    ("Invalid date for createdAfter: expected YYYY-mm-dd HH:ii:ss", EmagInvalidRequest),
+    ("Validation errors in your request", EmagInvalidRequest),
+    ("createdBefore requires createdAfter", EmagInvalidRequest),
+    ("modifiedAfter requires modifiedBefore when counting orders", EmagInvalidRequest),
+    (
+        "The interval between createdAfter and createdBefore must be at most one month",
+        EmagInvalidRequest,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "error"), PERMANENT_SAMPLES, ids=[m for m, _ in PERMANENT_SAMPLES]
+)
+def test_a_permanent_message_ends_a_read_at_once_with_no_retry(
+    api, client, calls, sleeps, message, error
+):
+    api.post(OFFERS_READ, json=envelope([], is_error=True, messages=[message]))
+    api.post(OFFERS_READ, json=envelope([{"id": 1}]))
+
+    with pytest.raises(error) as raised:
+        client.read_offers(page=1)
+
+    assert message.split(":")[-1].strip()[:20] in str(raised.value)
+    assert not raised.value.retryable_on_read
+    assert len(api.calls) == 1 and sleeps == []
+    assert calls[0].attempts == 1
+
+
+def test_every_permanent_message_has_a_sample_of_its_kind():
+    kinds = {permanence_of(message) for message, _ in PERMANENT_SAMPLES}
+
+    assert kinds == set(Permanence)
+    assert permanence_of("Internal error, please retry") is None
+    assert permanence_of("ERROR: An unexpected error occurred. Please try again later.") is None
+
+
+@pytest.mark.parametrize("status", [400, 404, 405])
+def test_a_4xx_on_a_read_is_not_retried(api, client, status):
+    api.post(OFFERS_READ, json={"message": "Something is wrong"}, status=status)
+
+    with pytest.raises(EmagApiError):
+        client.read_offers(page=1)
+
+    assert len(api.calls) == 1
+
+
+def test_acknowledge_retries_transport_failures_but_not_an_is_error(api, client):
+    url = f"{API}/order/acknowledge/42"
+    api.post(url, json={"message": "Bad gateway"}, status=502)
+    api.post(url, json=envelope([]))
+    client.acknowledge_order(42)
+    assert len(api.calls) == 2
+
+    api.post(f"{API}/order/acknowledge/43", json=envelope([], is_error=True, messages=["Oops"]))
+    with pytest.raises(EmagApiError, match="Oops"):
+        client.acknowledge_order(43)
+    assert len(api.calls) == 3
+
+
+def test_retries_stop_at_the_deadline_and_never_sleep_past_it(account, limiter, api, calls):
+    sleeps: list[float] = []
+    api.post(OFFERS_READ, json={"message": "Bad gateway"}, status=502)
+    emag = EmagClient(
+        account,
+        rate_limiter=limiter,
+        max_retries=1000,
+        retry_max_wait=8,
+        retry_deadline=20,
+        on_call=calls.append,
+        sleep=sleeps.append,
+    )
+
+    with pytest.raises(EmagServerError):
+        emag.read_offers(page=1)
+
+    assert 19 < sum(sleeps) <= 20
+    assert len(api.calls) < 1001
+    assert calls[0].attempts == len(api.calls) == len(sleeps) + 1
 
 
 def test_retry_after_is_honoured(api, client, sleeps, calls):
