@@ -18,6 +18,7 @@ from emag_sync.sandbox import (
     sandbox_credentials,
     start_in_thread,
 )
+from emag_sync.sandbox.faults import TRANSIENT_KINDS
 from emag_sync.sandbox.orders import ALLOWED_TRANSITIONS
 from emag_sync.sandbox.ratelimit import Limits, SlidingWindowLimiter
 from emag_sync.sandbox.responses_adapter import api_url, register
@@ -747,6 +748,77 @@ def test_a_fault_can_target_one_account_and_action(mocked):
     assert call(mocked, "fbe", "product_offer/count").status == 500
 
 
+def test_an_injected_html_page_comes_with_http_200(mocked):
+    mocked.inject_fault("main", "html_200")
+
+    response = read_offers_over_requests()
+
+    assert response.status_code == 200
+    assert response.text.startswith("<!DOCTYPE html>")
+    assert read_offers_over_requests().json()["isError"] is False
+
+
+def served_kinds(sandbox, requests_sent=400, account="main"):
+    outcomes = []
+    for _ in range(requests_sent):
+        try:
+            response = read_offers_over_requests(account)
+            outcomes.append((response.status_code, response.content[:40]))
+        except requests.RequestException as error:
+            outcomes.append((0, type(error).__name__))
+    return outcomes
+
+
+@pytest.fixture
+def unlimited_mocked():
+    sandbox = Sandbox(offers={"main": 150, "fbe": 5}, rate_limit=False)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        register(mock, sandbox, BASE_URL)
+        yield sandbox
+
+
+def test_random_faults_hit_their_share_of_requests_with_every_transient_kind(unlimited_mocked):
+    mocked = unlimited_mocked
+    mocked.set_random_faults(0.15, seed=7, slow_seconds=0.0)
+
+    served_kinds(mocked, 300, "main")
+    served_kinds(mocked, 100, "fbe")
+
+    served = mocked.faults_served()
+    assert 0.10 * 400 < sum(served.values()) < 0.20 * 400
+    assert set(served) == {str(kind) for kind in TRANSIENT_KINDS}
+    assert not {"auth", "ip_whitelist"} & set(served)
+    stats = mocked.stats()
+    assert stats["main"]["total"]["faults"] + stats["fbe"]["total"]["faults"] == sum(
+        served.values()
+    )
+
+
+def test_random_faults_are_the_same_for_the_same_seed_and_stop_when_cleared(sandbox):
+    def outcomes(seed):
+        fresh = Sandbox(seed=sandbox.seed, offers={"main": 150, "fbe": 5}, rate_limit=False)
+        fresh.set_random_faults(0.3, seed=seed, kinds=["http_502", "is_error", "html_200"])
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            register(mock, fresh, BASE_URL)
+            first = served_kinds(fresh, 40)
+            fresh.clear_faults()
+            after_clear = served_kinds(fresh, 20)
+        return first, after_clear, fresh.faults_served()
+
+    first, after_clear, served = outcomes(seed=1)
+
+    assert first == outcomes(seed=1)[0]
+    assert first != outcomes(seed=2)[0]
+    assert set(served) <= {"http_502", "is_error", "html_200"}
+    assert all(status == 200 and b'"isError":false' in body for status, body in after_clear)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_a_random_fault_rate_outside_0_to_1_is_refused(sandbox, rate):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        sandbox.set_random_faults(rate)
+
+
 def test_an_unknown_fault_kind_is_refused(sandbox):
     with pytest.raises(ValueError, match="unknown fault kind"):
         sandbox.inject_fault("main", "gremlins")
@@ -837,3 +909,21 @@ def test_the_control_endpoints_report_and_steer_the_sandbox(served, sandbox):
     assert orders == sandbox.orders("fbe")
     assert bad.status_code == 400
     assert requests.post(f"{served.url}/_sandbox/stats/reset", timeout=5).json() == {"ok": True}
+
+    random_faults = requests.post(
+        f"{served.url}/_sandbox/faults/random",
+        json={"rate": 1, "seed": 4, "kinds": ["html_200"]},
+        timeout=5,
+    ).json()
+    page = requests.post(
+        f"{served.api_url('main')}/product_offer/read", auth=sandbox_credentials("main"), timeout=5
+    )
+    served_faults = requests.get(f"{served.url}/_sandbox/faults/served", timeout=5).json()
+    bad_rate = requests.post(f"{served.url}/_sandbox/faults/random", json={"rate": 3}, timeout=5)
+    requests.delete(f"{served.url}/_sandbox/faults", timeout=5)
+
+    assert random_faults["random"]["kinds"] == ["html_200"]
+    assert page.status_code == 200 and page.text.startswith("<!DOCTYPE html>")
+    assert served_faults == {"served": {"html_200": 1}}
+    assert bad_rate.status_code == 400
+    assert requests.get(f"{served.url}/_sandbox/faults", timeout=5).json()["random"] is None

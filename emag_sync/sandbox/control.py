@@ -7,7 +7,9 @@ They exist only in the simulator and need no credentials:
     POST   /_sandbox/stats/reset         zero the counters
     GET    /_sandbox/faults              faults still pending
     POST   /_sandbox/faults              {"account", "kind", "count", "action", "slow_seconds"}
-    DELETE /_sandbox/faults              clear every fault
+    DELETE /_sandbox/faults              clear every fault, the random ones too
+    POST   /_sandbox/faults/random       {"rate", "seed", "kinds", "slow_seconds"}: rate 0 stops
+    GET    /_sandbox/faults/served       faults served so far, by kind
     POST   /_sandbox/drift               {"account", "changes", "seed"} -> what changed
     POST   /_sandbox/reset               {"account"}: back to the generated data
     GET    /_sandbox/offers/<account>    the current offers
@@ -53,7 +55,7 @@ def _dispatch(sandbox: Sandbox, method: str, route: str, payload: dict[str, Any]
         sandbox.reset_stats()
         return {"ok": True}
     if (method, route) == ("GET", "faults"):
-        return {"faults": sandbox.faults()}
+        return {"faults": sandbox.faults(), "random": sandbox.random_faults()}
     if (method, route) == ("POST", "faults"):
         if "kind" not in payload:
             raise ValueError("a fault needs a kind")
@@ -65,6 +67,17 @@ def _dispatch(sandbox: Sandbox, method: str, route: str, payload: dict[str, Any]
             options["slow_seconds"] = float(payload["slow_seconds"])
         sandbox.inject_fault(payload.get("account"), str(payload["kind"]), **options)
         return {"ok": True, "faults": sandbox.faults()}
+    if (method, route) == ("POST", "faults/random"):
+        kinds = payload.get("kinds")
+        if kinds is not None and not isinstance(kinds, list):
+            raise ValueError("kinds must be a list of fault kinds")
+        options = {"seed": payload.get("seed"), "kinds": kinds}
+        if "slow_seconds" in payload:
+            options["slow_seconds"] = float(payload["slow_seconds"])
+        sandbox.set_random_faults(float(payload.get("rate", 0)), **options)
+        return {"ok": True, "random": sandbox.random_faults()}
+    if (method, route) == ("GET", "faults/served"):
+        return {"served": sandbox.faults_served()}
     if (method, route) == ("DELETE", "faults"):
         sandbox.clear_faults()
         return {"ok": True}

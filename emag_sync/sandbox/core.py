@@ -33,6 +33,7 @@ from emag_sync.sandbox.faults import (
     Fault,
     FaultBook,
     FaultKind,
+    RandomFaults,
     fault_reply,
 )
 from emag_sync.sandbox.orders import (
@@ -339,11 +340,7 @@ class Sandbox:
         `account` None matches every account; `action` (e.g. "product_offer/read") narrows
         the fault to one action.
         """
-        try:
-            fault_kind = FaultKind(kind)
-        except ValueError:
-            choices = ", ".join(str(member) for member in FaultKind)
-            raise ValueError(f"unknown fault kind {kind!r}; choose one of: {choices}") from None
+        fault_kind = _fault_kind(kind)
         if account is not None:
             self._state(account)
         if count is not None and count < 1:
@@ -351,13 +348,49 @@ class Sandbox:
         with self._lock:
             self._faults.add(Fault(fault_kind, account, action, count, slow_seconds))
 
+    def set_random_faults(
+        self,
+        rate: float,
+        *,
+        seed: int | None = None,
+        kinds: Iterable[str] | None = None,
+        slow_seconds: float = DEFAULT_SLOW_SECONDS,
+    ) -> None:
+        """Serve a random fault on `rate` of all requests (every account and action).
+
+        The draws are seeded (by default from the sandbox's seed), so a run that sends the
+        same requests in the same order meets the same faults. `kinds` defaults to every
+        transient kind; rate 0 turns random faults off.
+        """
+        chosen = tuple(_fault_kind(kind) for kind in kinds) if kinds is not None else None
+        with self._lock:
+            if not rate:
+                self._faults.random = None
+                return
+            self._faults.random = RandomFaults(
+                rate=float(rate),
+                seed=self.seed if seed is None else int(seed),
+                **({"kinds": chosen} if chosen is not None else {}),
+                slow_seconds=slow_seconds,
+            )
+
     def clear_faults(self) -> None:
+        """Drop every injected fault and the random ones."""
         with self._lock:
             self._faults.clear()
 
     def faults(self) -> list[dict[str, object]]:
         with self._lock:
             return [fault.as_dict() for fault in self._faults.active()]
+
+    def random_faults(self) -> dict[str, object] | None:
+        with self._lock:
+            return self._faults.random.as_dict() if self._faults.random else None
+
+    def faults_served(self) -> dict[str, int]:
+        """Return how many faults of each kind were served since the sandbox started."""
+        with self._lock:
+            return dict(sorted(self._faults.served.items()))
 
     def stats(self) -> dict[str, Any]:
         """Return requests, 429s and faults per account and action, as plain JSON data."""
@@ -414,6 +447,14 @@ class Sandbox:
             for group, limits in DEFAULT_LIMITS.items()
         }
         state.drift_rounds = 0
+
+
+def _fault_kind(kind: str) -> FaultKind:
+    try:
+        return FaultKind(kind)
+    except ValueError:
+        choices = ", ".join(str(member) for member in FaultKind)
+        raise ValueError(f"unknown fault kind {kind!r}; choose one of: {choices}") from None
 
 
 def _ok(body: bytes) -> SandboxResponse:

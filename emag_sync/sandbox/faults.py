@@ -5,6 +5,8 @@ The kinds mirror what eMAG and its gateways really do (emag-api-reference.md §1
 transports (slow answers, dropped connections, damaged bodies).
 """
 
+import random
+from collections import Counter
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
@@ -28,6 +30,15 @@ class FaultKind(StrEnum):
     IS_ERROR = "is_error"
     AUTH = "auth"
     IP_WHITELIST = "ip_whitelist"
+    # A gateway's or maintenance page's HTML served with HTTP 200.
+    HTML_200 = "html_200"
+
+
+# What a flaky eMAG does on any call, and no retry of a read should fail on: every kind but
+# the refusals (credentials, IP), which are permanent.
+TRANSIENT_KINDS = tuple(
+    kind for kind in FaultKind if kind not in (FaultKind.AUTH, FaultKind.IP_WHITELIST)
+)
 
 
 # These kinds damage the real answer, so the request is still carried out: a client that
@@ -58,31 +69,74 @@ class Fault:
         return asdict(self) | {"kind": str(self.kind)}
 
 
+@dataclass
+class RandomFaults:
+    """A seeded share of requests (on every account and action) that get a random fault."""
+
+    rate: float
+    seed: int
+    kinds: tuple[FaultKind, ...] = TRANSIENT_KINDS
+    slow_seconds: float = DEFAULT_SLOW_SECONDS
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"the fault rate must be between 0 and 1, got {self.rate!r}")
+        if not self.kinds:
+            raise ValueError("random faults need at least one kind")
+        # Seeded generator for simulated faults, not security.
+        self._rng = random.Random(f"faults:{self.seed}")  # nosec B311
+
+    def draw(self) -> Fault | None:
+        if self._rng.random() >= self.rate:
+            return None
+        return Fault(self._rng.choice(self.kinds), slow_seconds=self.slow_seconds)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rate": self.rate,
+            "seed": self.seed,
+            "kinds": [str(kind) for kind in self.kinds],
+            "slow_seconds": self.slow_seconds,
+        }
+
+
 class FaultBook:
-    """Keep injected faults in order and hand out the first one matching a request."""
+    """Keep injected faults in order and hand out the first one matching a request.
+
+    Injected faults come first; when none matches, the random faults (if set) may draw one.
+    """
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        self.random: RandomFaults | None = None
+        self.served: Counter[str] = Counter()
 
     def add(self, fault: Fault) -> None:
         self._faults.append(fault)
 
     def clear(self) -> None:
         self._faults.clear()
+        self.random = None
 
     def active(self) -> list[Fault]:
         return list(self._faults)
 
     def take(self, account: str, action: str) -> Fault | None:
-        """Return the first fault for this request, using up one of its occurrences."""
+        """Return the fault for this request, using up one of its occurrences."""
+        chosen = None
         for fault in self._faults:
             if fault.applies_to(account, action):
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
-                return fault
-        return None
+                chosen = fault
+                break
+        if chosen is None and self.random is not None:
+            chosen = self.random.draw()
+        if chosen is not None:
+            self.served[str(chosen.kind)] += 1
+        return chosen
 
 
 def fault_reply(kind: FaultKind, *, client_ip: str) -> tuple[int, dict[str, str], bytes] | None:
@@ -100,6 +154,12 @@ def fault_reply(kind: FaultKind, *, client_ip: str) -> tuple[int, dict[str, str]
         # What a PHP notice printed ahead of the JSON looks like to a client.
         body = b'<br />\n<b>Notice</b>: Undefined index in api.php<br />\n{"isError":false,'
         return 200, dict(JSON_HEADERS), body
+    if kind == FaultKind.HTML_200:
+        page = (
+            "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>"
+            "<h1>We'll be back soon</h1></body></html>"
+        )
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
     if kind == FaultKind.IS_ERROR:
         return 200, dict(JSON_HEADERS), error_envelope(IS_ERROR_MESSAGE)
     if kind == FaultKind.AUTH:

@@ -62,6 +62,13 @@ class Command(BaseCommand):
             help="Serialize every page of a full offer scan before serving (for benchmarks).",
         )
         parser.add_argument(
+            "--fault-rate",
+            type=float,
+            default=0.0,
+            metavar="SHARE",
+            help="Serve a seeded random transient fault on this share of requests (0-1).",
+        )
+        parser.add_argument(
             "--drift-every",
             type=float,
             metavar="SECONDS",
@@ -90,6 +97,10 @@ class Command(BaseCommand):
                 name for name, account in accounts.items() if account.is_fulfilled_by_emag
             ],
         )
+        if not 0 <= options["fault_rate"] <= 1:
+            raise CommandError("--fault-rate must be between 0 and 1")
+        if options["fault_rate"]:
+            sandbox.set_random_faults(options["fault_rate"])
         if options["prebuild"]:
             pages = sandbox.prebuild()
             self.stdout.write(f"eMAG sandbox: {pages} offer pages built ahead.")
