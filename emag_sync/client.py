@@ -224,6 +224,11 @@ class _Progress:
     waited_seconds: float = 0.0
 
 
+def is_permanent(error: BaseException) -> bool:
+    """Return whether no retry of a read, now or later, can overcome this eMAG error."""
+    return isinstance(error, EmagError) and not error.retryable_on_read
+
+
 def _is_retryable(error: BaseException, *, read: bool) -> bool:
     if not isinstance(error, EmagError):
         return False

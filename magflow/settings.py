@@ -306,6 +306,8 @@ EMAG_RETRY_MAX_WAIT = env_float("EMAG_RETRY_MAX_WAIT", 30.0, minimum=0.0)
 # A call stops retrying once it has spent this long (answers, waits, backoff): with the
 # timeout, it bounds how long one call can try an eMAG that is down.
 EMAG_RETRY_DEADLINE = env_float("EMAG_RETRY_DEADLINE", 60.0, minimum=0.0)
+# Seconds a run waits before reading again the pages that failed after their retries.
+EMAG_SECOND_CHANCE_PAUSE = env_float("EMAG_SECOND_CHANCE_PAUSE", 10.0, minimum=0.0)
 EMAG_PAGE_CONCURRENCY = env_int("EMAG_PAGE_CONCURRENCY", 3, minimum=1)
 EMAG_RATE_LIMIT = env_bool("EMAG_RATE_LIMIT", True)
 EMAG_ORDERS_INITIAL_DAYS = env_int("EMAG_ORDERS_INITIAL_DAYS", 90, minimum=1)

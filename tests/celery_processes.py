@@ -71,6 +71,7 @@ def child_environment(broker_url: str, **overrides: object) -> dict[str, str]:
         EMAG_RATE_LIMIT="0",
         EMAG_MAX_RETRIES="2",
         EMAG_RETRY_MAX_WAIT="0.05",
+        EMAG_SECOND_CHANCE_PAUSE="0",
     )
     env.update({key: str(value) for key, value in overrides.items()})
     return env

@@ -103,6 +103,7 @@ def fast_retries(settings):
     """Keep the client's backoff short so fault tests take milliseconds, not seconds."""
     settings.EMAG_RETRY_MAX_WAIT = 0.01
     settings.EMAG_MAX_RETRIES = 3
+    settings.EMAG_SECOND_CHANCE_PAUSE = 0.0
 
 
 @pytest.fixture
@@ -154,6 +155,7 @@ def subprocess_env(settings):
             )
         env["EMAG_RATE_LIMIT"] = "1" if settings.EMAG_RATE_LIMIT else "0"
         env["EMAG_RETRY_MAX_WAIT"] = str(settings.EMAG_RETRY_MAX_WAIT)
+        env["EMAG_SECOND_CHANCE_PAUSE"] = str(settings.EMAG_SECOND_CHANCE_PAUSE)
         env["SYNC_REAP_AFTER"] = str(settings.SYNC_REAP_AFTER)
         env.update({key: str(value) for key, value in overrides.items()})
         return env

@@ -88,7 +88,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("eMAG API", {"fields": [("requests", "throttled", "retries")]}),
+        (
+            "eMAG API",
+            {"fields": [("requests", "throttled", "retries"), "pages_second_chance"]},
+        ),
         (
             "Timing",
             {
@@ -132,6 +135,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "requests",
         "throttled",
         "retries",
+        "pages_second_chance",
         "created_at",
         "started_at",
         "finished_at",

@@ -65,6 +65,9 @@ class SyncRun(models.Model):
     requests = models.IntegerField(default=0)
     throttled = models.IntegerField(default=0, help_text="429 responses.")
     retries = models.IntegerField(default=0)
+    pages_second_chance = models.IntegerField(
+        default=0, help_text="Pages that failed after their retries and were read again."
+    )
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(
         default=list, blank=True, help_text="What could not be read, per item; items still stored."

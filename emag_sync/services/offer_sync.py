@@ -32,7 +32,7 @@ from django.db import connections
 from django.utils import timezone
 
 from emag_sync.accounts import get_account
-from emag_sync.client import EmagAuthError, EmagClient, EmagError, EmagIpNotWhitelisted
+from emag_sync.client import EmagClient, EmagError, is_permanent
 from emag_sync.models import (
     ConflictStrategy,
     Offer,
@@ -49,6 +49,7 @@ from emag_sync.services.offer_pages import (
     offer_page_write,
 )
 from emag_sync.services.request_log import request_log_write
+from emag_sync.services.second_chance import failures_before_giving_up, second_chance
 from emag_sync.services.sync_runs import (
     MAX_ERRORS_KEPT,
     Heartbeat,
@@ -367,63 +368,108 @@ def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
 
 
 def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_progress) -> bool:
-    """Read and write one scan's pages in order; return True when it reached its end."""
+    """Read and write one scan's pages in order; return True when it reached its end.
+
+    A page that fails after its retries is set aside and the scan goes on; the checkpoint
+    stays before it. Before the scan ends, the pages set aside get their second chance.
+    """
     concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+    give_up_after = failures_before_giving_up(concurrency)
     # A first sync of a large catalogue outgrows the table's statistics many times over.
     statistics = GrowthAnalyzer(Offer)
     pending: deque[tuple[int, Future]] = deque()
     next_page = scan.first_page
+    failed: dict[int, BaseException] = {}
+    failures_in_a_row = 0
 
     def may_submit(page: int) -> bool:
         return scan.last_planned_page is None or page <= scan.last_planned_page
+
+    def ends_scan(page: int, items: list) -> tuple[bool, bool]:
+        """Return (short, reached_end) for a page read."""
+        short = len(items) < PAGE_SIZE
+        at_last_planned = scan.last_planned_page is not None and page >= scan.last_planned_page
+        return short, short or at_last_planned
+
+    def checkpoint_for(page: int, items: list) -> Checkpoint | None:
+        if not scan.checkpoint_mode:
+            return None
+        short, reached_end = ends_scan(page, items)
+        wraps = short or (scan.checkpoint_mode == SyncMode.FULL and reached_end)
+        return Checkpoint(
+            account=run.account,
+            stream=SyncKind.OFFERS,
+            mode=scan.checkpoint_mode,
+            next_page=1 if wraps else page + 1,
+            complete_pass=wraps and scan.first_page == 1,
+        )
+
+    def write(page: int, fetched_at, items: list, checkpoint: Checkpoint | None) -> None:
+        result = offer_page_write(
+            run=run,
+            account=run.account,
+            payloads=items,
+            fetched_at=fetched_at,
+            strategy=options.conflict_strategy,
+            page=page,
+            checkpoint=checkpoint,
+            calls=collector.drain(),
+        )
+        outcome.seen.update(result.emag_ids)
+        outcome.errors.extend(result.errors)
+        # Only the last ones are kept on the run (items_warned counts them all).
+        outcome.warnings = [*outcome.warnings, *result.warnings][-MAX_ERRORS_KEPT:]
+        statistics.added(result.created)
+        if on_progress:
+            on_progress(SyncRun.objects.get(pk=run.pk))
+
+    def fetch(page: int):
+        return _fetch_page(client, page, scan.filters)
 
     with ThreadPoolExecutor(
         max_workers=concurrency, thread_name_prefix=f"offers-{run.account}"
     ) as pool:
         # Beyond the counted pages (the catalogue grew mid-run) read one page at a time.
         planned_end = scan.last_planned_page or (scan.first_page + scan.pages_total - 1)
-        while len(pending) < concurrency and may_submit(next_page) and next_page <= planned_end:
-            pending.append((next_page, pool.submit(_fetch_page, client, next_page, scan.filters)))
-            next_page += 1
-        reached_end = False
+
+        def top_up() -> None:
+            nonlocal next_page
+            while (
+                len(pending) < concurrency
+                and may_submit(next_page)
+                and (next_page <= planned_end or not pending)
+            ):
+                pending.append((next_page, pool.submit(fetch, next_page)))
+                next_page += 1
+
+        top_up()
+        # The last page read in this pass, and whether it ended the scan.
+        last_page, last_items = 0, []
+        unread_from: int | None = None  # eMAG looked down: pages from here on were not read
         while pending:
             page, future = pending.popleft()
             try:
                 fetched_at, items = future.result()
             except (EmagError, RateLimiterUnavailable) as error:
-                _record_failure(outcome, error, page=page)
-                _cancel(pending)
-                return False
-            short = len(items) < PAGE_SIZE
-            at_last_planned = scan.last_planned_page is not None and page >= scan.last_planned_page
-            reached_end = short or at_last_planned
-            checkpoint = None
-            if scan.checkpoint_mode:
-                wraps = short or (scan.checkpoint_mode == SyncMode.FULL and reached_end)
-                checkpoint = Checkpoint(
-                    account=run.account,
-                    stream=SyncKind.OFFERS,
-                    mode=scan.checkpoint_mode,
-                    next_page=1 if wraps else page + 1,
-                    complete_pass=wraps and scan.first_page == 1,
-                )
-            result = offer_page_write(
-                run=run,
-                account=run.account,
-                payloads=items,
-                fetched_at=fetched_at,
-                strategy=options.conflict_strategy,
-                page=page,
-                checkpoint=checkpoint,
-                calls=collector.drain(),
-            )
-            outcome.seen.update(result.emag_ids)
-            outcome.errors.extend(result.errors)
-            # Only the last ones are kept on the run (items_warned counts them all).
-            outcome.warnings = [*outcome.warnings, *result.warnings][-MAX_ERRORS_KEPT:]
-            statistics.added(result.created)
-            if on_progress:
-                on_progress(SyncRun.objects.get(pk=run.pk))
+                if is_permanent(error):
+                    _record_failure(outcome, error, page=page)
+                    _cancel(pending)
+                    return False
+                logger.warning("Offer page %s failed; it gets a second chance: %s", page, error)
+                failed[page] = error
+                failures_in_a_row += 1
+                if failures_in_a_row >= give_up_after:
+                    unread_from = pending[0][0] if pending else next_page
+                    _cancel(pending)
+                    break
+                if not pending:
+                    top_up()  # otherwise read ahead again only once a page succeeds
+                continue
+            failures_in_a_row = 0
+            last_page, last_items = page, items
+            short, reached_end = ends_scan(page, items)
+            # While a page before it is missing, the checkpoint stays before that page.
+            write(page, fetched_at, items, None if failed else checkpoint_for(page, items))
             if heartbeat.lost.is_set():
                 outcome.status = SyncStatus.FAILED
                 outcome.errors.append({"page": page, "message": "the run lost its claim"})
@@ -433,15 +479,56 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
                 outcome.status = SyncStatus.CANCELLED
                 _cancel(pending)
                 return False
-            if short or (at_last_planned and scan.checkpoint_mode != SyncMode.FULL):
+            if short or (reached_end and scan.checkpoint_mode != SyncMode.FULL):
                 _cancel(pending)
-                return True
-            if may_submit(next_page) and (next_page <= planned_end or not pending):
-                pending.append(
-                    (next_page, pool.submit(_fetch_page, client, next_page, scan.filters))
+                break
+            top_up()
+        if not failed:
+            return True
+
+        try:
+            read, still_failed = second_chance(
+                pool, fetch, failed, run=run, concurrency=concurrency
+            )
+        except (EmagError, RateLimiterUnavailable) as error:
+            _record_failure(outcome, error, page=None)
+            return False
+        if read and max(read) > last_page:
+            last_page, last_items = max(read), read[max(read)][1]
+        missing = sorted(still_failed) + ([unread_from] if unread_from is not None else [])
+        for page in sorted(read):
+            fetched_at, items = read[page]
+            checkpoint = None
+            if page == max(read) and scan.checkpoint_mode:
+                # Every page before the first one still missing is stored now.
+                checkpoint = (
+                    Checkpoint(
+                        account=run.account,
+                        stream=SyncKind.OFFERS,
+                        mode=scan.checkpoint_mode,
+                        next_page=missing[0],
+                    )
+                    if missing
+                    else checkpoint_for(last_page, last_items)
                 )
-                next_page += 1
-        return reached_end or not pending
+            write(page, fetched_at, items, checkpoint)
+        for page, error in sorted(still_failed.items()):
+            outcome.errors.append(
+                {"page": page, "message": f"failed again at its second chance: {error}"}
+            )
+        if unread_from is not None:
+            outcome.errors.append(
+                {
+                    "page": unread_from,
+                    "message": f"{give_up_after} pages failed in a row (eMAG looks down): "
+                    f"pages from {unread_from} on were not read; the next run continues there",
+                }
+            )
+        if missing:
+            if outcome.status == SyncStatus.COMPLETED:
+                outcome.status = SyncStatus.PARTIAL
+            return False
+        return ends_scan(last_page, last_items)[1] if last_page else True
 
 
 def _cancel(pending: deque) -> None:
@@ -451,8 +538,8 @@ def _cancel(pending: deque) -> None:
 
 
 def _record_failure(outcome: RunOutcome, error: Exception, *, page: int | None) -> None:
-    fatal = isinstance(error, EmagAuthError | EmagIpNotWhitelisted)
-    outcome.status = SyncStatus.FAILED if fatal else SyncStatus.PARTIAL
+    # Refused credentials or IP, an invalid request: no later run can do better by itself.
+    outcome.status = SyncStatus.FAILED if is_permanent(error) else SyncStatus.PARTIAL
     outcome.errors.append({"page": page, "message": str(error)})
     logger.warning("Offer sync stopped at page %s: %s", page, error)
 

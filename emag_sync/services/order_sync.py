@@ -34,12 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from emag_sync.accounts import EmagAccount, get_account
-from emag_sync.client import (
-    EmagAuthError,
-    EmagClient,
-    EmagError,
-    EmagIpNotWhitelisted,
-)
+from emag_sync.client import EmagClient, EmagError, is_permanent
 from emag_sync.models import (
     Order,
     OrderType,
@@ -62,6 +57,7 @@ from emag_sync.services.order_windows import (
     month_windows,
 )
 from emag_sync.services.request_log import request_log_write
+from emag_sync.services.second_chance import failures_before_giving_up, second_chance
 from emag_sync.services.sync_runs import (
     MAX_ERRORS_KEPT,
     Heartbeat,
@@ -314,10 +310,11 @@ def _read_range(context: _Context, filters: dict[str, Any], *, window_end: datet
             return True
         seen: set[Any] = set()
         whole = False
-        with closing(_pages_in_order(context, filters, pages)) as answers:
+        failed: dict[int, BaseException] = {}
+        with closing(_pages_in_order(context, filters, pages, failed)) as answers:
             for page, fetched_at, items in answers:
                 seen.update(str(item.get("id")) for item in items)
-                whole = page == pages and len(seen) >= count.items
+                whole = page == pages and not failed and len(seen) >= count.items
                 cursor = _cursor_for(context, window_end) if whole and window_end else None
                 _write(
                     context,
@@ -329,6 +326,32 @@ def _read_range(context: _Context, filters: dict[str, Any], *, window_end: datet
                 )
                 if _must_stop(context, page):
                     return False
+        if failed:
+            read, still_failed = second_chance(
+                context.pool,
+                lambda page: _fetch_page(client, page, filters),
+                failed,
+                run=run,
+                concurrency=max(1, settings.EMAG_PAGE_CONCURRENCY),
+            )
+            for page in sorted(read):
+                fetched_at, items = read[page]
+                seen.update(str(item.get("id")) for item in items)
+                _write(context, items, page=page, cursor=None, fetched_at=fetched_at)
+            if still_failed:
+                context.outcome.status = SyncStatus.PARTIAL
+                context.outcome.errors.extend(
+                    {
+                        "page": page,
+                        "message": f"{_describe(filters)}: failed again at its second chance: "
+                        f"{error}",
+                    }
+                    for page, error in sorted(still_failed.items())
+                )
+                return False
+            whole = len(seen) >= count.items
+            if whole and window_end is not None:
+                _write(context, [], page=None, cursor=_cursor_for(context, window_end))
         if whole:
             return True
         logger.info(
@@ -401,20 +424,44 @@ def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
 
 
 def _pages_in_order(
-    context: _Context, filters: dict[str, Any], pages: int
+    context: _Context, filters: dict[str, Any], pages: int, failed: dict[int, BaseException]
 ) -> Iterator[tuple[int, datetime, list[dict]]]:
-    """Yield (page, fetched_at, orders) for pages 1..pages, fetched ahead concurrently."""
+    """Yield (page, fetched_at, orders) for pages 1..pages, fetched ahead concurrently.
+
+    A page that fails after its retries goes into `failed` for its second chance, unless
+    the error is permanent (raised). After a failure, pages are read ahead again only once
+    one succeeds; when eMAG looks down, every page not yet read joins `failed` untried.
+    """
     concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+    give_up_after = failures_before_giving_up(concurrency)
     pending: deque[tuple[int, Future]] = deque()
     next_page = 1
+    in_a_row = 0
     try:
         while pending or next_page <= pages:
-            while len(pending) < concurrency and next_page <= pages:
+            while (
+                (not in_a_row or not pending) and len(pending) < concurrency and next_page <= pages
+            ):
                 future = context.pool.submit(_fetch_page, context.client, next_page, filters)
                 pending.append((next_page, future))
                 next_page += 1
             page, future = pending.popleft()
-            fetched_at, items = future.result()
+            try:
+                fetched_at, items = future.result()
+            except EmagError as error:
+                if is_permanent(error):
+                    raise
+                logger.warning("Order page %s failed; it gets a second chance: %s", page, error)
+                failed[page] = error
+                in_a_row += 1
+                if in_a_row >= give_up_after:
+                    for unread, _ in pending:
+                        failed[unread] = error
+                    for unread in range(next_page, pages + 1):
+                        failed[unread] = error
+                    return
+                continue
+            in_a_row = 0
             yield page, fetched_at, items
     finally:
         for _, future in pending:
@@ -430,7 +477,6 @@ def _describe(filters: dict[str, Any]) -> str:
 
 
 def _record_failure(outcome: _Outcome, error: EmagError, filters: dict[str, Any]) -> None:
-    fatal = isinstance(error, EmagAuthError | EmagIpNotWhitelisted)
-    outcome.status = SyncStatus.FAILED if fatal else SyncStatus.PARTIAL
+    outcome.status = SyncStatus.FAILED if is_permanent(error) else SyncStatus.PARTIAL
     outcome.errors.append({"message": f"{_describe(filters)}: {error}"})
     logger.warning("Order sync stopped reading %s: %s", _describe(filters), error)

@@ -79,6 +79,7 @@ class SyncRunOutput(serializers.ModelSerializer):
             "requests",
             "throttled",
             "retries",
+            "pages_second_chance",
             "errors",
             "resumed_from_page",
             "cancel_requested",
