@@ -787,7 +787,7 @@ def test_random_faults_hit_their_share_of_requests_with_every_transient_kind(unl
     served = mocked.faults_served()
     assert 0.10 * 400 < sum(served.values()) < 0.20 * 400
     assert set(served) == {str(kind) for kind in TRANSIENT_KINDS}
-    assert not {"auth", "ip_whitelist"} & set(served)
+    assert not {"auth", "ip_whitelist", "invalid_request"} & set(served)
     stats = mocked.stats()
     assert stats["main"]["total"]["faults"] + stats["fbe"]["total"]["faults"] == sum(
         served.values()

@@ -32,13 +32,14 @@ class FaultKind(StrEnum):
     IP_WHITELIST = "ip_whitelist"
     # A gateway's or maintenance page's HTML served with HTTP 200.
     HTML_200 = "html_200"
+    # eMAG calling the request invalid, as it does for a bad parameter or filter.
+    INVALID_REQUEST = "invalid_request"
 
 
-# What a flaky eMAG does on any call, and no retry of a read should fail on: every kind but
-# the refusals (credentials, IP), which are permanent.
-TRANSIENT_KINDS = tuple(
-    kind for kind in FaultKind if kind not in (FaultKind.AUTH, FaultKind.IP_WHITELIST)
-)
+PERMANENT_KINDS = frozenset({FaultKind.AUTH, FaultKind.IP_WHITELIST, FaultKind.INVALID_REQUEST})
+# What a flaky eMAG does on any call, and no retry of a read should fail on.
+TRANSIENT_KINDS = tuple(kind for kind in FaultKind if kind not in PERMANENT_KINDS)
+INVALID_REQUEST_MESSAGE = "Invalid value for currentPage: it must be between 1 and 65535"
 
 
 # These kinds damage the real answer, so the request is still carried out: a client that
@@ -85,11 +86,17 @@ class RandomFaults:
             raise ValueError("random faults need at least one kind")
         # Seeded generator for simulated faults, not security.
         self._rng = random.Random(f"faults:{self.seed}")  # nosec B311
+        self._deck: list[FaultKind] = []
 
     def draw(self) -> Fault | None:
         if self._rng.random() >= self.rate:
             return None
-        return Fault(self._rng.choice(self.kinds), slow_seconds=self.slow_seconds)
+        # Kinds are dealt from a shuffled deck, so every kind comes up within each
+        # len(kinds) faults, however few are served.
+        if not self._deck:
+            self._deck = list(self.kinds)
+            self._rng.shuffle(self._deck)
+        return Fault(self._deck.pop(), slow_seconds=self.slow_seconds)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -164,6 +171,8 @@ def fault_reply(kind: FaultKind, *, client_ip: str) -> tuple[int, dict[str, str]
         return 200, dict(JSON_HEADERS), error_envelope(IS_ERROR_MESSAGE)
     if kind == FaultKind.AUTH:
         return 200, dict(JSON_HEADERS), error_envelope(NOT_ALLOWED_MESSAGE)
+    if kind == FaultKind.INVALID_REQUEST:
+        return 200, dict(JSON_HEADERS), error_envelope(INVALID_REQUEST_MESSAGE)
     if kind == FaultKind.IP_WHITELIST:
         return 200, dict(JSON_HEADERS), error_envelope(f"ERROR: Invalid vendor ip [{client_ip}]")
     return None
