@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke bench production-check schema screenshots lint audit format venv clean
+.PHONY: run test smoke bench production-check soak schema screenshots lint audit format venv clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,11 @@ bench: venv
 ## and Redis with DEBUG=0 (needs DATABASE_URL and REDIS_URL; under a minute).
 production-check: venv
 	$(PY) scripts/production_check.py
+
+## Chaos soak of the production profile for SOAK_MINUTES (default 20): faults, drift, kills,
+## restarts; then checks that nothing was lost (needs DATABASE_URL and redis-server; not in make test).
+soak: venv
+	$(PY) scripts/soak.py
 
 ## Save the README's admin screenshots under docs/screenshots/ (needs chromium; not in make test).
 screenshots: venv

@@ -59,10 +59,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def check_database_url(base_url: str) -> tuple[str, str, str]:
+def check_database_url(base_url: str, suffix: str = "_production_check") -> tuple[str, str, str]:
     """Return (url of the check database, its name, url of the maintenance database)."""
     parts = urlsplit(base_url)
-    name = parts.path.lstrip("/") + "_production_check"
+    name = parts.path.lstrip("/") + suffix
     return (
         urlunsplit(parts._replace(path=f"/{name}")),
         name,
@@ -161,6 +161,31 @@ def run_step(args: list[str], env: dict) -> None:
         raise CheckFailed(f"{shlex.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
+def run_setup(env: dict) -> None:
+    """Run the compose file's setup steps and the web's collectstatic, as compose would."""
+    compose = compose_commands()
+    for step in compose["setup"] + compose["web"][:-1]:  # migrate, schedule, collectstatic
+        run_step([str(BIN / "python"), *step[1:]], env)
+
+
+def start_service(name: str, env: dict, logs: Path, *, web_port: int | None = None) -> Process:
+    """Start the compose service `web` (gunicorn on web_port), `worker` or `beat` natively."""
+    compose = compose_commands()
+    if name == "web":
+        gunicorn = compose["web"][-1]
+        bind = gunicorn.index("--bind")
+        gunicorn[bind + 1] = f"127.0.0.1:{web_port}"
+        return Process("web", [str(BIN / "gunicorn"), *gunicorn[1:]], env, logs)
+    (command,) = compose[name]
+    return Process(name, [str(BIN / "celery"), *command[1:]], env, logs)
+
+
+def sandbox_process(env: dict, logs: Path, port: int, *options: str) -> Process:
+    """Start the eMAG sandbox on `port` with the given emag_sandbox options."""
+    command = [str(BIN / "python"), "manage.py", "emag_sandbox", "--port", str(port), *options]
+    return Process("sandbox", command, env, logs)
+
+
 def wait_for(what: str, predicate, deadline: float, processes: list[Process]):
     while time.monotonic() < deadline:
         for process in processes:
@@ -205,31 +230,17 @@ def main() -> int:
     try:
         recreate_database(maintenance_url, database_name, create=True)
         broker.flushdb()
-        compose = compose_commands()
         run_step(
             [str(BIN / "python"), "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env
         )
-        for step in compose["setup"] + compose["web"][:-1]:  # migrate, schedule, collectstatic
-            run_step([str(BIN / "python"), *step[1:]], env)
+        run_setup(env)
         print(
             f"production check: setup and collectstatic done in {time.monotonic() - started:.1f} s"
         )
 
-        processes.append(
-            Process(
-                "sandbox",
-                [str(BIN / "python"), "manage.py", "emag_sandbox", "--port", str(sandbox_port)],
-                env,
-                logs,
-            )
-        )
-        gunicorn = compose["web"][-1]
-        bind = gunicorn.index("--bind")
-        gunicorn[bind + 1] = f"127.0.0.1:{web_port}"
-        processes.append(Process("web", [str(BIN / "gunicorn"), *gunicorn[1:]], env, logs))
-        for name in ("worker", "beat"):
-            (command,) = compose[name]
-            processes.append(Process(name, [str(BIN / "celery"), *command[1:]], env, logs))
+        processes.append(sandbox_process(env, logs, sandbox_port))
+        processes.append(start_service("web", env, logs, web_port=web_port))
+        processes.extend(start_service(name, env, logs) for name in ("worker", "beat"))
         by_name = {process.name: process for process in processes}
         wait_for("the worker", lambda: " ready." in by_name["worker"].log(), deadline, processes)
         wait_for("beat", lambda: "beat: Starting" in by_name["beat"].log(), deadline, processes)
