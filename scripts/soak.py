@@ -214,6 +214,7 @@ class Soak:
             Offer.objects.filter(missing_since__isnull=True).values_list("pk", flat=True)[:4000]
         )
         if not ids:
+            log("no offer to edit yet")
             return
         pk = self.rng.choice(ids)
         name = f"Soak edit {len(self.edits) + 1} ({pk})"
@@ -271,6 +272,21 @@ def create_admin() -> None:
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.create_superuser(ADMIN_USERNAME, "soak@example.com", ADMIN_PASSWORD)
+
+
+def first_sync(soak: Soak) -> None:
+    """Sync offers and orders in full once, as `make run` does on a first start."""
+    from emag_sync.models import SyncRun
+    from emag_sync.tasks import sync_orders_task, sync_products_task
+
+    for task in (sync_products_task, sync_orders_task):
+        task.apply_async(kwargs={"account": "all", "mode": "full", "triggered_by": "soak: start"})
+    wait_for(
+        "the first full syncs",
+        lambda: SyncRun.objects.filter(finished_at__isnull=False).count() >= 2 * len(ACCOUNTS),
+        time.monotonic() + FINAL_WAIT_SECONDS,
+        soak.alive(),
+    )
 
 
 def chaos(soak: Soak, database: str, maintenance_url: str) -> None:
@@ -359,23 +375,29 @@ def clean_cycle(soak: Soak) -> list:
 
     deadline = time.monotonic() + FINAL_WAIT_SECONDS
     started = datetime.now(UTC)
-    steps = [
-        ("acknowledge", acknowledge_orders_task, {"account": "all"}),
-        ("offers", sync_products_task, {"account": "all", "mode": "full"}),
-        ("orders", sync_orders_task, {"account": "all", "mode": "full"}),
-    ]
-    runs = []
-    for kind, task, kwargs in steps:
-        since = datetime.now(UTC)
-        task.apply_async(kwargs={**kwargs, "triggered_by": "soak: clean cycle"})
 
-        def finished(kind=kind, since=since):
+    def step(kind: str, task, **kwargs) -> list:
+        since = datetime.now(UTC)
+        task.apply_async(kwargs={**kwargs, "account": "all", "triggered_by": "soak: clean cycle"})
+
+        def finished():
             done = SyncRun.objects.filter(
                 kind=kind, created_at__gte=since, finished_at__isnull=False
             )
             return list(done) if done.count() == len(ACCOUNTS) else None
 
-        runs += wait_for(f"the clean cycle's {kind} runs", finished, deadline, soak.alive())
+        return wait_for(f"the clean cycle's {kind} runs", finished, deadline, soak.alive())
+
+    runs = step("acknowledge", acknowledge_orders_task)
+    offers = step("offers", sync_products_task, mode="full")
+    if any(run.resumed_from_page for run in offers):
+        # It finished a pass a killed or partial run began, which marks nothing missing; the
+        # next full run reads a whole pass of its own, as the nightly schedule would.
+        runs += offers
+        offers = step("offers", sync_products_task, mode="full")
+    runs += offers
+    # Incremental: every order eMAG modified since the cursor, old ones included.
+    runs += step("orders", sync_orders_task, mode="incremental")
     health_check_task.apply_async()
     wait_for(
         "the final health check",
@@ -598,7 +620,8 @@ def main() -> int:
         )
         for name in ("web", "worker", "beat"):
             soak.start(name)
-        log(f"production profile up in {time.monotonic() - began:.0f} s; chaos begins")
+        first_sync(soak)
+        log(f"production profile up and synced in {time.monotonic() - began:.0f} s; chaos begins")
         chaos(soak, database, maintenance_url)
         settle(soak)
         clean_runs = clean_cycle(soak)
