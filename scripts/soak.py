@@ -549,18 +549,18 @@ def compare(soak: Soak, clean_runs: list, receiver: WebhookReceiver) -> list[tup
             True,
         )
     )
-    for name in (
-        "worker SIGKILLs",
-        "kills that interrupted a run",
-        "Redis restarts",
-        "pg_terminate_backend rounds",
-        "database connections terminated",
-        "eMAG outages",
-        "sandbox drift rounds",
-        "local edits through the API",
-        "API edits refused",
+    for name, label in (
+        ("worker SIGKILLs", "Worker SIGKILLs (whole process group)"),
+        ("kills that interrupted a run", "Kills that interrupted a run"),
+        ("Redis restarts", "Redis restarts"),
+        ("pg_terminate_backend rounds", "`pg_terminate_backend` rounds"),
+        ("database connections terminated", "Database connections terminated"),
+        ("eMAG outages", "eMAG outages (every call failing)"),
+        ("sandbox drift rounds", "Sandbox drift rounds (15 changes each)"),
+        ("local edits through the API", "Local edits through the API"),
+        ("API edits refused", "API edits refused (API down for a moment)"),
     ):
-        rows.append((name[0].upper() + name[1:], str(soak.counts[name]), True))
+        rows.append((label, str(soak.counts[name]), True))
     return rows
 
 
