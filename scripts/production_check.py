@@ -308,8 +308,8 @@ def main() -> int:
         _clean_up(maintenance_url, database_name, broker)
 
 
-def _clean_up(maintenance_url: str, database_name: str, broker: redis.Redis) -> None:
-    """Drop the check's database and empty its Redis database, even after a failure."""
+def drop_database(maintenance_url: str, database_name: str, *, who: str) -> None:
+    """Close this process's connections and drop the database; say so if it cannot be."""
     django_apps = sys.modules.get("django.apps")
     if django_apps and django_apps.apps.ready:
         from django.db import connections
@@ -318,7 +318,12 @@ def _clean_up(maintenance_url: str, database_name: str, broker: redis.Redis) -> 
     try:
         recreate_database(maintenance_url, database_name, create=False)
     except psycopg.Error as error:
-        print(f"production check: could not drop {database_name}: {error}")
+        print(f"{who}: could not drop {database_name}: {error}")
+
+
+def _clean_up(maintenance_url: str, database_name: str, broker: redis.Redis) -> None:
+    """Drop the check's database and empty its Redis database, even after a failure."""
+    drop_database(maintenance_url, database_name, who="production check")
     try:
         broker.flushdb()
     except redis.RedisError:

@@ -49,6 +49,7 @@ from scripts.production_check import (  # noqa: E402
     CheckFailed,
     Process,
     check_database_url,
+    drop_database,
     free_port,
     production_environment,
     recreate_database,
@@ -653,15 +654,7 @@ def main() -> int:
     finally:
         soak.stop_all()
         receiver.server.shutdown()
-        django_apps = sys.modules.get("django.apps")
-        if django_apps and django_apps.apps.ready:
-            from django.db import connections
-
-            connections.close_all()
-        try:
-            recreate_database(maintenance_url, database, create=False)
-        except psycopg.Error as error:
-            print(f"soak: could not drop {database}: {error}")
+        drop_database(maintenance_url, database, who="soak")
 
 
 def _sandbox_up(soak: Soak) -> bool:
