@@ -23,6 +23,10 @@ saw each of them resolved. It prints one table and, unless SOAK_UPDATE_DOC=0, pu
 docs/RELIABILITY.md as its own section (the rest of that report stays).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/magflow SOAK_MINUTES=2 make soak
+
+SOAK_DATABASE_URL names the database to sit next to instead of DATABASE_URL's;
+SOAK_REDIS_PORT, SOAK_WEB_PORT, SOAK_SANDBOX_PORT and SOAK_WEBHOOK_PORT fix the ports
+(default: free ones); SOAK_FAULT_RATE is the share of calls failing (default 0.10).
 """
 
 import json
