@@ -209,7 +209,7 @@ class Soak:
         headers = {"X-Forwarded-Proto": "https"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        url = f"http://127.0.0.1:{self.web_port}/api/v1/{path}"
+        url = f"http://127.0.0.1:{self.web_port}/api/v2/{path}"
         return _request(method, url, body, headers)
 
     def edit_an_offer(self) -> None:
