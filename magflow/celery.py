@@ -3,10 +3,14 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 from emag_sync.worker import DeadRunReaper
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
+
+# `filesystem://` (the embedded default) is kombu's filesystem transport with atomic writes.
+TRANSPORT_ALIASES["filesystem"] = "magflow.broker:AtomicFilesystemTransport"
 
 app = Celery("magflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")

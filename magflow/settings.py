@@ -229,8 +229,9 @@ REDIS_VISIBILITY_TIMEOUT = 7200
 _CELERY_DIR = Path(env_str("CELERY_FILESYSTEM_DIR", str(BASE_DIR / "var" / "celery")))
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    # The filesystem transport has no acknowledgements: a task lost with a crashed worker is
-    # picked up by the next scheduled run, which resumes from the stream's checkpoint.
+    # kombu's filesystem transport made atomic (magflow/broker.py). It has no
+    # acknowledgements: a task lost with a crashed worker is failed by the reaper once the
+    # broker no longer holds it, and the next run resumes from the stream's checkpoint.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_DIR / "queue"),
         "data_folder_out": str(_CELERY_DIR / "queue"),
