@@ -4,13 +4,38 @@ A run's heartbeat thread dies with its process (SIGKILL, OOM, a lost machine), l
 run `running` and its claim held. Any live worker notices within SYNC_REAP_AFTER plus one
 heartbeat interval and marks it failed, so the next run of that stream can start and resume
 from the checkpoint. Without a worker nothing syncs anyway, and the next claim reaps first.
+The reaper also fails queued runs whose task message the broker no longer holds.
+
+On a warm shutdown (SIGTERM, SIGINT) a running sync stops after its current page and ends
+`interrupted`; the next worker to start queues every interrupted full sync again, and it
+continues from its checkpoint.
 """
 
 import logging
+import multiprocessing
 
 from celery import bootsteps
+from celery.signals import worker_shutting_down
 
 logger = logging.getLogger(__name__)
+
+# Set in a worker's main process when it begins a warm shutdown (SIGTERM, or Ctrl-C / SIGINT);
+# created before the pool forks, so every pool process sees it. A sync checks it between
+# pages and ends `interrupted`, keeping its checkpoint, instead of being killed mid-page.
+_STOPPING = multiprocessing.get_context("fork").Event()
+INTERRUPTED_MESSAGE = (
+    "interrupted: the worker was shutting down; the next start resumes from the checkpoint"
+)
+
+
+def worker_is_stopping() -> bool:
+    """Return whether this process's Celery worker is shutting down."""
+    return _STOPPING.is_set()
+
+
+@worker_shutting_down.connect
+def _note_worker_shutdown(**_kwargs) -> None:
+    _STOPPING.set()
 
 
 def reap_dead_runs() -> None:
@@ -20,7 +45,7 @@ def reap_dead_runs() -> None:
     from emag_sync.services.sync_runs import sync_run_reap
 
     try:
-        sync_run_reap()
+        sync_run_reap(lost_queued=True)
     except Exception:  # the database may be restarting; the next round tries again
         logger.exception("Reaping dead sync runs failed")
     finally:
@@ -28,8 +53,22 @@ def reap_dead_runs() -> None:
         connection.close()
 
 
+def resume_interrupted_syncs() -> None:
+    """Queue the full syncs a shutdown interrupted; never let an error stop the worker."""
+    from django.db import connection
+
+    from emag_sync.services.sync_triggers import offer_syncs_resume_interrupted
+
+    try:
+        offer_syncs_resume_interrupted(triggered_by="resumed at worker start")
+    except Exception:  # the database may be starting; the nightly full sync resumes anyway
+        logger.exception("Resuming interrupted syncs failed")
+    finally:
+        connection.close()
+
+
 class DeadRunReaper(bootsteps.StartStopStep):
-    """Call `reap_dead_runs` on the worker's timer, every heartbeat interval."""
+    """Call `reap_dead_runs` on the worker's timer, every heartbeat interval; resume at start."""
 
     requires = {"celery.worker.components:Timer"}
 
@@ -43,6 +82,8 @@ class DeadRunReaper(bootsteps.StartStopStep):
         self.timer_entry = worker.timer.call_repeatedly(
             settings.SYNC_HEARTBEAT_INTERVAL, reap_dead_runs, priority=10
         )
+        # A full sync a shutdown interrupted continues as soon as a worker is back.
+        worker.timer.call_after(1.0, resume_interrupted_syncs, priority=10)
 
     def stop(self, worker) -> None:
         if self.timer_entry is not None:

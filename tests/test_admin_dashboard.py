@@ -148,7 +148,7 @@ def test_progress_fragments_carry_the_cards_history_and_open_conflicts(admin_cli
 def test_the_sync_form_queues_a_run_and_hands_it_to_a_worker_after_commit(
     admin_client, django_capture_on_commit_callbacks
 ):
-    with mock.patch("emag_sync.tasks.sync_products_task.delay") as delay:
+    with mock.patch("emag_sync.tasks.sync_products_task.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             response = admin_client.post(
                 reverse(DASHBOARD),
@@ -173,12 +173,12 @@ def test_the_sync_form_queues_a_run_and_hands_it_to_a_worker_after_commit(
     assert run.triggered_by == "admin"
     assert run.parameters["max_pages"] == 3 and run.parameters["include_inactive"] is True
     delay.assert_called_once()
-    assert delay.call_args.kwargs["run_id"] == run.pk
-    assert delay.call_args.kwargs["skus"] == []
+    assert delay.call_args.kwargs["kwargs"]["run_id"] == run.pk
+    assert delay.call_args.kwargs["kwargs"]["skus"] == []
 
 
 def test_a_selective_sync_passes_skus_ids_and_filters(admin_client):
-    with mock.patch("emag_sync.tasks.sync_products_task.delay"):
+    with mock.patch("emag_sync.tasks.sync_products_task.apply_async"):
         admin_client.post(
             reverse(DASHBOARD),
             {
@@ -224,7 +224,7 @@ def test_bad_ids_are_pointed_out(admin_client):
 
 def test_syncing_all_accounts_queues_each_and_reports_the_busy_one(admin_client):
     busy = sync_run_claim(account="fbe", kind="offers")
-    with mock.patch("emag_sync.tasks.sync_products_task.delay"):
+    with mock.patch("emag_sync.tasks.sync_products_task.apply_async"):
         response = admin_client.post(
             reverse(DASHBOARD),
             {"account": "all", "mode": "full", "conflict_strategy": "emag_priority"},

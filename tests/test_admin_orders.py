@@ -267,7 +267,7 @@ def test_acknowledging_queues_one_run_per_account_and_sends_it_after_commit(
     main, fbe = orders
     selected = [main[0], main[1], fbe[2]]  # MAIN: new and in progress; FBE: new (1003 % 6)
 
-    with mock.patch("emag_sync.tasks.acknowledge_orders_task.delay") as delay:
+    with mock.patch("emag_sync.tasks.acknowledge_orders_task.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             response = acknowledge(admin_client, selected)
 
@@ -277,7 +277,7 @@ def test_acknowledging_queues_one_run_per_account_and_sends_it_after_commit(
         "fbe": "queued",
     }
     assert runs["main"].triggered_by == "admin"
-    assert sorted(call.kwargs["run_id"] for call in delay.call_args_list) == sorted(
+    assert sorted(call.kwargs["kwargs"]["run_id"] for call in delay.call_args_list) == sorted(
         run.pk for run in runs.values()
     )
     page = response.content.decode()
@@ -291,7 +291,7 @@ def test_acknowledging_orders_none_of_which_is_new_queues_nothing(admin_client, 
     main, _ = orders
     not_new = [order for order in main if order.status != 1][:3]
 
-    with mock.patch("emag_sync.tasks.acknowledge_orders_task.delay") as delay:
+    with mock.patch("emag_sync.tasks.acknowledge_orders_task.apply_async") as delay:
         page = acknowledge(admin_client, not_new).content.decode()
 
     assert "MAIN: none of the selected orders is new, so nothing was queued." in page
@@ -302,7 +302,7 @@ def test_acknowledging_orders_none_of_which_is_new_queues_nothing(admin_client, 
 def test_acknowledging_while_a_run_holds_the_stream_says_so(admin_client, orders):
     busy = sync_run_claim(account="main", kind="acknowledge", mode="selective")
 
-    with mock.patch("emag_sync.tasks.acknowledge_orders_task.delay"):
+    with mock.patch("emag_sync.tasks.acknowledge_orders_task.apply_async"):
         page = acknowledge(admin_client, [orders[0][0]]).content.decode()
 
     assert f"MAIN: an acknowledge run is already queued or running (run #{busy.pk})" in page
@@ -313,7 +313,8 @@ def test_an_acknowledge_run_that_cannot_be_queued_fails_and_frees_the_stream(
     orders, django_capture_on_commit_callbacks
 ):
     with mock.patch(
-        "emag_sync.tasks.acknowledge_orders_task.delay", side_effect=ConnectionError("no broker")
+        "emag_sync.tasks.acknowledge_orders_task.apply_async",
+        side_effect=ConnectionError("no broker"),
     ):
         with django_capture_on_commit_callbacks(execute=True):
             run = orders_acknowledge_enqueue(account="main", triggered_by="admin")
@@ -333,7 +334,7 @@ def test_a_viewer_browses_and_exports_orders_but_cannot_acknowledge(django_user_
     assert client.get(reverse("admin:emag_sync_order_change", args=[orders[0][0].pk])).status_code
     assert len(exported(client.get(EXPORT))) == 30
 
-    with mock.patch("emag_sync.tasks.acknowledge_orders_task.delay") as delay:
+    with mock.patch("emag_sync.tasks.acknowledge_orders_task.apply_async") as delay:
         acknowledge(client, [orders[0][0]])
     assert not SyncRun.objects.exists()
     delay.assert_not_called()
@@ -343,7 +344,7 @@ def test_a_user_who_may_change_orders_may_acknowledge_them(django_user_model, or
     client = client_with(django_user_model, "view_order", "change_order")
 
     assert ACKNOWLEDGE in client.get(CHANGELIST).content.decode()
-    with mock.patch("emag_sync.tasks.acknowledge_orders_task.delay"):
+    with mock.patch("emag_sync.tasks.acknowledge_orders_task.apply_async"):
         acknowledge(client, [orders[0][0]])
     assert SyncRun.objects.get().kind == "acknowledge"
 
@@ -407,20 +408,22 @@ def test_sync_orders_now_queues_an_incremental_sync_of_each_account_after_commit
 ):
     busy = sync_run_claim(account="fbe", kind="orders", mode="incremental")
 
-    with mock.patch("emag_sync.tasks.sync_orders_task.delay") as delay:
+    with mock.patch("emag_sync.tasks.sync_orders_task.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             response = admin_client.post(SYNC, follow=True)
 
     run = SyncRun.objects.get(account="main", kind="orders")
     assert (run.status, run.mode, run.triggered_by) == ("queued", "incremental", "admin")
     delay.assert_called_once()
-    assert delay.call_args.kwargs == {
+    assert delay.call_args.kwargs["kwargs"] == {
         "account": "main",
         "mode": "incremental",
         "since": None,
         "run_id": run.pk,
         "triggered_by": "admin",
     }
+    # Sent under the run's own task id, so the reaper can ask the broker about it.
+    assert delay.call_args.kwargs["task_id"] == f"sync-run-{run.pk}"
     page = response.content.decode()
     assert f"MAIN: order sync queued as run #{run.pk}" in page
     assert f"FBE: an order sync is already queued or running (run #{busy.pk})." in page

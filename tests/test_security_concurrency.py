@@ -57,13 +57,13 @@ def test_five_simultaneous_triggers_from_cli_api_and_task_give_exactly_one_run(
     go_file, go = tmp_path / "go", threading.Event()
     queued_tasks = []
 
-    def run_queued_task(**kwargs) -> None:
+    def run_queued_task(kwargs, task_id) -> None:
         # The broker's part: a worker picks the queued run up, here in a thread of its own.
         queued_tasks.append(
             in_thread(lambda: sync_products_task.apply(kwargs=kwargs).get(), [], go)
         )
 
-    monkeypatch.setattr(sync_products_task, "delay", run_queued_task)
+    monkeypatch.setattr(sync_products_task, "apply_async", run_queued_task)
 
     env = subprocess_env(DJANGO_SETTINGS_MODULE="magflow.settings")
     command = ["emag_sync", "products", "--account", "main", "--mode", "full", "--json"]

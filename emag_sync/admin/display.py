@@ -28,6 +28,7 @@ STATUS_COLOURS = {
     SyncStatus.PARTIAL: "#b45309",
     SyncStatus.FAILED: "#c62828",
     SyncStatus.CANCELLED: "#4b5563",
+    SyncStatus.INTERRUPTED: "#6d28d9",
 }
 
 # eMAG's documented validation statuses (API reference §4.3); 13-17 are translation-only.

@@ -30,6 +30,8 @@ class SyncStatus(models.TextChoices):
     PARTIAL = "partial", "Partial"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Stopped by a worker's shutdown after its last committed page; the next start resumes it.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 ACTIVE_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)

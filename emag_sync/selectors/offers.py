@@ -190,8 +190,9 @@ def _recent_runs_summary(runs: list[SyncRun]) -> dict:
     by_status = {status: 0 for status in FINISHED_STATUSES}
     for run in runs:
         by_status[run.status] += 1
-    # A cancelled run was stopped by a person: it says nothing about whether syncs work.
-    judged = len(runs) - by_status[SyncStatus.CANCELLED]
+    # A cancelled run was stopped by a person, an interrupted one by a shutdown: neither
+    # says anything about whether syncs work.
+    judged = len(runs) - by_status[SyncStatus.CANCELLED] - by_status[SyncStatus.INTERRUPTED]
     timed = [run for run in runs if run.duration_seconds]
     seconds = sum(run.duration_seconds for run in timed)
     return {

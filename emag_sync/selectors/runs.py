@@ -17,6 +17,7 @@ FINISHED_STATUSES = (
     SyncStatus.PARTIAL,
     SyncStatus.FAILED,
     SyncStatus.CANCELLED,
+    SyncStatus.INTERRUPTED,
 )
 
 

@@ -60,6 +60,7 @@ from emag_sync.services.sync_runs import (
     sync_run_start,
 )
 from emag_sync.services.table_statistics import GrowthAnalyzer
+from emag_sync.worker import INTERRUPTED_MESSAGE, worker_is_stopping
 
 logger = logging.getLogger(__name__)
 
@@ -477,6 +478,11 @@ def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_prog
                 return False
             if sync_run_is_cancel_requested(run=run):
                 outcome.status = SyncStatus.CANCELLED
+                _cancel(pending)
+                return False
+            if worker_is_stopping():
+                outcome.status = SyncStatus.INTERRUPTED
+                outcome.errors.append({"page": page, "message": INTERRUPTED_MESSAGE})
                 _cancel(pending)
                 return False
             if short or (reached_end and scan.checkpoint_mode != SyncMode.FULL):

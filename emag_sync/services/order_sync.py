@@ -68,6 +68,7 @@ from emag_sync.services.sync_runs import (
     sync_run_start,
 )
 from emag_sync.services.table_statistics import GrowthAnalyzer
+from emag_sync.worker import INTERRUPTED_MESSAGE, worker_is_stopping
 
 logger = logging.getLogger(__name__)
 
@@ -410,6 +411,10 @@ def _must_stop(context: _Context, page: int) -> bool:
         return True
     if sync_run_is_cancel_requested(run=context.run):
         context.outcome.status = SyncStatus.CANCELLED
+        return True
+    if worker_is_stopping():
+        context.outcome.status = SyncStatus.INTERRUPTED
+        context.outcome.errors.append({"page": page, "message": INTERRUPTED_MESSAGE})
         return True
     return False
 

@@ -3,7 +3,10 @@
 A run is claimed by inserting it as queued or running: a partial unique constraint allows
 one queued-or-running run per (account, stream), so two triggers racing on two machines
 cannot both win, and the loser leaves nothing behind. A heartbeat thread renews the
-claim; a run whose heartbeat goes cold is reaped to `failed`, which frees the claim.
+claim; a run whose heartbeat goes cold is reaped to `failed`, which frees the claim. A
+queued run whose task message the broker no longer holds (lost with a worker, purged, a
+broker reset) is failed by the workers' reaper too: the broker is asked, never the run's age
+alone, since a run may rightly wait behind a long sync.
 """
 
 import logging
@@ -27,10 +30,21 @@ from emag_sync.services.request_log import request_log_write
 
 logger = logging.getLogger(__name__)
 
-# A queued run whose task never started (a lost message, a broker without acknowledgements)
-# would hold the claim forever; after this long it is reaped like a dead running run.
-QUEUED_RUN_EXPIRES = timedelta(hours=1)
+# A queued run is asked about only after this long: the time its task message takes from
+# the sender's commit to the broker and on to a worker. Past it, the workers' reaper fails
+# the run when the broker no longer holds its message, so a lost message frees its stream
+# within QUEUED_RUN_GRACE plus one heartbeat interval (about 2 minutes by default).
+QUEUED_RUN_GRACE = timedelta(seconds=90)
 MAX_ERRORS_KEPT = 50
+LOST_MESSAGE = (
+    "reaped: its task message is no longer in the broker (lost with a worker, purged or "
+    "a broker reset); start the sync again"
+)
+
+
+def sync_run_task_id(run_id: int) -> str:
+    """Return the Celery task id a queued run's message is sent under (to find it later)."""
+    return f"sync-run-{run_id}"
 
 
 class SyncAlreadyRunning(Exception):
@@ -46,8 +60,14 @@ class SyncRunLost(Exception):
     """The run was reaped or finished by someone else while this process still worked on it."""
 
 
-def sync_run_reap(*, account: str | None = None, kind: str | None = None) -> int:
-    """Mark runs whose heartbeat went cold as failed; return how many were reaped."""
+def sync_run_reap(
+    *, account: str | None = None, kind: str | None = None, lost_queued: bool = False
+) -> int:
+    """Mark runs whose heartbeat went cold as failed; return how many were reaped.
+
+    With `lost_queued` (a Celery worker's reaper, which also sees the messages it holds),
+    queued runs whose task message the broker no longer holds are failed too.
+    """
     now = timezone.now()
     stale_running = Q(status=SyncStatus.RUNNING) & (
         Q(heartbeat_at__lt=now - timedelta(seconds=settings.SYNC_REAP_AFTER))
@@ -56,25 +76,33 @@ def sync_run_reap(*, account: str | None = None, kind: str | None = None) -> int
             created_at__lt=now - timedelta(seconds=settings.SYNC_REAP_AFTER),
         )
     )
-    stale_queued = Q(status=SyncStatus.QUEUED, created_at__lt=now - QUEUED_RUN_EXPIRES)
-    runs = SyncRun.objects.filter(stale_running | stale_queued)
+    runs = SyncRun.objects.filter(stale_running)
+    if lost_queued:
+        runs = runs | SyncRun.objects.filter(
+            status=SyncStatus.QUEUED, created_at__lt=now - QUEUED_RUN_GRACE
+        )
     if account:
         runs = runs.filter(account=account)
     if kind:
         runs = runs.filter(kind=kind)
     reaped = 0
     for run in runs.only("pk", "status", "errors", "heartbeat_at"):
-        message = (
-            f"reaped: no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
-            if run.heartbeat_at
-            else "reaped: the run never started"
-        )
+        if run.status == SyncStatus.QUEUED:
+            from magflow.broker import broker_holds_task
+
+            if broker_holds_task(task_id=sync_run_task_id(run.pk)):
+                continue
+            message = LOST_MESSAGE
+        elif run.heartbeat_at:
+            message = f"reaped: no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+        else:
+            message = "reaped: the run never started"
         errors = [*run.errors, {"message": message, "at": now.isoformat()}][-MAX_ERRORS_KEPT:]
         reaped += SyncRun.objects.filter(pk=run.pk, status=run.status).update(
             status=SyncStatus.FAILED, finished_at=now, errors=errors
         )
     if reaped:
-        logger.error("Reaped %d sync run(s) with a cold heartbeat", reaped)
+        logger.error("Reaped %d sync run(s): a cold heartbeat or a lost task message", reaped)
     return reaped
 
 
@@ -259,4 +287,5 @@ __all__ = [
     "sync_run_is_cancel_requested",
     "sync_run_reap",
     "sync_run_start",
+    "sync_run_task_id",
 ]

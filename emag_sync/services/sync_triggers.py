@@ -12,9 +12,22 @@ from datetime import UTC, date, datetime, time
 
 from django.db import connections, transaction
 
-from emag_sync.models import ConflictStrategy, SyncKind, SyncMode, SyncRun, SyncStatus
+from emag_sync.models import (
+    ConflictStrategy,
+    SyncKind,
+    SyncMode,
+    SyncRun,
+    SyncState,
+    SyncStatus,
+)
 from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError, offer_sync
-from emag_sync.services.sync_runs import SyncRunLost, sync_run_claim, sync_run_finish
+from emag_sync.services.sync_runs import (
+    SyncAlreadyRunning,
+    SyncRunLost,
+    sync_run_claim,
+    sync_run_finish,
+    sync_run_task_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +103,35 @@ def offer_syncs_enqueue(
     return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
 
 
+def offer_syncs_resume_interrupted(*, triggered_by: str) -> list[SyncRun]:
+    """Queue a full sync of every account whose last full pass a shutdown interrupted.
+
+    Each continues from its checkpoint (the page after the last committed one); an account
+    whose offer stream is busy is left alone. Return the queued runs.
+    """
+    from emag_sync.accounts import get_accounts
+
+    interrupted = SyncState.objects.filter(
+        account__in=list(get_accounts()),
+        stream=SyncKind.OFFERS,
+        mode=SyncMode.FULL,
+        run__status=SyncStatus.INTERRUPTED,
+    ).values_list("account", flat=True)
+    queued = []
+    for account in interrupted:
+        try:
+            queued += offer_syncs_enqueue(
+                accounts=[account],
+                options=OfferSyncOptions(mode=SyncMode.FULL),
+                triggered_by=triggered_by,
+            )
+        except SyncAlreadyRunning:
+            continue
+    for run in queued:
+        logger.info("Resuming the interrupted full sync of %s (run #%s)", run.account, run.pk)
+    return queued
+
+
 def offer_sync_enqueue(*, account: str, options: OfferSyncOptions, triggered_by: str) -> SyncRun:
     """Queue a sync of one account's offers for the workers; return the queued run."""
     return offer_syncs_enqueue(accounts=[account], options=options, triggered_by=triggered_by)[0]
@@ -128,17 +170,20 @@ def _offer_sync_claimed(run: SyncRun, options: OfferSyncOptions, triggered_by: s
 
 def _send_offer_task(task, run: SyncRun, options: OfferSyncOptions, triggered_by: str) -> None:
     try:
-        task.delay(
-            account=run.account,
-            mode=options.mode,
-            conflict_strategy=options.conflict_strategy,
-            max_pages=options.max_pages,
-            include_inactive=options.include_inactive,
-            filters=options.filters,
-            ids=options.emag_ids,
-            skus=options.skus,
-            run_id=run.pk,
-            triggered_by=triggered_by,
+        task.apply_async(
+            kwargs={
+                "account": run.account,
+                "mode": options.mode,
+                "conflict_strategy": options.conflict_strategy,
+                "max_pages": options.max_pages,
+                "include_inactive": options.include_inactive,
+                "filters": options.filters,
+                "ids": options.emag_ids,
+                "skus": options.skus,
+                "run_id": run.pk,
+                "triggered_by": triggered_by,
+            },
+            task_id=sync_run_task_id(run.pk),
         )
     except Exception as error:
         # A broker that is down must not leave the run queued (and the account blocked)
@@ -195,12 +240,15 @@ def order_syncs_enqueue(
 
     def send(run: SyncRun) -> None:
         try:
-            sync_orders_task.delay(
-                account=run.account,
-                mode=mode,
-                since=since_text,
-                run_id=run.pk,
-                triggered_by=triggered_by,
+            sync_orders_task.apply_async(
+                kwargs={
+                    "account": run.account,
+                    "mode": mode,
+                    "since": since_text,
+                    "run_id": run.pk,
+                    "triggered_by": triggered_by,
+                },
+                task_id=sync_run_task_id(run.pk),
             )
         except Exception as error:
             logger.exception("Could not queue the order sync of run #%s", run.pk)
@@ -242,8 +290,9 @@ def orders_acknowledge_enqueue(*, account: str, triggered_by: str) -> SyncRun:
 
     def send(run: SyncRun) -> None:
         try:
-            acknowledge_orders_task.delay(
-                account=run.account, run_id=run.pk, triggered_by=triggered_by
+            acknowledge_orders_task.apply_async(
+                kwargs={"account": run.account, "run_id": run.pk, "triggered_by": triggered_by},
+                task_id=sync_run_task_id(run.pk),
             )
         except Exception as error:
             # As for syncs: a broker that is down must not leave the stream blocked.

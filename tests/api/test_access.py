@@ -34,7 +34,7 @@ def objects(monkeypatch):
         "emag_sync.api.views.syncs.account_connection_test",
         lambda account: ConnectionCheck(True, 12, 3, "Connected."),
     )
-    monkeypatch.setattr("emag_sync.tasks.sync_products_task.delay", lambda **kwargs: None)
+    monkeypatch.setattr("emag_sync.tasks.sync_products_task.apply_async", lambda **kwargs: None)
     return {
         "offer": offer.pk,
         "conflict": make_conflict(offer).pk,

@@ -156,7 +156,10 @@ def test_an_async_order_sync_queues_runs_and_their_tasks(
     api, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr("emag_sync.tasks.sync_orders_task.delay", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(
+        "emag_sync.tasks.sync_orders_task.apply_async",
+        lambda kwargs, task_id: sent.append(kwargs),
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(

@@ -54,7 +54,7 @@ def world(live_sandbox, transactional_db, monkeypatch) -> dict[str, int]:
     """A sandbox, an offer with a local edit and a conflict per account, and runs."""
     live_sandbox(offers={"main": 50, "fbe": 50})
     # Queued syncs stay queued: the test runs no worker, and no broker may receive them.
-    monkeypatch.setattr("emag_sync.tasks.sync_products_task.delay", lambda **kwargs: None)
+    monkeypatch.setattr("emag_sync.tasks.sync_products_task.apply_async", lambda **kwargs: None)
     known = {}
     for account in ("main", "fbe"):
         offer = make_offer(account, ean=["5941234567890"])

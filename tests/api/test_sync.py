@@ -18,7 +18,8 @@ def queued_tasks(monkeypatch):
     """Record the offer tasks the API sends instead of sending them to a broker."""
     sent = []
     monkeypatch.setattr(
-        "emag_sync.tasks.sync_products_task.delay", lambda **kwargs: sent.append(kwargs)
+        "emag_sync.tasks.sync_products_task.apply_async",
+        lambda kwargs, task_id: sent.append(kwargs),
     )
     return sent
 
@@ -124,10 +125,10 @@ def test_a_selective_sync_takes_filters_ids_and_skus(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_that_is_down_fails_the_run_instead_of_blocking_the_account(api, monkeypatch):
-    def broker_down(**kwargs):
+    def broker_down(kwargs, task_id):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr("emag_sync.tasks.sync_products_task.delay", broker_down)
+    monkeypatch.setattr("emag_sync.tasks.sync_products_task.apply_async", broker_down)
 
     response = api.post(SYNC, {"account_type": "main", "run_async": True}, format="json")
 

@@ -252,8 +252,12 @@ class RecentRunsOutput(serializers.Serializer):
     partial = serializers.IntegerField()
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
+    interrupted = serializers.IntegerField(
+        help_text="Stopped by a worker's shutdown; the next start resumes them."
+    )
     success_rate = serializers.FloatField(
-        allow_null=True, help_text="Completed runs among those not cancelled, from 0 to 1."
+        allow_null=True,
+        help_text="Completed runs among those neither cancelled nor interrupted, from 0 to 1.",
     )
     items_per_second = serializers.FloatField(allow_null=True)
 

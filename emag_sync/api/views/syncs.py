@@ -40,6 +40,7 @@ RECENT_SYNCS_SHOWN = 10
 STATUS_SEVERITY = [
     SyncStatus.FAILED,
     SyncStatus.PARTIAL,
+    SyncStatus.INTERRUPTED,
     SyncStatus.CANCELLED,
     SyncStatus.COMPLETED,
 ]

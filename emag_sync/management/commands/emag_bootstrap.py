@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import Offer, SyncKind, SyncMode
-from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_claim
+from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_claim, sync_run_task_id
 
 
 class Command(BaseCommand):
@@ -70,7 +70,13 @@ class Command(BaseCommand):
                 )
             except SyncAlreadyRunning:
                 continue
-            sync_products_task.delay(
-                account=name, mode=SyncMode.FULL, run_id=run.pk, triggered_by="first start"
+            sync_products_task.apply_async(
+                kwargs={
+                    "account": name,
+                    "mode": SyncMode.FULL,
+                    "run_id": run.pk,
+                    "triggered_by": "first start",
+                },
+                task_id=sync_run_task_id(run.pk),
             )
             self.stdout.write(f"Queued a first full sync of account {name!r} (run #{run.pk}).")

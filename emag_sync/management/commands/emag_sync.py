@@ -8,7 +8,7 @@
     python manage.py emag_sync cancel 42
 
 Exit status: 0 when every run completed, 3 when a sync of that stream was already
-running, 1 when a run ended partial, failed or cancelled, 2 for bad arguments.
+running, 1 when a run ended partial, failed, cancelled or interrupted, 2 for bad arguments.
 """
 
 import json
