@@ -30,7 +30,8 @@ def make_run() -> dict[str, list[str]]:
     processes = {}
     for line in text.splitlines():
         name, _, command = line.partition(": ")
-        arguments = shlex.split(command)
+        # --quiet only hides Celery's start-up banner from the terminal of `make run`.
+        arguments = [argument for argument in shlex.split(command) if argument != "--quiet"]
         arguments[0] = Path(arguments[0]).name  # .venv/bin/celery -> celery
         processes[name] = arguments
     return processes
@@ -110,7 +111,7 @@ def test_compose_prepares_the_database_as_make_run_does_before_anything_starts(
 
     called = []
     monkeypatch.setattr(emag_bootstrap, "call_command", lambda name, **kw: called.append(name))
-    monkeypatch.setattr(emag_bootstrap.Command, "_ensure_admin", lambda self, username: None)
+    monkeypatch.setattr(emag_bootstrap.Command, "_ensure_admin", lambda self, *args: None)
     management.call_command("emag_bootstrap", "--no-initial-sync")
 
     setup = compose["services"]["setup"]

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from emag_sync.accounts import get_accounts
-from emag_sync.models import Offer, SyncKind, SyncMode
+from emag_sync.models import Offer, SyncKind, SyncMode, SyncRun
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_claim, sync_run_task_id
 
 
@@ -26,24 +26,41 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin-username", default=os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
         )
+        parser.add_argument(
+            "--admin-password",
+            help="Password of the admin user if it is created now; the caller shows it.",
+        )
         parser.add_argument("--no-initial-sync", action="store_true")
+        parser.add_argument(
+            "--first-order-sync",
+            action="store_true",
+            help="Also queue an order sync of every account that never had one.",
+        )
 
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
         call_command("setup_periodic_tasks", stdout=self.stdout)
-        self._ensure_admin(options["admin_username"])
+        self._ensure_admin(options["admin_username"], options.get("admin_password"))
         if not options["no_initial_sync"]:
             self._queue_initial_syncs()
+            if options["first_order_sync"]:
+                self._queue_first_order_syncs()
 
-    def _ensure_admin(self, username: str) -> None:
+    def _ensure_admin(self, username: str, given_password: str | None = None) -> None:
         users = get_user_model()
         if users.objects.filter(username=username).exists():
             self.stdout.write(f"Admin user {username!r} exists; its password is unchanged.")
             return
-        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
+        password = (
+            given_password
+            or os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+            or secrets.token_urlsafe(12)
+        )
         users.objects.create_superuser(username=username, email="", password=password)
-        if os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+        if given_password:
+            self.stdout.write(f"Created admin user {username!r}.")
+        elif os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
             self.stdout.write(f"Created admin user {username!r} with DJANGO_SUPERUSER_PASSWORD.")
         else:
             self.stdout.write(
@@ -80,3 +97,17 @@ class Command(BaseCommand):
                 task_id=sync_run_task_id(run.pk),
             )
             self.stdout.write(f"Queued a first full sync of account {name!r} (run #{run.pk}).")
+
+    def _queue_first_order_syncs(self) -> None:
+        from emag_sync.services.sync_triggers import order_syncs_enqueue
+
+        for name in get_accounts():
+            if SyncRun.objects.filter(account=name, kind=SyncKind.ORDERS).exists():
+                continue
+            try:
+                [run] = order_syncs_enqueue(
+                    accounts=[name], mode="incremental", since=None, triggered_by="first start"
+                )
+            except SyncAlreadyRunning:
+                continue
+            self.stdout.write(f"Queued a first order sync of account {name!r} (run #{run.pk}).")
