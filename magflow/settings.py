@@ -322,6 +322,8 @@ EMAG_ORDERS_OVERLAP_MINUTES = env_int("EMAG_ORDERS_OVERLAP_MINUTES", 10, minimum
 # A running sync whose heartbeat is older than this is declared dead, and its claim freed.
 SYNC_REAP_AFTER = env_int("SYNC_REAP_AFTER", 60, minimum=2)
 SYNC_HEARTBEAT_INTERVAL = max(1.0, SYNC_REAP_AFTER / 6)
+# Seconds a queued run waits before the workers' reaper asks the broker about its task message.
+SYNC_QUEUED_GRACE = env_int("SYNC_QUEUED_GRACE", 90, minimum=1)
 # The predecessor's EMAG_MAIN_LOG_RETENTION stands in when SYNC_LOG_RETENTION_DAYS is unset.
 SYNC_LOG_RETENTION_DAYS = env_int(
     "SYNC_LOG_RETENTION_DAYS", env_int("EMAG_MAIN_LOG_RETENTION", 30, minimum=1), minimum=1

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 from celery.worker import state as worker_state
+from django.conf import settings
 from django.utils import timezone
 
 from emag_sync import worker
@@ -12,7 +13,6 @@ from emag_sync.models import Offer, SyncKind, SyncMode, SyncRun, SyncState, Sync
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.sync_runs import (
     LOST_MESSAGE,
-    QUEUED_RUN_GRACE,
     sync_run_claim,
     sync_run_reap,
     sync_run_task_id,
@@ -64,7 +64,7 @@ def _send(run: SyncRun) -> None:
 def test_a_queued_run_whose_message_the_broker_lost_is_failed_and_frees_its_stream(
     embedded_broker,
 ):
-    lost = _queued_run(age=QUEUED_RUN_GRACE + timedelta(seconds=1))
+    lost = _queued_run(age=timedelta(seconds=settings.SYNC_QUEUED_GRACE + 1))
 
     assert sync_run_reap(lost_queued=True) == 1
 
@@ -84,7 +84,7 @@ def test_a_queued_run_whose_message_still_waits_is_kept_however_old(embedded_bro
 
 
 def test_a_queued_run_whose_message_this_worker_holds_is_kept(embedded_broker, monkeypatch):
-    held = _queued_run(age=QUEUED_RUN_GRACE * 3)
+    held = _queued_run(age=timedelta(seconds=settings.SYNC_QUEUED_GRACE * 3))
     monkeypatch.setattr(
         worker_state, "reserved_requests", [SimpleNamespace(id=sync_run_task_id(held.pk))]
     )

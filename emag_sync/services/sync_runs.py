@@ -30,11 +30,10 @@ from emag_sync.services.request_log import request_log_write
 
 logger = logging.getLogger(__name__)
 
-# A queued run is asked about only after this long: the time its task message takes from
-# the sender's commit to the broker and on to a worker. Past it, the workers' reaper fails
-# the run when the broker no longer holds its message, so a lost message frees its stream
-# within QUEUED_RUN_GRACE plus one heartbeat interval (about 2 minutes by default).
-QUEUED_RUN_GRACE = timedelta(seconds=90)
+# A queued run is asked about only after SYNC_QUEUED_GRACE (90 s): the time its task message
+# takes from the sender's commit to the broker and on to a worker. Past it, the workers'
+# reaper fails the run when the broker no longer holds its message, so a lost message frees
+# its stream within SYNC_QUEUED_GRACE plus one heartbeat interval (under 2 minutes).
 MAX_ERRORS_KEPT = 50
 LOST_MESSAGE = (
     "reaped: its task message is no longer in the broker (lost with a worker, purged or "
@@ -79,7 +78,8 @@ def sync_run_reap(
     runs = SyncRun.objects.filter(stale_running)
     if lost_queued:
         runs = runs | SyncRun.objects.filter(
-            status=SyncStatus.QUEUED, created_at__lt=now - QUEUED_RUN_GRACE
+            status=SyncStatus.QUEUED,
+            created_at__lt=now - timedelta(seconds=settings.SYNC_QUEUED_GRACE),
         )
     if account:
         runs = runs.filter(account=account)
