@@ -247,6 +247,9 @@ else:
     # or Redis hands the unacknowledged task to another worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": REDIS_VISIBILITY_TIMEOUT}
 CELERY_TASK_IGNORE_RESULT = True
+# No result backend, so nothing to expire: without this, beat adds a `celery.backend_cleanup`
+# entry to the schedule that would clean nothing.
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

@@ -221,3 +221,17 @@ def test_an_entry_can_be_run_now_from_the_beat_admin(schedule, admin_client, mon
     assert all(name.encode() in changelist.content for name in schedule)
     assert response.status_code == 302
     assert sent == [{"args": [], "kwargs": {}, "headers": {"periodic_task_name": HEALTH}}]
+
+
+def test_beat_adds_no_backend_cleanup_entry_since_there_is_no_result_backend():
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from magflow.celery import app
+
+    installed = {}
+    scheduler = DatabaseScheduler.__new__(DatabaseScheduler)
+    scheduler.app = app
+    scheduler.update_from_dict = installed.update
+    scheduler.install_default_entries({})
+
+    assert "celery.backend_cleanup" not in installed

@@ -67,8 +67,10 @@ class SyncRequestForm(forms.Form):
     max_pages = forms.IntegerField(
         required=False,
         min_value=1,
-        help_text="Incremental only: how many new pages (100 offers each) this run reads. "
-        "Empty reads the whole catalogue.",
+        help_text="Incremental only: how many new pages (100 offers each) this run reads, "
+        "continuing where the last incremental run stopped (the page before is read again). "
+        "Empty reads on to the last page; the next run starts over at page 1. A full sync "
+        "reads every page.",
     )
     include_inactive = forms.BooleanField(
         required=False,

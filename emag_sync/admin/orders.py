@@ -239,8 +239,14 @@ class OrderAdmin(
             },
         ),
         (
-            "Sync",
-            {"fields": [("synced_at", "first_seen_at", "acknowledged_at"), "content_hash_hex"]},
+            # One clock on the page: these too are on the account's, like the dates above.
+            "Sync, on the account's clock",
+            {
+                "fields": [
+                    ("synced_local", "first_seen_local", "acknowledged_local"),
+                    "content_hash_hex",
+                ]
+            },
         ),
         ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
@@ -320,6 +326,9 @@ class OrderAdmin(
     modified_local = account_time_column("modified", "modified on eMAG")
     ship_by = account_time_column("maximum_date_for_shipment", "ship by")
     finalized = account_time_column("finalization_date", "finalized")
+    synced_local = account_time_column("synced_at", "synced")
+    first_seen_local = account_time_column("first_seen_at", "first seen")
+    acknowledged_local = account_time_column("acknowledged_at", "acknowledged here")
     cashed_card = money_column("cashed_co", "cashed by card")
     cashed_on_delivery = money_column("cashed_cod", "cashed on delivery")
     refunded = money_column("refunded_amount", "refunded")
