@@ -11,6 +11,8 @@ Admin code writes only through `emag_sync.services`; what it reads beyond a Mode
 queryset comes from `emag_sync.selectors`.
 """
 
+from django.contrib import admin
+
 from emag_sync.admin import (  # noqa: F401  (registers the ModelAdmins)
     conflicts,
     local_edits,
@@ -18,3 +20,7 @@ from emag_sync.admin import (  # noqa: F401  (registers the ModelAdmins)
     orders,
     runs,
 )
+
+# The app list beside every page takes 300 of a 1,366-pixel laptop screen's width, which the
+# lists need for their columns; every page links home and to the Sync dashboard instead.
+admin.site.enable_nav_sidebar = False
