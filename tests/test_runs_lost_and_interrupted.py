@@ -140,3 +140,38 @@ def test_a_shutdown_interrupts_a_full_sync_after_a_page_and_the_next_start_resum
     assert resumed.resumed_from_page == 2  # the page before the checkpoint is read again
     assert Offer.objects.filter(account="main").count() == 650
     assert offer_syncs_resume_interrupted(triggered_by="later") == []
+
+
+@pytest.fixture
+def redis_broker(redis_url):
+    saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
+    app.conf.broker_url = redis_url
+    app.conf.broker_transport_options = {}
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield redis_url
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_on_redis_the_reaper_finds_a_waiting_message_and_fails_a_run_without_one(redis_broker):
+    import redis
+
+    waiting = _queued_run("main", age=timedelta(hours=3))
+    _send(waiting)
+    lost = _queued_run("fbe", age=timedelta(seconds=settings.SYNC_QUEUED_GRACE + 1))
+
+    assert sync_run_reap(lost_queued=True) == 1
+    waiting.refresh_from_db()
+    lost.refresh_from_db()
+    assert (waiting.status, lost.status) == (SyncStatus.QUEUED, SyncStatus.FAILED)
+
+    # A message a worker took and has not acknowledged sits in the `unacked` hash.
+    client = redis.Redis.from_url(redis_broker)
+    [message] = client.lrange("emag_offers", 0, -1)
+    client.delete("emag_offers")
+    client.hset("unacked", "tag-1", b"[" + message + b', "emag_offers", "emag_offers"]')
+    assert sync_run_reap(lost_queued=True) == 0
+    client.delete("unacked")
+    assert sync_run_reap(lost_queued=True) == 1
