@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('emag_sync', '0014_offer_eans_in_the_offer'),
+        ('emag_sync', '0016_offer_sku_search_trigram'),
     ]
 
     operations = [
