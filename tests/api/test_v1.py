@@ -32,7 +32,8 @@ def admin_user(db):
 def queued_tasks(monkeypatch):
     sent = []
     monkeypatch.setattr(
-        "emag_sync.tasks.sync_products_task.delay", lambda **kwargs: sent.append(kwargs)
+        "emag_sync.tasks.sync_products_task.apply_async",
+        lambda kwargs, task_id: sent.append(kwargs),
     )
     return sent
 
