@@ -175,3 +175,17 @@ def test_on_redis_the_reaper_finds_a_waiting_message_and_fails_a_run_without_one
     assert sync_run_reap(lost_queued=True) == 0
     client.delete("unacked")
     assert sync_run_reap(lost_queued=True) == 1
+
+
+@pytest.mark.parametrize("stop", [SystemExit(-241), KeyboardInterrupt()])
+def test_a_run_whose_process_is_stopped_ends_interrupted_not_failed(stop):
+    from emag_sync.services.sync_runs import sync_run_finish_after_error
+
+    run = sync_run_claim(account="main", kind=SyncKind.OFFERS, triggered_by="t")
+
+    sync_run_finish_after_error(run=run, error=stop)
+
+    run.refresh_from_db()
+    assert run.status == SyncStatus.INTERRUPTED
+    assert run.errors[-1]["message"].startswith("interrupted: the process was stopped")
+    assert "unexpected error" not in run.errors[-1]["message"]

@@ -187,7 +187,8 @@ def sync_run_finish_after_error(
     """End a run that an exception interrupted, so it never stays running.
 
     The task's soft time limit ends the run `partial`: every committed page kept its
-    checkpoint, and the next run continues from there. Anything else ends it `failed`.
+    checkpoint, and the next run continues from there. SystemExit and KeyboardInterrupt (the
+    process is being stopped) end it `interrupted`. Anything else ends it `failed`.
     The exception may have struck mid-query or killed the connection, so the run is
     finished on a fresh connection; if the database is gone too, the reaper fails the run
     once its heartbeat goes cold. The calls of the interrupted page are logged if possible.
@@ -196,6 +197,14 @@ def sync_run_finish_after_error(
         status = SyncStatus.PARTIAL
         message = (
             "stopped at the task's soft time limit; the next run continues from the checkpoint"
+        )
+    elif isinstance(error, SystemExit | KeyboardInterrupt):
+        # The process is being stopped (a worker's cold shutdown, Ctrl-C on the CLI): the
+        # committed pages hold, so this is an interruption, not a failure.
+        status = SyncStatus.INTERRUPTED
+        message = (
+            f"interrupted: the process was stopped ({type(error).__name__}); the next "
+            "start resumes from the checkpoint"
         )
     else:
         status = SyncStatus.FAILED
