@@ -156,7 +156,8 @@ def _filesystem_look(options: dict, task_id: str):
         for name in _names(processing):
             if marker in name:
                 try:
-                    age = time.time() - (processing / name).stat().st_mtime
+                    # ctime: when it was renamed in (a rename keeps the time it was written).
+                    age = time.time() - (processing / name).stat().st_ctime
                 except FileNotFoundError:
                     return True  # decoded meanwhile: it was being delivered
                 if age < PROCESSING_STALE_SECONDS:
@@ -179,9 +180,12 @@ def _redis_look(url: str, task_id: str):
 
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
     needle = json.dumps(task_id).encode()
-    queues = sorted({route["queue"] for route in settings.CELERY_TASK_ROUTES.values()})
+    queues = sorted(
+        {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+        | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    )
     # kombu keeps a list per queue and priority step: the queue's name, then name + sep + step.
-    keys = [queue for queue in queues] + [
+    keys = list(queues) + [
         f"{queue}{REDIS_PRIORITY_SEP}{step}" for queue in queues for step in (3, 6, 9)
     ]
 
