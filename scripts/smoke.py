@@ -226,7 +226,8 @@ def _stop(process: subprocess.Popen) -> None:
         return
     os.killpg(process.pid, signal.SIGINT)
     try:
-        process.wait(timeout=20)
+        # run.py stops its processes in order, each within its own timeout (25 s at most).
+        process.wait(timeout=40)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
