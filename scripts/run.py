@@ -305,17 +305,17 @@ def bootstrap(*, first_order_sync: bool) -> tuple[str, str | None]:
 def welcome_box(*, url: str, username: str, password: str | None, chosen: bool) -> str:
     """Return the box printed once everything is up: where to go and how to log in."""
     if password is None:
-        secret = "unchanged (set when the user was created)"
+        how_to_log_in = "unchanged (set when the user was created)"
     elif chosen:
-        secret = "DJANGO_SUPERUSER_PASSWORD"
+        how_to_log_in = "the one in DJANGO_SUPERUSER_PASSWORD"
     else:
-        secret = f"{password}   (shown only this once)"
+        how_to_log_in = f"{password}   (shown only this once)"
     lines = [
         "MagFlow eMAG Sync is running.",
         "",
         f"Admin:     {url}",
         f"User:      {username}",
-        f"Password:  {secret}",
+        f"Password:  {how_to_log_in}",
         "",
         "Ctrl-C stops everything.",
     ]
