@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('emag_sync', '0016_offer_sku_search_trigram'),
+        ('emag_sync', '0017_syncrun_pages_second_chance'),
     ]
 
     operations = [
