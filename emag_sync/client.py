@@ -1,6 +1,6 @@
 """The thin typed client of the eMAG Marketplace API: one HTTP session per account.
 
-Every call POSTs flat JSON to `{api_url}/{resource}/{action}` (emag-api-reference.md §1.2,
+Every call POSTs flat JSON to `{api_url}/{resource}/{action}` (docs/emag-api.md §1.2,
 §1.4), waits for the shared rate limiter before each attempt, retries transient failures
 within a bound in attempts and in time, and reports one `EmagCall` for the request log.
 Reads are idempotent, so every failure of a read is retried except the permanent ones
@@ -68,7 +68,7 @@ class Permanence(StrEnum):
 # where each is documented. The first match decides; an `isError` message matching none
 # of them is taken as transient on a read ("Internal error, please retry").
 PERMANENT_MESSAGES: tuple[tuple[str, Permanence, str], ...] = (
-    # emag-api-reference.md §1.3: "ERROR: Invalid vendor ip [<ip>]" (predecessor, simulator).
+    # docs/emag-api.md §1.3: "ERROR: Invalid vendor ip [<ip>]" (predecessor, simulator).
     ("invalid vendor ip", Permanence.IP_NOT_WHITELISTED, "§1.3"),
     # §1.3: "ERROR: You are not allowed to use this API" (simulator), and the official
     # offer_stock example "You are not allowed to use this API.".
@@ -331,32 +331,32 @@ class EmagClient:
 
     def count_offers(self, **filters: Any) -> PageCount:
         """Return how many offers (and pages) match the filters."""
-        # Reference: emag-api-reference.md §3.3 (product_offer/count), §3.2
+        # Reference: docs/emag-api.md §3.3 (product_offer/count), §3.2
         return self._count("product_offer", filters)
 
     def read_offers(self, *, page: int, per_page: int = MAX_PER_PAGE, **filters: Any) -> list[dict]:
         """Return one page of the seller's offers matching the filters."""
-        # Reference: emag-api-reference.md §3.3 (product_offer/read), §3.2
+        # Reference: docs/emag-api.md §3.3 (product_offer/read), §3.2
         return self._read_page("product_offer", page, per_page, filters)
 
     def read_vat(self) -> list[dict]:
         """Return the VAT rates the platform accepts."""
-        # Reference: emag-api-reference.md §3.1 (vat/read), §3.6
+        # Reference: docs/emag-api.md §3.1 (vat/read), §3.6
         return self._as_list("vat/read", self._call("vat", "read", {}))
 
     def count_orders(self, **filters: Any) -> PageCount:
         """Return how many orders (and pages) match the filters."""
-        # Reference: emag-api-reference.md §5.3 (order/count)
+        # Reference: docs/emag-api.md §5.3 (order/count)
         return self._count("order", filters)
 
     def read_orders(self, *, page: int, per_page: int = MAX_PER_PAGE, **filters: Any) -> list[dict]:
         """Return one page of orders matching the filters."""
-        # Reference: emag-api-reference.md §5.3 (order/read), §3.2
+        # Reference: docs/emag-api.md §5.3 (order/read), §3.2
         return self._read_page("order", page, per_page, filters)
 
     def acknowledge_order(self, order_id: int) -> None:
         """Acknowledge a new order, moving it from status 1 to 2 on eMAG."""
-        # Reference: emag-api-reference.md §5.2 (order/acknowledge/{orderId}), §1.2
+        # Reference: docs/emag-api.md §5.2 (order/acknowledge/{orderId}), §1.2
         if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id < 1:
             raise ValueError(f"order_id must be a positive integer, got {order_id!r}")
         # A write, yet retried like a read: acknowledging an already acknowledged order
@@ -366,7 +366,7 @@ class EmagClient:
 
     def test_connection(self) -> ConnectionCheck:
         """Make one cheap authenticated call and describe the outcome; never raise for eMAG."""
-        # Reference: emag-api-reference.md §1.3 (auth, IP whitelist), §3.3 (product_offer/count)
+        # Reference: docs/emag-api.md §1.3 (auth, IP whitelist), §3.3 (product_offer/count)
         env_prefix = f"EMAG_{self.account.name.upper()}_"
         if not self.account.has_credentials:
             return ConnectionCheck(

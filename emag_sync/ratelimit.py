@@ -1,7 +1,7 @@
 """Per-account eMAG rate limits, shared by every process that calls eMAG.
 
 eMAG allows 12 requests a second (720 a minute) on order routes and 3 a second (180 a minute)
-on everything else, cumulative across resources, per account (emag-api-reference.md §2.1).
+on everything else, cumulative across resources, per account (docs/emag-api.md §2.1).
 It counts arrivals in any sliding window, so the limiters here keep a sliding log of grant
 times per (account, bucket) key, in Redis when it is configured and in the database otherwise.
 State is never process-local: the web server and every Celery worker share one budget.

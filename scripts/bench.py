@@ -32,7 +32,7 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SEED = 42
-# eMAG's budget for offer reads: requests per second per account (reference §2.1).
+# eMAG's budget for offer reads: requests per second per account (docs/emag-api.md §2.1).
 EMAG_OFFER_RPS = 3
 # The predecessor's own claims (seed document) and what they imply.
 PREDECESSOR = {

@@ -1,4 +1,7 @@
-"""How one eMAG offer payload becomes column values, quirks included (reference §4.1, §4.2)."""
+"""How one eMAG offer payload becomes column values, quirks included.
+
+The payload's fields and their quirks: docs/emag-api.md §4.1 and §4.2.
+"""
 
 import hashlib
 from decimal import Decimal

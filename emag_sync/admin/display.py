@@ -31,7 +31,7 @@ STATUS_COLOURS = {
     SyncStatus.INTERRUPTED: "#6d28d9",
 }
 
-# eMAG's documented validation statuses (API reference §4.3); 13-17 are translation-only.
+# eMAG's documented validation statuses (docs/emag-api.md §4.3); 13-17 are translation-only.
 VALIDATION_STATUS_LABELS = {
     0: "Draft",
     1: "In MKTP validation",

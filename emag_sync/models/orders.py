@@ -1,4 +1,4 @@
-"""Orders as eMAG returns them (emag-api-reference.md §5.4), their lines and status history."""
+"""Orders as eMAG returns them (docs/emag-api.md §5.4), their lines and status history."""
 
 from django.db import models
 from django.db.models.functions import Upper
@@ -9,7 +9,7 @@ from .runs import SyncRun
 
 
 class OrderStatus(models.IntegerChoices):
-    """eMAG's order statuses (reference §5.1)."""
+    """eMAG's order statuses (docs/emag-api.md §5.1)."""
 
     CANCELLED = 0, "Cancelled"
     NEW = 1, "New"
@@ -30,7 +30,7 @@ class PaymentMode(models.IntegerChoices):
     CARD_ONLINE = 3, "Card online"
 
 
-# eMAG's cancellation reasons (the order field table of v4.4.9, reference §5.4), for an
+# eMAG's cancellation reasons (the order field table of v4.4.9, docs/emag-api.md §5.4), for an
 # order whose `reason_cancellation` comes as a bare number rather than `{id, name}`.
 CANCELLATION_REASONS: dict[int, str] = {
     1: "Out of stock",
@@ -82,7 +82,7 @@ class Order(models.Model):
 
     Totals are computed from the payload, in the order's currency, exactly (Decimal, 4
     places, each line's VAT rounded half-up to 4 places), from eMAG's documented meanings
-    (reference §5.4): a line's `sale_price` excludes VAT, the shipping tax includes it, and
+    (docs/emag-api.md §5.4): a line's `sale_price` excludes VAT, the shipping tax includes it, and
     a voucher's `sale_price` is its value without VAT and its `sale_price_vat` the VAT on it:
 
     - `total_lines_net`: Σ sale_price × quantity over active lines (line status 1);

@@ -1,7 +1,10 @@
 """A faithful simulator of eMAG's Marketplace API: one core, an HTTP and a `responses` adapter.
 
-See DESIGN.md "The eMAG sandbox". Run it with `python manage.py emag_sandbox`; in tests use
-`Sandbox` with `responses_adapter.register` or `http.start_in_thread`.
+Paths `/<account>/api-3/<resource>/<action>`, per-account Basic credentials, every body
+encoding eMAG accepts, its envelope, quirks and rate limits (docs/emag-api.md), a seeded
+catalogue and orders, drift over time and fault injection. Run it with
+`python manage.py emag_sandbox`; in tests use `Sandbox` with `responses_adapter.register` or
+`http.start_in_thread`.
 """
 
 from emag_sync.sandbox.catalogue import (

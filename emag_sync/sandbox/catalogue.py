@@ -1,6 +1,6 @@
 """Generate a deterministic catalogue of offers in eMAG's product_offer/read wire form.
 
-The shapes and quirks follow emag-api-reference.md §4.1 and §4.2: prices as 4-decimal
+The shapes and quirks follow docs/emag-api.md §4.1 and §4.2: prices as 4-decimal
 strings or JSON numbers, validation statuses as lists, `ownership` as a boolean, optional keys
 missing and undocumented keys present on some offers. Everything comes from `random.Random`
 seeded with strings (seeded through SHA-512, so the output does not depend on PYTHONHASHSEED).

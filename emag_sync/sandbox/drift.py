@@ -1,7 +1,7 @@
 """Change a sandbox catalogue and its orders over time, the way a live seller account moves.
 
 Offers get new prices and stock, appear, vanish and change status; orders arrive as new
-(status 1) and move along eMAG's transition matrix (emag-api-reference.md §5.1), including
+(status 1) and move along eMAG's transition matrix (docs/emag-api.md §5.1), including
 cancellations before the seller acknowledged them. Every change is reported by id so tests
 can check a sync picked it up.
 """

@@ -1,6 +1,6 @@
 """Faults the sandbox can be told to serve, so clients can be tested against a bad day.
 
-The kinds mirror what eMAG and its gateways really do (emag-api-reference.md §1.3, §1.5,
+The kinds mirror what eMAG and its gateways really do (docs/emag-api.md §1.3, §1.5,
 §2.2): 5xx pages, 429s, `isError` on HTTP 200, auth and IP-whitelist refusals, and broken
 transports (slow answers, dropped connections, damaged bodies).
 """

@@ -1,7 +1,7 @@
 """Parse the read/count parameters of product_offer and order into comparable filters.
 
 Each parser validates as eMAG does (pagination bounds, the orders' date-window rules of
-emag-api-reference.md §5.3) and returns a frozen filter whose `key` is hashable, so the
+docs/emag-api.md §5.3) and returns a frozen filter whose `key` is hashable, so the
 sandbox can cache the matching ids and the serialized pages per filter.
 """
 
@@ -45,7 +45,7 @@ def parse_page(parameters: dict[str, Any], noun: str) -> Page:
 
 @dataclass(frozen=True)
 class OfferFilters:
-    """The product_offer/read and /count filters of reference §3.3."""
+    """The product_offer/read and /count filters of docs/emag-api.md §3.3."""
 
     ids: frozenset[int] | None = None
     statuses: frozenset[int] | None = None
@@ -122,7 +122,7 @@ def parse_offer_filters(parameters: dict[str, Any]) -> OfferFilters:
 
 @dataclass(frozen=True)
 class OrderFilters:
-    """The order/read and /count filters of reference §5.3.
+    """The order/read and /count filters of docs/emag-api.md §5.3.
 
     Dates stay eMAG's naive local `YYYY-mm-dd HH:MM:SS` strings: that format sorts like the
     moments it names, so comparing strings is comparing local times, as eMAG's own
@@ -196,7 +196,8 @@ def parse_order_filters(parameters: dict[str, Any], *, counting: bool) -> OrderF
 
     is_complete = parameters.get("is_complete")
     return OrderFilters(
-        # Reference §5.1: order/read returns only seller-fulfilled (type 3) orders unless asked.
+        # docs/emag-api.md §5.1: order/read returns only seller-fulfilled (type 3) orders
+        # unless asked.
         types=int_set("type") or frozenset({FULFILLED_BY_SELLER}),
         ids=int_set("id"),
         statuses=int_set("status"),

@@ -1,6 +1,6 @@
 """Generate deterministic orders in eMAG's order/read wire form and move them between statuses.
 
-Fields follow emag-api-reference.md §5.4 (documented and observed keys), statuses and their
+Fields follow docs/emag-api.md §5.4 (documented and observed keys), statuses and their
 allowed moves follow the transition matrix of §5.1. Dates are naive `YYYY-mm-dd HH:MM:SS`
 strings in the account's local time, as eMAG sends them.
 """
@@ -36,7 +36,7 @@ WIRE_DATETIME = "%Y-%m-%d %H:%M:%S"
 
 CANCELLED, NEW, IN_PROGRESS, PREPARED, FINALIZED, RETURNED = 0, 1, 2, 3, 4, 5
 FULFILLED_BY_EMAG, FULFILLED_BY_SELLER = 2, 3
-# Reference §5.1; 1 -> 2 is missing on purpose: only order/acknowledge makes that move.
+# docs/emag-api.md §5.1; 1 -> 2 is missing on purpose: only order/acknowledge makes that move.
 ALLOWED_TRANSITIONS: dict[int, frozenset[int]] = {
     NEW: frozenset({CANCELLED}),
     IN_PROGRESS: frozenset({IN_PROGRESS, PREPARED, FINALIZED, CANCELLED}),
@@ -352,7 +352,7 @@ def _product_lines(
 def voucher_amounts(value: int, vat: str) -> tuple[str, str]:
     """Return (sale_price, sale_price_vat) of a voucher worth `value` VAT included.
 
-    eMAG's field table (reference §5.4): `sale_price` is the voucher's value without VAT and
+    eMAG's field table (docs/emag-api.md §5.4): `sale_price` is the voucher's value without VAT and
     `sale_price_vat` the VAT on that value (`sale_price × vat`), not the gross; both are
     negative. A 10 lei voucher at 24% is -8.0645 and -1.9355, as in eMAG's order example.
     """

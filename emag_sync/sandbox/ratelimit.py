@@ -1,6 +1,6 @@
 """Sliding-window rate limits per account, as eMAG's gateway enforces them.
 
-Reference §2.1: at most 3 requests in any second and 180 in any minute for all non-order
+docs/emag-api.md §2.1: at most 3 requests in any second and 180 in any minute for all non-order
 resources together, and 12 per second / 720 per minute for `order/*`. A window slides with
 each arrival (no fixed buckets), so bursts straddling a second boundary are caught too.
 """

@@ -1,7 +1,7 @@
 """The API actions the sandbox answers, each turning request parameters into a response body.
 
 Reads and counts go through an account's `ItemStore`, so a page already served is served
-again from its cached bytes. Rules come from emag-api-reference.md §3.2, §3.3 and §5.
+again from its cached bytes. Rules come from docs/emag-api.md §3.2, §3.3 and §5.
 """
 
 import math
@@ -105,7 +105,7 @@ def count_orders(request: Request) -> bytes:
 
 
 def read_vat(request: Request) -> bytes:
-    # Reference §3.6: the item field names are undocumented; these read naturally.
+    # docs/emag-api.md §3.6: the item field names are undocumented; these read naturally.
     currency = request.state.currency
     rates = (
         (1, VAT_RATE_BY_CURRENCY.get(currency, 0.21), 1),
@@ -122,7 +122,7 @@ def read_vat(request: Request) -> bytes:
 
 
 def acknowledge_order(request: Request) -> bytes:
-    """Move a new order to "in progress" (reference §5.2); repeating it changes nothing."""
+    """Move a new order to "in progress" (docs/emag-api.md §5.2); repeating it changes nothing."""
     parameters = request.parameters
     raw_id = request.order_id or parameters.get("order_id") or parameters.get("id")
     if raw_id is None:

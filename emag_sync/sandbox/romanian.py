@@ -304,6 +304,6 @@ LOCKER_NAMES = (
 
 COURIERS = ("Sameday", "Cargus", "FAN Courier", "DPD")
 
-# Cancellation reasons of reference §5.4 the sandbox picks from: out of stock, by client,
+# Cancellation reasons of docs/emag-api.md §5.4 the sandbox picks from: out of stock, by client,
 # customer request, partner request, better price elsewhere.
 CANCELLATION_REASONS = (1, 2, 24, 31, 36)

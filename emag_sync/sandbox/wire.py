@@ -1,6 +1,6 @@
 """Read request bodies and write response envelopes the way eMAG's API does.
 
-eMAG accepts several body encodings (emag-api-reference.md §1.4): form-encoded
+eMAG accepts several body encodings (docs/emag-api.md §1.4): form-encoded
 `data[currentPage]=1`, JSON `{"data": {...}}`, flat JSON and flat form fields. All of them
 turn into one plain dict of parameters here, so the handlers never see the encoding.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-# PHP's max_input_vars on eMAG's side; a larger form body is refused (reference §1.4).
+# PHP's max_input_vars on eMAG's side; a larger form body is refused (docs/emag-api.md §1.4).
 MAX_INPUT_VARS = 4000
 JSON_HEADERS = {"Content-Type": "application/json"}
 

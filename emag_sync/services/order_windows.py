@@ -1,6 +1,6 @@
 """Plan the date ranges an order sync reads: eMAG's one-month rule, the overlap and DST.
 
-eMAG compares its zone-less local date strings (reference §5.3), so everything here is
+eMAG compares its zone-less local date strings (docs/emag-api.md §5.3), so everything here is
 reasoned in the account's local time:
 
 - a read range is cut into windows of at most one calendar month (eMAG rejects more);

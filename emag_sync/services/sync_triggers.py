@@ -31,7 +31,7 @@ from emag_sync.services.sync_runs import (
 
 logger = logging.getLogger(__name__)
 
-# eMAG's status of a new order: the ones an acknowledge run moves on (reference §5.1).
+# eMAG's status of a new order: the ones an acknowledge run moves on (docs/emag-api.md §5.1).
 NEW_ORDER_STATUS = 1
 
 

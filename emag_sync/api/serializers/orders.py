@@ -56,7 +56,7 @@ class OrderDetailOutput(OrderListOutput):
 
 
 class OrderSyncInput(StrictInputSerializer):
-    """The predecessor's order sync request (reference §6.8), plus run_async."""
+    """The predecessor's order sync request (docs/emag-api.md §6.8), plus run_async."""
 
     account_type = serializers.CharField(default="both", max_length=40, help_text=ACCOUNT_HELP)
     sync_mode = serializers.ChoiceField(

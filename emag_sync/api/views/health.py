@@ -1,4 +1,4 @@
-"""The stored health check in detail. Imported only once its model exists: see urls_health.py."""
+"""The latest stored health check, in detail."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound

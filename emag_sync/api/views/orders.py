@@ -1,7 +1,4 @@
-"""Orders: the list (JSON or CSV), one order, order syncs and acknowledging.
-
-Imported only once the orders models exist: see urls_orders.py.
-"""
+"""Orders: the list (JSON or CSV), one order, order syncs and acknowledging."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
