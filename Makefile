@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke bench production-check soak schema screenshots lint audit format venv clean
+.PHONY: run test test-fast smoke bench production-check soak schema screenshots lint audit format venv clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ run: venv
 ## Run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set).
 test: venv
 	$(PY) -m pytest
+
+## Run the suite without the tests marked slow (subprocesses, servers, browsers): about 2 minutes.
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
 
 ## Start the embedded profile, sync both accounts once, call the app, stop (under 2 minutes).
 smoke: venv
@@ -49,6 +53,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/bandit --quiet --recursive emag_sync magflow scripts --exclude emag_sync/migrations
+	$(VENV)/bin/mypy
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -30,7 +30,7 @@ from emag_sync.selectors import (
     sync_run_board,
     sync_run_history,
 )
-from emag_sync.services.connections import account_connection_test
+from emag_sync.services.connection_test import account_connection_test
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
 from emag_sync.services.sync_triggers import offer_sync_enqueue
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 
 from emag_sync.accounts import resolve_account_names
-from emag_sync.api.serializers.common import ACCOUNT_HELP, MAX_BIGINT
+from emag_sync.api.serializers.common import ACCOUNT_HELP
 from emag_sync.models import (
     Conflict,
     ConflictStatus,
@@ -18,6 +18,7 @@ from emag_sync.models import (
     SyncRun,
     SyncStatus,
 )
+from emag_sync.models.fields import MAX_BIGINT
 from emag_sync.selectors import offer_search
 
 

@@ -10,8 +10,7 @@ from emag_sync.api.filters import (
     StrictBooleanFilter,
 )
 from emag_sync.models import Order
-
-MAX_BIGINT = 2**63 - 1
+from emag_sync.models.fields import MAX_BIGINT
 
 
 class OrderFilter(ApiFilterSet):

@@ -6,6 +6,9 @@ from django.db import models
 
 # Bytes of a payload's SHA-256 kept as its content hash (offers and orders).
 CONTENT_HASH_BYTES = 16
+# The largest value a BIGINT column (an eMAG id) holds: a longer number cannot be an id here,
+# and asking the database for one would fail instead of finding nothing.
+MAX_BIGINT = 2**63 - 1
 
 
 class PayloadField(models.JSONField):
@@ -17,7 +20,7 @@ class PayloadField(models.JSONField):
     keeps the document as it was sent. Elsewhere it is a plain JSONField.
     """
 
-    def db_type(self, connection) -> str:
+    def db_type(self, connection) -> str | None:
         if connection.vendor == "postgresql":
             return "json"
         return super().db_type(connection)

@@ -1,6 +1,6 @@
 """Offers as eMAG returns them, with their local overlay, conflicts and change history."""
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -12,7 +12,15 @@ from emag_sync.services.offer_mapping import offer_payload_fields
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .runs import SyncRun
 
-MONEY = {"max_digits": 16, "decimal_places": 4}
+
+class MoneyDigits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+# eMAG's amounts carry up to 4 decimals (docs/emag-api.md §3.4); every money column and form
+# field takes this precision.
+MONEY: MoneyDigits = {"max_digits": 16, "decimal_places": 4}
 
 
 class FromPayload:

@@ -14,7 +14,6 @@ from emag_sync.selectors.dashboard import (
 from emag_sync.selectors.health import alert_incident_list, health_check_latest
 from emag_sync.selectors.offers import (
     EAN_DIGITS,
-    MAX_BIGINT,
     OFFER_COLUMNS_NOT_SHOWN,
     RECENT_RUNS_FOR_STATISTICS,
     conflict_get,
@@ -61,7 +60,6 @@ from emag_sync.selectors.runs import (
 __all__ = [
     "EAN_DIGITS",
     "FINISHED_STATUSES",
-    "MAX_BIGINT",
     "OFFER_COLUMNS_NOT_SHOWN",
     "ORDER_COLUMNS_NOT_LISTED",
     "RECENT_RUNS_FOR_STATISTICS",

@@ -15,11 +15,9 @@ from emag_sync.models import (
     SyncRun,
     SyncStatus,
 )
+from emag_sync.models.fields import MAX_BIGINT
 from emag_sync.selectors.runs import FINISHED_STATUSES, sync_run_last_successful
 
-# The largest value a BIGINT holds: a longer number cannot be an eMAG id, and asking the
-# database for it would fail instead of finding nothing.
-MAX_BIGINT = 2**63 - 1
 # EANs (GTIN-8 to GTIN-14) have 8 to 14 digits; other numbers skip the EAN lookup.
 EAN_DIGITS = range(8, 15)
 # Columns the API never shows: the raw payload is the largest part of an offer row.

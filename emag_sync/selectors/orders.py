@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
 from emag_sync.models import Order, OrderLine, OrderStatus
-from emag_sync.selectors.offers import MAX_BIGINT
+from emag_sync.models.fields import MAX_BIGINT
 
 # Wide JSON columns a list of orders never shows: the raw payload above all.
 ORDER_COLUMNS_NOT_LISTED = (

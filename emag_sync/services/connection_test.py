@@ -11,6 +11,7 @@ def account_connection_test(*, account: str) -> ConnectionCheck:
     Raises KeyError for an account that is not configured.
     """
     calls: list[EmagCall] = []
+    # The shared rate limiter paces this call too: it spends the same budget as syncs.
     with EmagClient(get_account(account), on_call=calls.append) as client:
         check = client.test_connection()
     request_log_write(calls, run=None)

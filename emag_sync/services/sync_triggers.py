@@ -226,14 +226,8 @@ def order_syncs_run(*, accounts: list[str], mode: str, since, triggered_by: str)
 def order_syncs_enqueue(
     *, accounts: list[str], mode: str, since: date | None, triggered_by: str
 ) -> list[SyncRun]:
-    """Queue an order sync of each account for the workers; return the queued runs.
-
-    Raises SyncOptionsError while the workers have no order task to run them.
-    """
-    try:
-        from emag_sync.tasks import sync_orders_task
-    except ImportError:
-        raise SyncOptionsError("queued order syncs need the workers' order task") from None
+    """Queue an order sync of each account for the workers; return the queued runs."""
+    from emag_sync.tasks import sync_orders_task
 
     # The task takes an ISO time with its zone; the order sync reads only its calendar day.
     since_text = datetime.combine(since, time.min, tzinfo=UTC).isoformat() if since else None

@@ -8,8 +8,6 @@ from rest_framework import serializers
 from emag_sync.accounts import resolve_account_names
 from emag_sync.services.local_edits import json_storage_problem
 
-# The largest id a BIGINT column holds.
-MAX_BIGINT = 2**63 - 1
 ACCOUNT_HELP = "An account name (main, fbe, ... as configured), `all`, or `both` (= all)."
 
 

@@ -6,11 +6,11 @@ from rest_framework import serializers
 from emag_sync.accounts import ACCOUNT_ALIASES, ALL_ACCOUNTS, get_accounts
 from emag_sync.api.serializers.common import (
     ACCOUNT_HELP,
-    MAX_BIGINT,
     StrictInputSerializer,
     account_names_from,
 )
 from emag_sync.models import ConflictStrategy, SyncMode, SyncRun
+from emag_sync.models.fields import MAX_BIGINT
 from emag_sync.services.offer_sync import (
     MAX_PAGES_INCREMENTAL_ONLY,
     SyncOptionsError,
