@@ -20,7 +20,7 @@ from emag_sync.models import (
     SyncState,
     SyncStatus,
 )
-from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError, offer_sync
+from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.sync_runs import (
     SyncAlreadyRunning,
     SyncRunLost,
