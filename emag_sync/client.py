@@ -28,6 +28,7 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
+    stop_any,
     wait_random_exponential,
 )
 
@@ -162,6 +163,7 @@ class EmagInvalidResponse(EmagError):
 class EmagApiError(EmagError):
     """eMAG rejected the request (`isError: true`, validation errors, other 4xx)."""
 
+    # A plain class attribute on the other errors; here it depends on the answer's status.
     @property
     def retryable_on_read(self) -> bool:  # type: ignore[override]
         # An isError on HTTP 200 that is not a permanent message ("Internal error, please
@@ -172,7 +174,7 @@ class EmagApiError(EmagError):
 class EmagInvalidRequest(EmagApiError):
     """eMAG called the request invalid (a bad parameter or filter): no retry can help."""
 
-    retryable_on_read = False  # type: ignore[assignment]
+    retryable_on_read = False
 
 
 @dataclass(frozen=True)
@@ -506,8 +508,10 @@ class EmagClient:
         retrying = Retrying(
             # Bounded in attempts and in time, so an eMAG that stays down fails the call
             # within retry_deadline plus one attempt (at most `timeout`), whatever it answers.
-            stop=stop_after_attempt(1 + (self.max_retries if retry else 0))
-            | (lambda state: spent() >= self.retry_deadline),
+            stop=stop_any(
+                stop_after_attempt(1 + (self.max_retries if retry else 0)),
+                lambda state: spent() >= self.retry_deadline,
+            ),
             retry=retry_if_exception(lambda exc: _is_retryable(exc, read=read)),
             wait=wait,
             sleep=sleep,

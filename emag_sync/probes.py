@@ -48,9 +48,10 @@ def probe_broker(timeout: float = BROKER_PROBE_TIMEOUT) -> Probe:
             connect_timeout=timeout,
             transport_options={"socket_connect_timeout": timeout, "socket_timeout": timeout},
         ) as broker:
-            broker.ensure_connection(max_retries=0, timeout=timeout)
+            # kombu takes any number of seconds here; its stubs say int.
+            broker.ensure_connection(max_retries=0, timeout=timeout)  # type: ignore[arg-type]
             if broker.transport_cls == "filesystem":
-                _check_filesystem_broker(broker.transport_options)
+                _check_filesystem_broker(broker.transport_options or {})
     except Exception as error:  # kombu raises transport-specific errors; any means "down"
         return Probe(ok=False, latency_ms=_elapsed_ms(started), error=str(error).strip())
     return Probe(ok=True, latency_ms=_elapsed_ms(started))

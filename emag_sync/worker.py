@@ -70,7 +70,7 @@ def resume_interrupted_syncs() -> None:
 class DeadRunReaper(bootsteps.StartStopStep):
     """Call `reap_dead_runs` on the worker's timer, every heartbeat interval; resume at start."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)

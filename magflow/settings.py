@@ -10,6 +10,7 @@ import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -38,6 +39,10 @@ if os.environ.get("MAGFLOW_SKIP_DOTENV") != "1":
     _load_dotenv(BASE_DIR / ".env")
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     """Return the variable's value, or the default when it is unset or empty."""
     value = os.environ.get(name, "")
@@ -210,7 +215,7 @@ if _database_url:
         # An unreachable server must fail fast, so /health answers 503 instead of hanging.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "magflow.sqlite3"
@@ -469,8 +474,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Where browsers POST violation reports (optional; any collector of CSP reports).
-if env_str("CSP_REPORT_URI"):
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env_str("CSP_REPORT_URI")]
+_csp_report_uri = env_str("CSP_REPORT_URI")
+if _csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
 
 # Production mode (DEBUG=0): HTTPS only, HSTS, cookies that never travel over plain HTTP.
 # `manage.py check --deploy --fail-level WARNING` is clean with these (tests/test_security_settings.py).

@@ -3,6 +3,7 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 
 class WebhookReceiver:
@@ -31,7 +32,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = cast(tuple[str, int], self.server.server_address[:2])
         return f"http://{host}:{port}/alerts"
 
     def events(self, event: str | None = None) -> list[dict]:

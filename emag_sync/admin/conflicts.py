@@ -14,7 +14,7 @@ from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import Conflict, ConflictResolution, ConflictStatus
 from emag_sync.services.local_edits import conflict_resolve
 
-RESOLUTION_WORDS = {
+RESOLUTION_WORDS: dict[str, str] = {
     ConflictResolution.ACCEPT_EMAG: "accepted eMAG's value",
     ConflictResolution.KEEP_LOCAL: "kept the local value",
 }
@@ -49,7 +49,7 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = ["accept_emag", "keep_local"]
     change_form_template = "admin/emag_sync/conflict/change_form.html"
-    fields = [
+    fields = (
         "offer_link",
         "account_badge",
         "field",
@@ -60,7 +60,7 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         "detected_in_link",
         "resolved_by",
         "resolved_at",
-    ]
+    )
     readonly_fields = fields
 
     class Media:

@@ -21,7 +21,7 @@ from emag_sync.services.local_edits import MONEY_FIELDS
 ACCOUNT_COLOURS = {"main": "#1668dc", "fbe": "#2f8a0e"}
 PALETTE = ["#7a3ec8", "#c2570c", "#b8256e", "#0b7f86", "#5b6b0f", "#8a5a00"]
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     SyncStatus.QUEUED: "#6b7280",
     SyncStatus.RUNNING: "#1668dc",
     SyncStatus.COMPLETED: "#2f8a0e",
@@ -99,11 +99,14 @@ def order_status_tag(status: int | None) -> SafeString:
 
 
 # Sellers say FBE and FBS; the full names stay in the title.
-ORDER_TYPE_SHORT = {OrderType.FULFILLED_BY_EMAG: "FBE", OrderType.FULFILLED_BY_SELLER: "FBS"}
+ORDER_TYPE_SHORT: dict[int, str] = {
+    OrderType.FULFILLED_BY_EMAG: "FBE",
+    OrderType.FULFILLED_BY_SELLER: "FBS",
+}
 
 
 def order_type_label(value: int | None) -> SafeString:
-    if value not in ORDER_TYPE_SHORT:
+    if value is None or value not in ORDER_TYPE_SHORT:
         return format_html('<span class="mf-muted">{}</span>', "—" if value is None else value)
     return format_html(
         '<abbr title="{}">{}</abbr>', OrderType(value).label, ORDER_TYPE_SHORT[value]

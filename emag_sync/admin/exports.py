@@ -12,10 +12,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from emag_sync.accounts import get_accounts
+from emag_sync.admin.bases import ModelAdminMixin
 from emag_sync.exports import csv_lines
 
 
-class CsvExportMixin:
+class CsvExportMixin(ModelAdminMixin):
     """An "Export CSV" view beside the changelist, and an action for ticked rows.
 
     A ModelAdmin sets `csv_rows` (a staticmethod from a queryset to rows, header first) and

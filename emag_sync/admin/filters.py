@@ -5,6 +5,7 @@ whole table; these filters know their choices, so a page never scans the table f
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -152,7 +153,8 @@ class AccountDateRangeFilter(admin.FieldListFilter):
         return [self.parameter_from, self.parameter_to]
 
     def _day(self, parameter: str) -> date | None:
-        values = self.used_parameters.get(parameter)
+        # Django 5 keeps each used parameter as the list of its values.
+        values = cast(list[str] | None, self.used_parameters.get(parameter))
         if not values or not values[-1]:
             return None
         try:

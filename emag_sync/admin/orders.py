@@ -92,7 +92,7 @@ class OrderPartInline(admin.TabularInline):
 class OrderLineInline(OrderPartInline):
     model = OrderLine
     verbose_name_plural = "lines"
-    fields = ["sku", "part_number_key", "name", "quantity", "unit_price", "vat", "line_status"]
+    fields = ("sku", "part_number_key", "name", "quantity", "unit_price", "vat", "line_status")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -122,7 +122,7 @@ class OrderLineInline(OrderPartInline):
 class OrderStatusChangeInline(OrderPartInline):
     model = OrderStatusChange
     verbose_name_plural = "status history"
-    fields = ["from_tag", "to_tag", "changed", "source", "run_link", "recorded_at"]
+    fields = ("from_tag", "to_tag", "changed", "source", "run_link", "recorded_at")
     readonly_fields = fields
 
     @admin.display(description="from")

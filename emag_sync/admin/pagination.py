@@ -1,7 +1,12 @@
 """Pagination for huge changelists: count only as far as a person can page."""
 
+from typing import cast
+
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
+
+from emag_sync.admin.bases import ModelAdminMixin
 
 # Rows counted beyond the current page. COUNT(*) of a whole table reads every row, which
 # grows with the catalogue; counting at most this many past the page keeps each changelist
@@ -23,7 +28,8 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # values("pk") keeps the annotations the list shows out of the counted subquery.
-        window = self.object_list.order_by().values("pk")[: self.count_limit + 1]
+        # Changelists always page a queryset.
+        window = cast(QuerySet, self.object_list).order_by().values("pk")[: self.count_limit + 1]
         return window.count()
 
     @property
@@ -31,7 +37,7 @@ class CappedCountPaginator(Paginator):
         return self.count > self.count_limit
 
 
-class CappedCountMixin:
+class CappedCountMixin(ModelAdminMixin):
     """Give a ModelAdmin the capped count, aware of the page being read."""
 
     paginator = CappedCountPaginator

@@ -10,8 +10,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from emag_sync.admin.bases import ModelAdminMixin
 
-class CheckedSelectionMixin:
+
+class CheckedSelectionMixin(ModelAdminMixin):
     def response_action(self, request, queryset):
         pk = self.model._meta.pk
         low, high = connection.ops.integer_field_range(pk.get_internal_type())

@@ -8,7 +8,7 @@ seeded with strings (seeded through SHA-512, so the output does not depend on PY
 
 import random
 import unicodedata
-from typing import Any
+from typing import Any, Literal, overload
 
 from emag_sync.sandbox.romanian import (
     CATEGORIES,
@@ -78,6 +78,10 @@ def default_currency(account: str) -> str:
     return CURRENCY_BY_ACCOUNT.get(account, "RON")
 
 
+@overload
+def format_price(units: int, *, as_number: Literal[False] = False) -> str: ...
+@overload
+def format_price(units: int, *, as_number: bool) -> str | float: ...
 def format_price(units: int, *, as_number: bool = False) -> str | float:
     """Render ten-thousandths as eMAG does: "42.0100", or a JSON number such as 51.6477.
 

@@ -63,32 +63,28 @@ class OfferFilters:
 
     def matches(self, offer: dict[str, Any]) -> bool:
         """Return whether an offer passes every filter that was given."""
-        checks: tuple[tuple[Any, Callable[[], bool]], ...] = (
-            (self.ids, lambda: offer["id"] in self.ids),
-            (self.statuses, lambda: offer["status"] in self.statuses),
-            (self.part_numbers, lambda: offer.get("part_number") in self.part_numbers),
-            (self.part_number_keys, lambda: offer.get("part_number_key") in self.part_number_keys),
-            (self.max_general_stock, lambda: 0 <= offer["general_stock"] <= self.max_general_stock),
-            (
-                self.max_estimated_stock,
-                lambda: 0 <= offer["estimated_stock"] <= self.max_estimated_stock,
-            ),
+        # Each check gets the filter's value, so it runs only where one was given.
+        checks: tuple[tuple[Any, Callable[[Any], bool]], ...] = (
+            (self.ids, lambda ids: offer["id"] in ids),
+            (self.statuses, lambda statuses: offer["status"] in statuses),
+            (self.part_numbers, lambda numbers: offer.get("part_number") in numbers),
+            (self.part_number_keys, lambda keys: offer.get("part_number_key") in keys),
+            (self.max_general_stock, lambda most: 0 <= offer["general_stock"] <= most),
+            (self.max_estimated_stock, lambda most: 0 <= offer["estimated_stock"] <= most),
             (
                 self.offer_validation_statuses,
-                lambda: offer["offer_validation_status"]["value"] in self.offer_validation_statuses,
+                lambda statuses: offer["offer_validation_status"]["value"] in statuses,
             ),
             (
                 self.validation_statuses,
-                lambda: _any_value_in(offer["validation_status"], self.validation_statuses),
+                lambda statuses: _any_value_in(offer["validation_status"], statuses),
             ),
             (
                 self.translation_validation_statuses,
-                lambda: _any_value_in(
-                    offer["translation_validation_status"], self.translation_validation_statuses
-                ),
+                lambda statuses: _any_value_in(offer["translation_validation_status"], statuses),
             ),
         )
-        return all(check() for wanted, check in checks if wanted is not None)
+        return all(check(wanted) for wanted, check in checks if wanted is not None)
 
 
 def _any_value_in(entries: list[dict[str, Any]], wanted: frozenset[int]) -> bool:

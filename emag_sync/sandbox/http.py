@@ -13,6 +13,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 from emag_sync.sandbox.control import handle_control, is_control_path
 from emag_sync.sandbox.core import TRANSPORT_RESET, TRANSPORT_TIMEOUT, Sandbox, SandboxResponse
@@ -37,7 +38,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.verbose = verbose
         super().__init__(address, SandboxRequestHandler)
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: tuple[str, int]
+    ) -> None:
         """Ignore clients that hang up (they do, on purpose, in fault tests); report the rest."""
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
@@ -45,7 +48,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
+        # A TCP server's address is (host, port); only AF_UNIX servers hold bytes there.
+        host, port = cast(tuple[str, int], self.server_address[:2])
         # Maps a wildcard bind address to loopback for display.
         if host in ("0.0.0.0", ""):  # nosec B104
             host = "127.0.0.1"

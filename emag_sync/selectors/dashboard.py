@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
@@ -179,7 +180,7 @@ def account_overview(
         incidents.setdefault(incident.account, []).append(incident)
     overviews = []
     for name in accounts:
-        row = counts.get(name, {})
+        row: dict[str, Any] = counts.get(name, {})
         overviews.append(
             AccountOverview(
                 name=name,
@@ -236,7 +237,9 @@ def _streams(*, accounts: list[str], now: datetime) -> dict[str, dict[str, Strea
 
 
 def _account_health(check: HealthCheck | None, name: str) -> AccountHealth | None:
-    seen = (check.accounts or {}).get(name) if check else None
+    if check is None:
+        return None
+    seen = (check.accounts or {}).get(name)
     if not isinstance(seen, dict):
         return None
     return AccountHealth(

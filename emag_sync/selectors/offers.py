@@ -128,7 +128,7 @@ def offer_statistics(*, accounts: list[str]) -> dict:
         )
         .order_by()
     )
-    status_keys = {
+    status_keys: dict[int | None, str] = {
         OfferStatus.ACTIVE: "active",
         OfferStatus.INACTIVE: "inactive",
         OfferStatus.END_OF_LIFE: "end_of_life",
@@ -149,9 +149,9 @@ def offer_statistics(*, accounts: list[str]) -> dict:
         .annotate(count=Count("pk"))
         .order_by()
     )
-    for row in open_conflicts:
-        if row["offer__account"] in per_account:
-            per_account[row["offer__account"]]["open_conflicts"] = row["count"]
+    for conflict_row in open_conflicts:
+        if conflict_row["offer__account"] in per_account:
+            per_account[conflict_row["offer__account"]]["open_conflicts"] = conflict_row["count"]
     for name, entry in per_account.items():
         entry["last_successful_sync"] = sync_run_last_successful(account=name)
 
@@ -185,14 +185,14 @@ def _empty_account_statistics(account: str) -> dict:
 
 
 def _recent_runs_summary(runs: list[SyncRun]) -> dict:
-    by_status = {status: 0 for status in FINISHED_STATUSES}
+    by_status: dict[str, int] = {status: 0 for status in FINISHED_STATUSES}
     for run in runs:
         by_status[run.status] += 1
     # A cancelled run was stopped by a person, an interrupted one by a shutdown: neither
     # says anything about whether syncs work.
     judged = len(runs) - by_status[SyncStatus.CANCELLED] - by_status[SyncStatus.INTERRUPTED]
     timed = [run for run in runs if run.duration_seconds]
-    seconds = sum(run.duration_seconds for run in timed)
+    seconds = sum(run.duration_seconds or 0.0 for run in timed)
     return {
         "runs": len(runs),
         **{str(status): count for status, count in by_status.items()},

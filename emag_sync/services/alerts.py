@@ -121,7 +121,7 @@ def alert_notify(*, incident: AlertIncident, event: str) -> None:
     except Exception:  # SMTP errors come in many types; the webhook must still go out
         logger.exception("Could not e-mail the %s alert %s", event, incident.key)
     if settings.ALERT_WEBHOOK_URL:
-        _webhook_post(_webhook_payload(incident, event))
+        _webhook_post(settings.ALERT_WEBHOOK_URL, _webhook_payload(incident, event))
 
 
 def _mail_body(incident: AlertIncident, event: str) -> str:
@@ -162,12 +162,10 @@ def _webhook_payload(incident: AlertIncident, event: str) -> dict:
     }
 
 
-def _webhook_post(payload: dict) -> None:
+def _webhook_post(url: str, payload: dict) -> None:
     for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
         try:
-            response = requests.post(
-                settings.ALERT_WEBHOOK_URL, json=payload, timeout=settings.ALERT_WEBHOOK_TIMEOUT
-            )
+            response = requests.post(url, json=payload, timeout=settings.ALERT_WEBHOOK_TIMEOUT)
             response.raise_for_status()
             return
         except requests.RequestException as error:

@@ -46,5 +46,6 @@ def api_token_pair_issue(
         return None
     refresh = RefreshToken.for_user(user)
     if jwt_settings.UPDATE_LAST_LOGIN:
-        update_last_login(None, user)
+        # The signal receiver ignores its sender; Simple JWT passes None too.
+        update_last_login(None, user)  # type: ignore[arg-type]
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))

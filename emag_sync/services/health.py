@@ -103,8 +103,9 @@ def _stream_health(*, account: str, kind: str, now: datetime) -> dict:
     last_success = sync_run_last_successful(account=account, kind=kind)
     latest = sync_run_latest_finished(account=account, kind=kind)
     stale_after = timedelta(minutes=settings.SYNC_STALE_AFTER_MINUTES[kind])
-    if last_success:
-        age = now - last_success.finished_at
+    last_success_at = last_success.finished_at if last_success else None
+    if last_success_at:
+        age = now - last_success_at
         stale = age > stale_after
     else:
         # Never succeeded: stale once it has been trying for longer than a success may take.
@@ -115,7 +116,7 @@ def _stream_health(*, account: str, kind: str, now: datetime) -> dict:
     return {
         "account": account,
         "stream": kind,
-        "last_success_at": last_success.finished_at.isoformat() if last_success else None,
+        "last_success_at": last_success_at.isoformat() if last_success_at else None,
         "age_seconds": round(age.total_seconds()) if age is not None else None,
         "stale_after_seconds": round(stale_after.total_seconds()),
         "stale": stale,

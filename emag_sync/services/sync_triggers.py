@@ -9,6 +9,7 @@ import copy
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time
+from functools import partial
 
 from django.db import connections, transaction
 
@@ -98,7 +99,7 @@ def offer_syncs_enqueue(
         runs = _claim_offer_runs(accounts=accounts, options=options, triggered_by=triggered_by)
         for run in runs:
             transaction.on_commit(
-                lambda run=run: _send_offer_task(sync_products_task, run, options, triggered_by)
+                partial(_send_offer_task, sync_products_task, run, options, triggered_by)
             )
     return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
 
@@ -257,7 +258,7 @@ def order_syncs_enqueue(
             accounts=accounts, mode=mode, since=since, triggered_by=triggered_by
         )
         for run in runs:
-            transaction.on_commit(lambda run=run: send(run))
+            transaction.on_commit(partial(send, run))
     return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
 
 

@@ -4,6 +4,8 @@ python manage.py emag_export products --account main > offers.csv
 python manage.py emag_export orders --account all > orders.csv
 """
 
+from typing import TextIO, cast
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from emag_sync.accounts import ACCOUNT_ALIASES, ALL_ACCOUNTS, get_account
@@ -32,7 +34,8 @@ class Command(BaseCommand):
             rows = order_csv_rows(order_list(account=account, with_lines=True))
         else:
             rows = offer_csv_rows(offer_list(account=account))
-        out = self.stdout._out  # raw stream: the CSV writer already ends lines with \r\n
+        # The raw stream: the CSV writer already ends lines with \r\n.
+        out = cast(TextIO, self.stdout._out)
         for line in csv_lines(rows):
             out.write(line)
         out.flush()
