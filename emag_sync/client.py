@@ -28,7 +28,6 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_any,
     wait_random_exponential,
 )
 
@@ -508,10 +507,9 @@ class EmagClient:
         retrying = Retrying(
             # Bounded in attempts and in time, so an eMAG that stays down fails the call
             # within retry_deadline plus one attempt (at most `timeout`), whatever it answers.
-            stop=stop_any(
-                stop_after_attempt(1 + (self.max_retries if retry else 0)),
-                lambda state: spent() >= self.retry_deadline,
-            ),
+            # tenacity combines a stop with any callable; its annotations want a stop_base.
+            stop=stop_after_attempt(1 + (self.max_retries if retry else 0))
+            | (lambda state: spent() >= self.retry_deadline),  # type: ignore[operator]
             retry=retry_if_exception(lambda exc: _is_retryable(exc, read=read)),
             wait=wait,
             sleep=sleep,

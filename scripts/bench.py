@@ -24,6 +24,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -99,7 +100,7 @@ class SandboxProcess:
                 return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read().decode()) from None
+                    raise RuntimeError(self.process.communicate()[1].decode()) from None
                 time.sleep(0.2)
         raise RuntimeError("the sandbox did not start")
 
@@ -161,10 +162,10 @@ def rows_written_so_far() -> int:
         "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
         "WHERE relname = ANY(%s)"
     )
-    previous = None
+    previous = -1  # no count yet
     with psycopg.connect(DATABASE_URL, autocommit=True) as db:
         for _ in range(20):
-            current = int(db.execute(query, [list(MIRROR_TABLES)]).fetchone()[0])
+            current = int(db.execute(query, [list(MIRROR_TABLES)]).fetchall()[0][0])
             if current == previous:
                 return current
             previous = current
@@ -276,16 +277,22 @@ def child_web() -> None:
         .order_by("pk")
         .values_list("part_number", "name", "part_number_key")
     )
-    terms = []
+    terms: list[str] = []
     for sku, name, pnk in samples:
         terms += [sku[:4], name.split()[0], pnk]
     api_ms = []
     for index in range(max(200, len(terms))):
         term = terms[index % len(terms)]
         started = time.perf_counter()
+        query: dict[str, str | int] = {
+            "account_type": "main",
+            "status": 1,
+            "search": term,
+            "limit": 50,
+        }
         answer = client.get(
             "/api/v2/emag/products/products",
-            {"account_type": "main", "status": 1, "search": term, "limit": 50},
+            query,
             headers={"Authorization": f"Bearer {token}"},
             secure=True,
         )
@@ -808,7 +815,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "magflow.settings")
     prepare_database()
     started = time.monotonic()
-    results = {"measured_at": datetime.now(UTC).isoformat(), "machine": machine()}
+    results: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(), "machine": machine()}
     print("throttled full sync of both accounts ...", flush=True)
     results["throttled_full_sync"] = scenario_throttled()
     print("unthrottled 10,000 offers + no-change resync ...", flush=True)

@@ -69,7 +69,11 @@ def fill(count: int) -> None:
             )
             statistics.added(result.created)
         sync_run_finish(run=run, status="completed")
-    offers = list(Offer.objects.order_by("pk").values_list("pk", "sale_price")[::100])
+    offers = [
+        (pk, price)
+        for pk, price in Offer.objects.order_by("pk").values_list("pk", "sale_price")[::100]
+        if price is not None
+    ]
     now = timezone.now()
     LocalEdit.objects.bulk_create(
         LocalEdit(offer_id=pk, field="sale_price", value=f"{price + 1:.4f}", edited_at=now)

@@ -18,17 +18,26 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from smoke import _stop, embedded_environment, free_port  # noqa: E402  (path set up above)
+# mypy knows this module as scripts.smoke; here it is imported from the path set up above.
+from smoke import (  # type: ignore[import-not-found]  # noqa: E402
+    _stop,
+    embedded_environment,
+    free_port,
+)
 
 OUTPUT = ROOT / "docs" / "screenshots"
 # Throwaway password of a temporary benchmark or screenshot user.
 PASSWORD = "screenshots-password-1"  # nosec B105
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1440, "height": 1000}
+VIEWPORT: "ViewportSize" = {"width": 1440, "height": 1000}
 # Orders per account in the sandbox: a few months of a small shop, some still new.
 SANDBOX_ORDERS = "main=300,fbe=120"
 HEALTH_CHECK_ENTRY = "Health check, every 15 minutes"

@@ -181,7 +181,7 @@ class Soak:
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = %s AND pid <> pg_backend_pid()",
                 (database,),
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         from django.db import connections
 
         connections.close_all()

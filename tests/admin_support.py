@@ -1,5 +1,6 @@
 """Builders shared by the admin tests: offers and orders in bulk, overlay, runs, users."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -81,7 +82,7 @@ def make_overlay(offers: list[Offer], *, run: SyncRun | None = None, user=None) 
 
 
 def make_orders(
-    account: str, count: int, *, first_id: int = 1, offers: list[Offer] = ()
+    account: str, count: int, *, first_id: int = 1, offers: Sequence[Offer] = ()
 ) -> list[Order]:
     """Insert orders the way a sync leaves them, in bulk: 1-3 lines, a status history.
 
@@ -139,6 +140,7 @@ def make_orders(
         for order in orders
         for previous, status in [(None, 1), (1, order.status)]
         if previous is None or status != 1
+        if status is not None and order.modified is not None
     )
     return orders
 

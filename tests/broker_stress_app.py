@@ -47,4 +47,4 @@ def produce(first: int, count: int) -> None:
     """Send `count` messages numbered from `first` (run in a producer process)."""
     with app.producer_or_acquire() as producer:
         for number in range(first, first + count):
-            record.apply_async(args=[number], producer=producer)
+            record.apply_async(args=(number,), producer=producer)

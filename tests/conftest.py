@@ -5,6 +5,8 @@ it is skipped with the reason, except under REQUIRE_SERVICES=1 (CI), where it fa
 """
 
 import os
+from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
 import redis as redis_lib
@@ -14,7 +16,7 @@ from emag_sync.accounts import get_accounts
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
-def _missing_service(reason: str) -> None:
+def _missing_service(reason: str) -> NoReturn:
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
@@ -63,7 +65,7 @@ def _generous_login_throttles(settings):
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url() -> Iterator[str]:
     """Return the URL of a reachable, flushed Redis database, or skip (fail under CI)."""
     url = os.environ.get("REDIS_URL")
     if not url:

@@ -80,6 +80,7 @@ class MakeRun:
             )
 
     def log(self) -> str:
+        assert self.log_path is not None, "run.py was not started"
         return self.log_path.read_text(errors="replace")
 
     def wait_for(self, what: str, predicate, timeout: float) -> None:
@@ -87,6 +88,7 @@ class MakeRun:
         while time.monotonic() < deadline:
             if predicate():
                 return
+            assert self.process is not None, "run.py was not started"
             assert self.process.poll() is None, f"run.py exited early:\n{self.log()[-4000:]}"
             time.sleep(0.3)
         raise AssertionError(f"timed out waiting for {what}:\n{self.log()[-4000:]}")
@@ -129,6 +131,7 @@ class MakeRun:
         return result.stdout.strip().splitlines()[-1]
 
     def interrupt(self, timeout: float = 40) -> int:
+        assert self.process is not None, "run.py was not started"
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=timeout)
 

@@ -300,11 +300,12 @@ def record_serialized_offers(monkeypatch) -> list[int]:
     """Return a list that collects the id of every offer the sandbox serializes from now on."""
     serialized: list[int] = []
     original = ItemStore.item_json
-    monkeypatch.setattr(
-        ItemStore,
-        "item_json",
-        lambda store, item_id: serialized.append(item_id) or original(store, item_id),
-    )
+
+    def recording(store, item_id):
+        serialized.append(item_id)
+        return original(store, item_id)
+
+    monkeypatch.setattr(ItemStore, "item_json", recording)
     return serialized
 
 

@@ -78,7 +78,7 @@ def admin_pages() -> list[str]:
         if model in (SyncRun, EmagRequestLog):
             pages += [
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
-                for pk in model.objects.values_list("pk", flat=True)
+                for pk in model._default_manager.values_list("pk", flat=True)
             ]
     return pages
 

@@ -90,7 +90,7 @@ class Predecessor:
 
     def follow_until_idle(self, *, timeout: float = 90) -> list[dict]:
         """Poll the status as the React page does (it polls every 3 s; here faster)."""
-        seen_running = []
+        seen_running: list[dict] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             body = self.status()

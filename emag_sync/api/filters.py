@@ -157,7 +157,7 @@ class OfferFilter(ApiFilterSet):
 
     class Meta:
         model = Offer
-        fields = []
+        fields: list[str] = []
 
     def filter_in_stock(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
@@ -182,7 +182,7 @@ class SyncRunFilter(ApiFilterSet):
 
     class Meta:
         model = SyncRun
-        fields = []
+        fields: list[str] = []
 
 
 class ConflictFilter(ApiFilterSet):
@@ -193,4 +193,4 @@ class ConflictFilter(ApiFilterSet):
 
     class Meta:
         model = Conflict
-        fields = []
+        fields: list[str] = []

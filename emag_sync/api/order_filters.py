@@ -39,7 +39,7 @@ class OrderFilter(ApiFilterSet):
 
     class Meta:
         model = Order
-        fields = []
+        fields: list[str] = []
 
     def filter_read_warnings(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

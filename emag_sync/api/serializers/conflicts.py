@@ -1,5 +1,7 @@
 """Conflicts between local values and eMAG."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from emag_sync.api.serializers.common import StrictInputSerializer, storable_json
@@ -26,7 +28,7 @@ class ConflictOutput(serializers.ModelSerializer):
     local_value = serializers.JSONField()
     emag_value = serializers.JSONField()
     detected_in_run_id = serializers.IntegerField(source="detected_in_id", allow_null=True)
-    resolved_by = serializers.SlugRelatedField(
+    resolved_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     resolution = serializers.ChoiceField(

@@ -22,7 +22,7 @@ from emag_sync.services.offer_mapping import MONEY_QUANTUM
 
 class LocalEditOutput(serializers.ModelSerializer):
     value = serializers.JSONField(help_text="Prices are strings with 4 decimals.")
-    edited_by = serializers.SlugRelatedField(
+    edited_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="null: a sync."
     )
 
@@ -113,7 +113,9 @@ class OfferOutput(serializers.ModelSerializer):
 class OfferListOutput(OfferOutput):
     # No docstring: the schema's description is OfferOutput's.
 
-    def to_representation(self, offer: Offer) -> dict[str, Any]:
+    # `offer` is an Offer from `offer_list_with_overlay`, which sets `local_edit_list` and
+    # `has_open_conflicts` on it.
+    def to_representation(self, offer: Any) -> dict[str, Any]:
         """Render an offer of a list page from its attributes, without DRF's field dispatch.
 
         The output is OfferOutput's, which walks every declared field for every offer: about

@@ -17,6 +17,9 @@ from emag_sync.services.offer_sync import (
     validate_offer_filters,
 )
 
+# Fields named `data`, `errors` or `partial` (the API's names) look to mypy like overrides of
+# Serializer's attributes of those names; DRF's metaclass takes declared fields off the class, so
+# at runtime they override nothing. Those lines carry `type: ignore[assignment]`.
 # Each id or SKU of a selective sync is one eMAG request; a longer list is a full sync.
 MAX_SELECTIVE_ITEMS = 100
 
@@ -47,7 +50,7 @@ class JsonObjectField(serializers.JSONField):
 class SyncRunOutput(serializers.ModelSerializer):
     account_type = serializers.CharField(source="account")
     parameters = JsonObjectField()
-    errors = RunErrorsField()
+    errors = RunErrorsField()  # type: ignore[assignment]  # a declared field
     duration_seconds = serializers.FloatField(allow_null=True)
     items_per_second = serializers.FloatField(allow_null=True)
     progress_percent = serializers.IntegerField(allow_null=True)
@@ -249,7 +252,7 @@ class AccountStatisticsOutput(serializers.Serializer):
 class RecentRunsOutput(serializers.Serializer):
     runs = serializers.IntegerField(help_text="Finished offer runs looked at (the latest 20).")
     completed = serializers.IntegerField()
-    partial = serializers.IntegerField()
+    partial = serializers.IntegerField()  # type: ignore[assignment]  # a declared field
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     interrupted = serializers.IntegerField(

@@ -1,6 +1,6 @@
 """Requests and answers of /api/v1 in the predecessor's shapes. Inputs reuse v2's checks."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,7 +8,10 @@ from emag_sync.api.serializers import ProductSyncInput
 from emag_sync.api.serializers.common import StrictInputSerializer
 from emag_sync.models import Offer, OfferStatus, SyncRun
 
-OFFER_STATUS_NAMES = {
+# Fields named `data`, `errors` or `partial` (the API's names) look to mypy like overrides of
+# Serializer's attributes of those names; DRF's metaclass takes declared fields off the class, so
+# at runtime they override nothing. Those lines carry `type: ignore[assignment]`.
+OFFER_STATUS_NAMES: dict[int | None, str] = {
     OfferStatus.INACTIVE: "inactive",
     OfferStatus.ACTIVE: "active",
     OfferStatus.END_OF_LIFE: "end_of_life",
@@ -53,26 +56,27 @@ class V1UserOutput(serializers.Serializer):
     created_at = serializers.DateTimeField(source="date_joined")
     last_login = serializers.DateTimeField(allow_null=True)
 
-    def get_full_name(self, user: AbstractBaseUser) -> str:
+    def get_full_name(self, user: AbstractUser) -> str:
         return user.get_full_name() or user.get_username()
 
-    def get_role(self, user: AbstractBaseUser) -> str:
+    def get_role(self, user: AbstractUser) -> str:
         if user.is_superuser:
             return "admin"
         if user.is_staff:
             return "manager"
         return "operator" if user.has_perm("emag_sync.run_sync") else "viewer"
 
-    def get_permissions(self, user: AbstractBaseUser) -> list[str]:
+    def get_permissions(self, user: AbstractUser) -> list[str]:
         return sorted(user.get_all_permissions())
 
 
 class V1ProductSyncInput(ProductSyncInput):
     """The predecessor's sync request: v2's, without the selective lists it never had."""
 
-    filters = None
-    ids = None
-    skus = None
+    # DRF drops an inherited field set to None; the stubs see a field's type changing.
+    filters = None  # type: ignore[assignment]
+    ids = None  # type: ignore[assignment]
+    skus = None  # type: ignore[assignment]
 
 
 class V1RunNamesMixin:
@@ -122,7 +126,7 @@ class V1RunOutput(V1RunNamesMixin, serializers.ModelSerializer):
 
 class V1HistoryRunOutput(V1RunOutput):
     processed_items = serializers.IntegerField(source="items_seen")
-    errors = serializers.JSONField()
+    errors = serializers.JSONField()  # type: ignore[assignment]  # a declared field
 
     class Meta(V1RunOutput.Meta):
         fields = [*V1RunOutput.Meta.fields, "processed_items", "errors"]
@@ -243,7 +247,7 @@ class V1ProductPageOutput(serializers.Serializer):
 
 class V1ProductListOutput(serializers.Serializer):
     status = serializers.CharField(help_text="success")
-    data = V1ProductPageOutput()
+    data = V1ProductPageOutput()  # type: ignore[assignment]  # a declared field
 
 
 class V1HistoryQuery(serializers.Serializer):
@@ -259,7 +263,7 @@ class V1HistoryPageOutput(serializers.Serializer):
 
 class V1HistoryOutput(serializers.Serializer):
     status = serializers.CharField(help_text="success")
-    data = V1HistoryPageOutput()
+    data = V1HistoryPageOutput()  # type: ignore[assignment]  # a declared field
 
 
 class V1SyncDataOutput(serializers.Serializer):
@@ -270,7 +274,9 @@ class V1SyncDataOutput(serializers.Serializer):
     updated = serializers.IntegerField(required=False)
     unchanged = serializers.IntegerField(required=False)
     failed = serializers.IntegerField(required=False)
-    errors = serializers.ListField(child=serializers.CharField(), required=False)
+    errors = serializers.ListField(  # type: ignore[assignment]  # a declared field
+        child=serializers.CharField(), required=False
+    )  # a declared field
     run_ids = serializers.ListField(child=serializers.IntegerField())
 
 
@@ -280,7 +286,7 @@ class V1SyncOutput(serializers.Serializer):
     )
     message = serializers.CharField()
     sync_id = serializers.CharField(help_text="The first run's id.")
-    data = V1SyncDataOutput()
+    data = V1SyncDataOutput()  # type: ignore[assignment]  # a declared field
 
 
 class V1CancelDataOutput(serializers.Serializer):
@@ -290,7 +296,7 @@ class V1CancelDataOutput(serializers.Serializer):
 class V1CancelOutput(serializers.Serializer):
     status = serializers.CharField(help_text="success")
     message = serializers.CharField()
-    data = V1CancelDataOutput()
+    data = V1CancelDataOutput()  # type: ignore[assignment]  # a declared field
 
 
 class V1ConnectionDataOutput(serializers.Serializer):
@@ -302,4 +308,4 @@ class V1ConnectionDataOutput(serializers.Serializer):
 class V1ConnectionOutput(serializers.Serializer):
     status = serializers.CharField(help_text="success")
     message = serializers.CharField()
-    data = V1ConnectionDataOutput()
+    data = V1ConnectionDataOutput()  # type: ignore[assignment]  # a declared field

@@ -5,7 +5,9 @@ Refused input answers as the predecessor did: 422 for a bad field or body (its v
 a request it could not carry out, 401/403/404 with `{"detail": "..."}`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from drf_spectacular.utils import (
@@ -20,7 +22,7 @@ from rest_framework.exceptions import (
     ParseError,
     ValidationError,
 )
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -109,7 +111,7 @@ def _refused(message: str, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
 class V1ErrorsMixin:
     """Answer validation errors with 422 and one `detail` line, as the predecessor did."""
 
-    parser_classes = [JSONParser, FormOrJsonParser, MultiPartParser]
+    parser_classes: Sequence[type[BaseParser]] = [JSONParser, FormOrJsonParser, MultiPartParser]
 
     def handle_exception(self, exc):
         if isinstance(exc, ValidationError | ParseError):
@@ -122,7 +124,7 @@ class V1View(V1ErrorsMixin, ApiView):
 
 
 def _token_answer(*, access: str, refresh: str) -> dict:
-    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    lifetime = cast(timedelta, settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"])
     return {
         "access_token": access,
         "refresh_token": refresh,
@@ -302,7 +304,7 @@ class V1ProductSyncStatusView(V1View):
         running = [run for run in active if run.status == SyncStatus.RUNNING]
         body = {
             "is_running": bool(active),
-            "current_sync": (running or active or [None])[0],
+            "current_sync": next(iter(running or active), None),
             "recent_syncs": list(sync_run_list(kind=SyncKind.OFFERS)[:RECENT_SYNCS_SHOWN]),
         }
         return Response(V1StatusOutput(body).data)
