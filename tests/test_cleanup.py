@@ -14,12 +14,12 @@ from emag_sync.models import (
     HealthCheck,
     Offer,
     OfferChange,
-    SyncKind,
     SyncRun,
     SyncState,
     SyncStatus,
 )
 from emag_sync.services.cleanup import sync_history_cleanup
+from tests.factories import make_health_check, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +30,14 @@ def days_ago(days: float):
     return NOW - timedelta(days=days)
 
 
-def make_run(*, age_days: float, status=SyncStatus.COMPLETED, account="main") -> SyncRun:
-    run = SyncRun.objects.create(
-        kind=SyncKind.OFFERS, account=account, status=status, finished_at=days_ago(age_days)
+def make_old_run(*, age_days: float, status=SyncStatus.COMPLETED, account="main") -> SyncRun:
+    """Store a run created (and, unless still active, finished) `age_days` ago."""
+    run = make_run(account, status=status)
+    moment = days_ago(age_days)
+    SyncRun.objects.filter(pk=run.pk).update(
+        created_at=moment, finished_at=moment if run.finished_at else None
     )
-    SyncRun.objects.filter(pk=run.pk).update(created_at=days_ago(age_days))
+    run.refresh_from_db()
     return run
 
 
@@ -57,7 +60,7 @@ def offer() -> Offer:
 
 def test_runs_and_request_logs_older_than_their_retention_are_deleted(settings):
     settings.SYNC_LOG_RETENTION_DAYS = 30
-    old_run, kept_run = make_run(age_days=31), make_run(age_days=29)
+    old_run, kept_run = make_old_run(age_days=31), make_old_run(age_days=29)
     make_log(age_days=31, run=old_run)
     kept_log = make_log(age_days=29, run=kept_run)
 
@@ -81,7 +84,7 @@ def test_change_history_has_its_own_longer_retention(settings, offer):
 
 
 def test_deleting_a_run_keeps_what_points_at_it(offer):
-    old_run = make_run(age_days=60)
+    old_run = make_old_run(age_days=60)
     change = OfferChange.objects.create(
         offer=offer, field="sale_price", run=old_run, changed_at=days_ago(1)
     )
@@ -105,8 +108,8 @@ def test_deleting_a_run_keeps_what_points_at_it(offer):
 
 
 def test_a_run_still_queued_or_running_is_never_deleted_however_old():
-    running = make_run(age_days=90, status=SyncStatus.RUNNING)
-    queued = make_run(age_days=90, status=SyncStatus.QUEUED, account="fbe")
+    running = make_old_run(age_days=90, status=SyncStatus.RUNNING)
+    queued = make_old_run(age_days=90, status=SyncStatus.QUEUED, account="fbe")
 
     sync_history_cleanup(now=NOW)
 
@@ -132,12 +135,8 @@ def test_a_backlog_is_deleted_in_batches_until_none_is_left():
 
 def test_old_health_checks_and_resolved_incidents_go_but_open_incidents_stay(settings):
     settings.SYNC_LOG_RETENTION_DAYS = 30
-    HealthCheck.objects.create(
-        checked_at=days_ago(31), status="ok", database_ok=True, broker_ok=True
-    )
-    recent = HealthCheck.objects.create(
-        checked_at=days_ago(1), status="ok", database_ok=True, broker_ok=True
-    )
+    make_health_check(checked_at=days_ago(31))
+    recent = make_health_check(checked_at=days_ago(1))
     common = {"kind": "stream_stale", "message": "stale", "last_seen_at": days_ago(40)}
     AlertIncident.objects.create(
         key="stale:main:offers", opened_at=days_ago(45), resolved_at=days_ago(40), **common

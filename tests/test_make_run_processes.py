@@ -142,7 +142,7 @@ class MakeRun:
 
 
 @pytest.fixture
-def make_run(tmp_path):
+def start_make_run(tmp_path):
     started = []
 
     def build(**overrides: str) -> MakeRun:
@@ -165,10 +165,10 @@ def _kill_group(pid: int) -> None:
 
 
 def test_a_killed_worker_and_sandbox_come_back_the_web_never_stops_and_a_lost_run_is_freed(
-    make_run,
+    start_make_run,
 ):
     # A short heartbeat and grace keep the test quick; the bound is grace + one heartbeat.
-    app = make_run(SYNC_REAP_AFTER="6", SYNC_QUEUED_GRACE="3")
+    app = start_make_run(SYNC_REAP_AFTER="6", SYNC_QUEUED_GRACE="3")
     app.start("first")
     app.wait_for("the box", lambda: BOX_TITLE in app.log(), 90)
     app.wait_for("both first full syncs", lambda: _both_first_syncs_completed(app), 90)
@@ -242,11 +242,11 @@ def test_a_killed_worker_and_sandbox_come_back_the_web_never_stops_and_a_lost_ru
 
 
 def test_ctrl_c_during_full_syncs_exits_0_interrupts_them_and_the_next_start_resumes_both(
-    make_run,
+    start_make_run,
 ):
     # 40 pages an account at eMAG's 3 requests/s: long enough to interrupt mid-way.
     offers = {"main": 4000, "fbe": 3900}
-    app = make_run(SANDBOX_OFFERS=",".join(f"{name}={n}" for name, n in offers.items()))
+    app = start_make_run(SANDBOX_OFFERS=",".join(f"{name}={n}" for name, n in offers.items()))
     app.start("first")
 
     def both_mid_way() -> bool:

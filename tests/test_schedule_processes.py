@@ -24,7 +24,7 @@ def load_run_script():
 
 
 @pytest.fixture(scope="module")
-def make_run() -> dict[str, list[str]]:
+def run_procfile() -> dict[str, list[str]]:
     """Return the processes of `make run` (without the sandbox) as argument lists."""
     text = load_run_script().procfile(port=8000, sandbox_port=8001, with_sandbox=False)
     processes = {}
@@ -67,36 +67,38 @@ def option(args: list[str], *names: str) -> str:
     raise AssertionError(f"none of {names} in {args}")
 
 
-def test_compose_keeps_running_the_processes_make_run_starts(make_run, compose):
+def test_compose_keeps_running_the_processes_make_run_starts(run_procfile, compose):
     long_running = {
         name for name, service in app_services(compose).items() if service.get("restart") != "no"
     }
 
-    assert long_running == set(make_run) == {"web", "worker", "beat"}
+    assert long_running == set(run_procfile) == {"web", "worker", "beat"}
 
 
-def test_both_workers_consume_both_queues_and_every_queue_a_task_is_routed_to(make_run, compose):
+def test_both_workers_consume_both_queues_and_every_queue_a_task_is_routed_to(
+    run_procfile, compose
+):
     compose_worker = arguments(compose["services"]["worker"])
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
     routed.add(settings.CELERY_TASK_DEFAULT_QUEUE)
 
-    assert compose_worker[:4] == make_run["worker"][:4] == ["celery", "-A", "magflow", "worker"]
-    make_run_queues = set(option(make_run["worker"], "-Q", "--queues").split(","))
+    assert compose_worker[:4] == run_procfile["worker"][:4] == ["celery", "-A", "magflow", "worker"]
+    make_run_queues = set(option(run_procfile["worker"], "-Q", "--queues").split(","))
     compose_queues = set(option(compose_worker, "-Q", "--queues").split(","))
     assert make_run_queues == compose_queues == routed == {"emag_offers", "emag_orders"}
 
 
-def test_workers_have_a_process_per_account_plus_room_for_orders(make_run, compose):
+def test_workers_have_a_process_per_account_plus_room_for_orders(run_procfile, compose):
     accounts = len(settings.EMAG_ACCOUNTS)
-    for args in (make_run["worker"], arguments(compose["services"]["worker"])):
+    for args in (run_procfile["worker"], arguments(compose["services"]["worker"])):
         assert int(option(args, "--concurrency", "-c")) >= accounts + 1
 
 
-def test_both_beats_use_the_database_scheduler(make_run, compose):
+def test_both_beats_use_the_database_scheduler(run_procfile, compose):
     compose_beat = arguments(compose["services"]["beat"])
 
-    assert compose_beat[:4] == make_run["beat"][:4] == ["celery", "-A", "magflow", "beat"]
-    assert option(make_run["beat"], "--scheduler", "-S") == DATABASE_SCHEDULER
+    assert compose_beat[:4] == run_procfile["beat"][:4] == ["celery", "-A", "magflow", "beat"]
+    assert option(run_procfile["beat"], "--scheduler", "-S") == DATABASE_SCHEDULER
     assert option(compose_beat, "--scheduler", "-S") == DATABASE_SCHEDULER
     assert settings.CELERY_BEAT_SCHEDULER == DATABASE_SCHEDULER
     assert "deploy" not in compose["services"]["beat"]  # one beat, never replicated

@@ -4,7 +4,8 @@ import pytest
 
 from emag_sync.client import ConnectionCheck
 from emag_sync.models import Conflict, LocalEdit, SyncRun
-from tests.api.conftest import API, client_for, make_conflict, make_offer, make_run
+from tests.api.conftest import API, client_for
+from tests.factories import make_conflict, make_offer, make_run
 
 pytestmark = pytest.mark.django_db
 

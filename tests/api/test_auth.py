@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.api.conftest import API, client_for, make_user
+from tests.api.conftest import API, client_for
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

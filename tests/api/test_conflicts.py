@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from emag_sync.models import Conflict, LocalEdit
-from tests.api.conftest import API, client_for, make_conflict, make_offer
+from tests.api.conftest import API, client_for
+from tests.factories import make_conflict, make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from emag_sync.api.serializers import OFFER_LIST_COLUMNS, OfferListOutput
 from emag_sync.api.serializers.offers import OFFER_LIST_FIELDS, OfferOutput
 from emag_sync.models import LocalEdit
 from emag_sync.selectors.offers import offer_list_with_overlay
-from tests.api.conftest import make_conflict, make_offer
+from tests.factories import make_conflict, make_offer
 
 pytestmark = pytest.mark.django_db
 

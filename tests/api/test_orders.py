@@ -10,35 +10,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from emag_sync.models import HealthCheck, Order, SyncRun
+from emag_sync.models import SyncRun
 from emag_sync.services.sync_runs import sync_run_finish, sync_run_start
-from tests.api.conftest import API, client_for, make_run
+from tests.api.conftest import API, client_for
+from tests.factories import make_health_check, make_order, make_run
 
 pytestmark = pytest.mark.django_db
 ORDERS = f"{API}/emag/orders"
-
-
-def make_order(account="main", *, emag_id, status=1, order_type=3, ordered_at=None, **fields):
-    """Store an order; any other required column gets a plain value of its type."""
-    values = {
-        "account": account,
-        "emag_id": emag_id,
-        "status": status,
-        "type": order_type,
-        "date": ordered_at or timezone.now(),
-        **fields,
-    }
-    plain = {
-        "DateTimeField": timezone.now(),
-        "CharField": "x",
-        "TextField": "x",
-        "BinaryField": b"x",
-    }
-    for field in Order._meta.concrete_fields:
-        needed = not (field.primary_key or field.null or field.has_default() or field.blank)
-        if needed and field.name not in values:
-            values[field.name] = plain.get(field.get_internal_type(), 0)
-    return Order.objects.create(**values)
 
 
 def finishing(status="completed"):
@@ -248,14 +226,6 @@ def test_a_historical_order_sync_starts_on_its_start_date(api, monkeypatch):
 def test_the_health_check_is_shown_in_detail_to_logged_in_users(api):
     assert api.get(f"{API}/emag/health").status_code == 404
     assert client_for().get(f"{API}/emag/health").status_code == 401
-    fields = {
-        field.name: timezone.now() if field.get_internal_type() == "DateTimeField" else True
-        for field in HealthCheck._meta.concrete_fields
-        if not field.primary_key
-        and not field.has_default()
-        and not field.null
-        and field.get_internal_type() in ("DateTimeField", "BooleanField")
-    }
-    HealthCheck.objects.create(**fields)
+    make_health_check()
 
     assert api.get(f"{API}/emag/health").status_code == 200

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from emag_sync.models import Conflict, LocalEdit, Offer, OfferChange
-from tests.api.conftest import API, client_for, make_conflict, make_offer
+from tests.api.conftest import API, client_for
+from tests.factories import make_conflict, make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from emag_sync.models import LocalEdit
 from magflow.wsgi import application
-from tests.api.conftest import make_conflict, make_offer, make_run
+from tests.factories import make_conflict, make_offer, make_run
 
 CHECKS = [
     not_a_server_error,

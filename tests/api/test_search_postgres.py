@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from emag_sync.models import Offer, Order
 from emag_sync.selectors import offer_search, order_search
 from tests.admin_support import make_orders
-from tests.api.conftest import make_offer
+from tests.factories import make_offer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import EmagRequestLog, Offer, SyncRun
-from tests.api.conftest import API, client_for, make_conflict, make_offer, make_run
+from tests.api.conftest import API, client_for
+from tests.factories import make_conflict, make_offer, make_run
 
 SYNC = f"{API}/emag/products/sync"
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import Offer, SyncRun
-from tests.api.conftest import client_for, make_offer, make_run
+from tests.api.conftest import client_for
+from tests.factories import make_offer, make_run
 
 V1 = "/api/v1"
 SYNC = f"{V1}/emag/products/sync"
