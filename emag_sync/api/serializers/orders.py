@@ -56,8 +56,9 @@ class OrderDetailOutput(OrderListOutput):
 
 
 class OrderSyncInput(StrictInputSerializer):
-    """The predecessor's order sync request (docs/emag-api.md §6.8), plus run_async."""
+    """The predecessor's order sync request, plus run_async."""
 
+    # The predecessor's request: docs/emag-api.md §6.8.
     account_type = serializers.CharField(default="both", max_length=40, help_text=ACCOUNT_HELP)
     sync_mode = serializers.ChoiceField(
         choices=["incremental", "full", "historical"],

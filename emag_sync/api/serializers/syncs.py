@@ -98,8 +98,9 @@ class SyncRunOutput(serializers.ModelSerializer):
 
 
 class OfferSyncFiltersInput(StrictInputSerializer):
-    """eMAG's product_offer filters a selective sync sends (docs/emag-api.md §3.3)."""
+    """eMAG's product_offer filters a selective sync sends."""
 
+    # The filters and their ranges: docs/emag-api.md §3.3.
     id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False)
     status = serializers.IntegerField(min_value=0, max_value=2, required=False)
     part_number = serializers.CharField(max_length=64, required=False)
