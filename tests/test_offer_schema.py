@@ -18,7 +18,7 @@ from django.utils import timezone
 from emag_sync.models import Offer, Order
 from emag_sync.selectors import offer_search
 from emag_sync.services.offer_mapping import content_hash
-from tests.api.conftest import make_offer
+from tests.factories import make_offer
 
 pytestmark = pytest.mark.django_db
 
