@@ -19,19 +19,17 @@ parsing competes with a transaction for the interpreter and stretches it.
 """
 
 import logging
-import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from emag_sync.accounts import get_account
 from emag_sync.client import EmagClient, EmagError, is_permanent
 from emag_sync.models import (
     ConflictStrategy,
@@ -42,25 +40,23 @@ from emag_sync.models import (
     SyncState,
     SyncStatus,
 )
-from emag_sync.ratelimit import RateLimiterUnavailable, get_rate_limiter
+from emag_sync.ratelimit import RateLimiterUnavailable
 from emag_sync.services.offer_pages import (
     Checkpoint,
     commits_without_waiting_for_disk,
     offer_page_write,
 )
-from emag_sync.services.request_log import request_log_write
 from emag_sync.services.second_chance import failures_before_giving_up, second_chance
-from emag_sync.services.sync_runs import (
-    MAX_ERRORS_KEPT,
-    Heartbeat,
-    sync_run_claim,
-    sync_run_finish,
-    sync_run_finish_after_error,
-    sync_run_is_cancel_requested,
-    sync_run_start,
+from emag_sync.services.sync_engine import (
+    RunContext,
+    RunOutcome,
+    RunRequest,
+    Stream,
+    SyncOptionsError,
+    Unit,
+    stream_run,
 )
 from emag_sync.services.table_statistics import GrowthAnalyzer
-from emag_sync.worker import INTERRUPTED_MESSAGE, worker_is_stopping
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +87,6 @@ MAX_PAGES_INCREMENTAL_ONLY = (
     "offers eMAG no longer returns as missing) and a selective one reads what it names; for "
     "a shorter run use mode incremental with max_pages, or run_async true against timeouts"
 )
-
-
-class SyncOptionsError(ValueError):
-    """Options of a sync request that cannot be honoured."""
 
 
 def validate_offer_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
@@ -168,23 +160,6 @@ class OfferSyncOptions:
         }
 
 
-class CallCollector:
-    """Gather the client's call reports from fetch threads until a page write takes them."""
-
-    def __init__(self) -> None:
-        self._calls: list = []
-        self._lock = threading.Lock()
-
-    def __call__(self, call) -> None:
-        with self._lock:
-            self._calls.append(call)
-
-    def drain(self) -> list:
-        with self._lock:
-            calls, self._calls = self._calls, []
-        return calls
-
-
 @dataclass
 class Scan:
     """One paged read: its filters and the pages to read, in order."""
@@ -197,13 +172,7 @@ class Scan:
     items_total: int = 0  # offers eMAG counted on the pages to read
 
 
-@dataclass
-class RunOutcome:
-    status: str = SyncStatus.COMPLETED
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)
-    complete_pass: bool = False
+FetchedPage = tuple[datetime, list[dict[str, Any]]]
 
 
 def offer_sync(
@@ -220,49 +189,229 @@ def offer_sync(
     otherwise a run is claimed here. Raises SyncAlreadyRunning when the account's offer
     stream is busy, SyncOptionsError for bad options.
     """
-    options = (options or OfferSyncOptions()).validate()
-    emag_account = get_account(account)
-    if run_id is not None:
-        run = sync_run_start(run_id=run_id)
-    else:
-        run = sync_run_claim(
-            account=emag_account.name,
+    return stream_run(
+        OfferSyncStream(options or OfferSyncOptions()),
+        account=account,
+        triggered_by=triggered_by,
+        run_id=run_id,
+        on_progress=on_progress,
+    )
+
+
+class OfferSyncStream(Stream):
+    """The offer stream's plan (scans of pages) and its unit (one page written)."""
+
+    label = "Offer sync"
+
+    def __init__(self, options: OfferSyncOptions) -> None:
+        self.options = options.validate()
+        self.seen: set[int] = set()
+        # Whether this run read every page of a full pass itself (so may sweep the missing).
+        self.complete_pass = False
+
+    def request(self) -> RunRequest:
+        return RunRequest(
             kind=SyncKind.OFFERS,
-            mode=options.mode,
-            conflict_strategy=options.conflict_strategy,
-            parameters=options.as_parameters(),
-            triggered_by=triggered_by,
+            mode=self.options.mode,
+            conflict_strategy=self.options.conflict_strategy,
+            parameters=self.options.as_parameters(),
         )
-    collector = CallCollector()
-    client = EmagClient(emag_account, rate_limiter=get_rate_limiter(), on_call=collector)
-    outcome = RunOutcome()
-    try:
-        with Heartbeat(run) as heartbeat, commits_without_waiting_for_disk():
-            _run_scans(run, options, client, collector, heartbeat, outcome, on_progress)
-        missing = 0
-        if outcome.complete_pass and outcome.status == SyncStatus.COMPLETED:
-            missing = _mark_missing(account=emag_account.name, seen=outcome.seen)
-        request_log_write(collector.drain(), run=run)
-        run.refresh_from_db(fields=["items_failed"])
-        if outcome.status == SyncStatus.COMPLETED and run.items_failed:
-            outcome.status = SyncStatus.PARTIAL
-        return sync_run_finish(
-            run=run,
-            status=outcome.status,
-            errors=outcome.errors,
-            warnings=outcome.warnings,
-            items_missing=missing,
-        )
-    except SoftTimeLimitExceeded as error:
-        # The task ran out of time: committed pages keep their checkpoint, the claim is
-        # freed, and the next run continues. A clean, expected end: nothing to raise.
-        logger.warning("Offer sync of %s stopped at its soft time limit", emag_account.name)
-        return sync_run_finish_after_error(run=run, error=error, calls=collector.drain()) or run
-    except BaseException as error:
-        sync_run_finish_after_error(run=run, error=error, calls=collector.drain())
-        raise
-    finally:
-        client.close()
+
+    def units(self, context: RunContext) -> Iterator[Unit]:
+        with commits_without_waiting_for_disk():
+            try:
+                scans = _plan_scans(context.run, self.options, context.client)
+            except (EmagError, RateLimiterUnavailable) as error:
+                _record_failure(context.outcome, error, page=None)
+                return
+            pages_total = sum(scan.pages_total for scan in scans)
+            items_total = sum(scan.items_total for scan in scans)
+            SyncRun.objects.filter(pk=context.run.pk).update(
+                pages_total=pages_total, items_total=items_total
+            )
+            for scan in scans:
+                finished_scan = yield from self._scan_pages(context, scan)
+                if not context.outcome.completed:
+                    return
+                if scan.checkpoint_mode == SyncMode.FULL and finished_scan and scan.first_page == 1:
+                    self.complete_pass = True
+
+    def conclude(self, context: RunContext) -> None:
+        if self.complete_pass and context.outcome.completed:
+            context.outcome.counters["items_missing"] = _mark_missing(
+                account=context.run.account, seen=self.seen
+            )
+
+    def _page_unit(
+        self,
+        context: RunContext,
+        statistics: GrowthAnalyzer,
+        page: int,
+        fetched: FetchedPage,
+        checkpoint: Checkpoint | None,
+    ) -> Unit:
+        """Return the unit that writes one page, with its checkpoint, in one transaction."""
+
+        def write() -> None:
+            fetched_at, items = fetched
+            result = offer_page_write(
+                run=context.run,
+                account=context.run.account,
+                payloads=items,
+                fetched_at=fetched_at,
+                strategy=self.options.conflict_strategy,
+                page=page,
+                checkpoint=checkpoint,
+                calls=context.calls.drain(),
+            )
+            self.seen.update(result.emag_ids)
+            context.outcome.errors.extend(result.errors)
+            context.outcome.warn(result.warnings)
+            statistics.added(result.created)
+
+        return Unit(work=write, where={"page": page})
+
+    def _scan_pages(self, context: RunContext, scan: Scan) -> Generator[Unit, None, bool]:
+        """Yield the page writes of one scan in order; return True when it reached its end.
+
+        A page that fails after its retries is set aside and the scan goes on; the checkpoint
+        stays before it. Before the scan ends, the pages set aside get their second chance.
+        """
+        run, client, outcome = context.run, context.client, context.outcome
+        concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+        give_up_after = failures_before_giving_up(concurrency)
+        # A first sync of a large catalogue outgrows the table's statistics many times over.
+        statistics = GrowthAnalyzer(Offer)
+        pending: deque[tuple[int, Future[FetchedPage]]] = deque()
+        next_page = scan.first_page
+        failed: dict[int, BaseException] = {}
+        failures_in_a_row = 0
+
+        def may_submit(page: int) -> bool:
+            return scan.last_planned_page is None or page <= scan.last_planned_page
+
+        def ends_scan(page: int, items: list[dict[str, Any]]) -> tuple[bool, bool]:
+            """Return (short, reached_end) for a page read."""
+            short = len(items) < PAGE_SIZE
+            at_last_planned = scan.last_planned_page is not None and page >= scan.last_planned_page
+            return short, short or at_last_planned
+
+        def checkpoint_for(page: int, items: list[dict[str, Any]]) -> Checkpoint | None:
+            if not scan.checkpoint_mode:
+                return None
+            short, reached_end = ends_scan(page, items)
+            wraps = short or (scan.checkpoint_mode == SyncMode.FULL and reached_end)
+            return Checkpoint(
+                account=run.account,
+                stream=SyncKind.OFFERS,
+                mode=scan.checkpoint_mode,
+                next_page=1 if wraps else page + 1,
+                complete_pass=wraps and scan.first_page == 1,
+            )
+
+        def fetch(page: int) -> FetchedPage:
+            return _fetch_page(client, page, scan.filters)
+
+        with ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix=f"offers-{run.account}"
+        ) as pool:
+            # Beyond the counted pages (the catalogue grew mid-run) read one page at a time.
+            planned_end = scan.last_planned_page or (scan.first_page + scan.pages_total - 1)
+
+            def top_up() -> None:
+                nonlocal next_page
+                while (
+                    len(pending) < concurrency
+                    and may_submit(next_page)
+                    and (next_page <= planned_end or not pending)
+                ):
+                    pending.append((next_page, pool.submit(fetch, next_page)))
+                    next_page += 1
+
+            try:
+                top_up()
+                # The last page read in this pass, and whether it ended the scan.
+                last_page: int = 0
+                last_items: list[dict[str, Any]] = []
+                unread_from: int | None = None  # eMAG looked down: pages from here were not read
+                while pending:
+                    page, future = pending.popleft()
+                    try:
+                        fetched_at, items = future.result()
+                    except (EmagError, RateLimiterUnavailable) as error:
+                        if is_permanent(error):
+                            _record_failure(outcome, error, page=page)
+                            return False
+                        logger.warning(
+                            "Offer page %s failed; it gets a second chance: %s", page, error
+                        )
+                        failed[page] = error
+                        failures_in_a_row += 1
+                        if failures_in_a_row >= give_up_after:
+                            unread_from = pending[0][0] if pending else next_page
+                            _cancel(pending)
+                            break
+                        if not pending:
+                            top_up()  # otherwise read ahead again only once a page succeeds
+                        continue
+                    failures_in_a_row = 0
+                    last_page, last_items = page, items
+                    short, reached_end = ends_scan(page, items)
+                    # While a page before it is missing, the checkpoint stays before that page.
+                    checkpoint = None if failed else checkpoint_for(page, items)
+                    yield self._page_unit(
+                        context, statistics, page, (fetched_at, items), checkpoint
+                    )
+                    if short or (reached_end and scan.checkpoint_mode != SyncMode.FULL):
+                        break
+                    top_up()
+            finally:
+                # Stopped, finished early or closed by the engine: read nothing more ahead.
+                _cancel(pending)
+            if not failed:
+                return True
+
+            try:
+                read, still_failed = second_chance(
+                    pool, fetch, failed, run=run, concurrency=concurrency
+                )
+            except (EmagError, RateLimiterUnavailable) as error:
+                _record_failure(outcome, error, page=None)
+                return False
+        if read and max(read) > last_page:
+            last_page, last_items = max(read), read[max(read)][1]
+        missing = sorted(still_failed) + ([unread_from] if unread_from is not None else [])
+        for page in sorted(read):
+            checkpoint = None
+            if page == max(read) and scan.checkpoint_mode:
+                # Every page before the first one still missing is stored now.
+                checkpoint = (
+                    Checkpoint(
+                        account=run.account,
+                        stream=SyncKind.OFFERS,
+                        mode=scan.checkpoint_mode,
+                        next_page=missing[0],
+                    )
+                    if missing
+                    else checkpoint_for(last_page, last_items)
+                )
+            yield self._page_unit(context, statistics, page, read[page], checkpoint)
+        for page, error in sorted(still_failed.items()):
+            outcome.errors.append(
+                {"page": page, "message": f"failed again at its second chance: {error}"}
+            )
+        if unread_from is not None:
+            outcome.errors.append(
+                {
+                    "page": unread_from,
+                    "message": f"{give_up_after} pages failed in a row (eMAG looks down): "
+                    f"pages from {unread_from} on were not read; the next run continues there",
+                }
+            )
+        if missing:
+            outcome.degrade()
+            return False
+        return ends_scan(last_page, last_items)[1] if last_page else True
 
 
 def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> list[Scan]:
@@ -338,26 +487,7 @@ def _plan_scans(run: SyncRun, options: OfferSyncOptions, client: EmagClient) -> 
     ]
 
 
-def _run_scans(run, options, client, collector, heartbeat, outcome, on_progress) -> None:
-    try:
-        scans = _plan_scans(run, options, client)
-    except (EmagError, RateLimiterUnavailable) as error:
-        _record_failure(outcome, error, page=None)
-        return
-    pages_total = sum(scan.pages_total for scan in scans)
-    items_total = sum(scan.items_total for scan in scans)
-    SyncRun.objects.filter(pk=run.pk).update(pages_total=pages_total, items_total=items_total)
-    for scan in scans:
-        finished_scan = _run_scan(
-            run, options, client, collector, heartbeat, outcome, scan, on_progress
-        )
-        if outcome.status != SyncStatus.COMPLETED:
-            return
-        if scan.checkpoint_mode == SyncMode.FULL and finished_scan and scan.first_page == 1:
-            outcome.complete_pass = True
-
-
-def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
+def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]) -> FetchedPage:
     """Read one page; return when it was fetched and its offers."""
     fetched_at = timezone.now()
     try:
@@ -368,185 +498,14 @@ def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
     return fetched_at, items
 
 
-def _run_scan(run, options, client, collector, heartbeat, outcome, scan, on_progress) -> bool:
-    """Read and write one scan's pages in order; return True when it reached its end.
-
-    A page that fails after its retries is set aside and the scan goes on; the checkpoint
-    stays before it. Before the scan ends, the pages set aside get their second chance.
-    """
-    concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
-    give_up_after = failures_before_giving_up(concurrency)
-    # A first sync of a large catalogue outgrows the table's statistics many times over.
-    statistics = GrowthAnalyzer(Offer)
-    pending: deque[tuple[int, Future]] = deque()
-    next_page = scan.first_page
-    failed: dict[int, BaseException] = {}
-    failures_in_a_row = 0
-
-    def may_submit(page: int) -> bool:
-        return scan.last_planned_page is None or page <= scan.last_planned_page
-
-    def ends_scan(page: int, items: list) -> tuple[bool, bool]:
-        """Return (short, reached_end) for a page read."""
-        short = len(items) < PAGE_SIZE
-        at_last_planned = scan.last_planned_page is not None and page >= scan.last_planned_page
-        return short, short or at_last_planned
-
-    def checkpoint_for(page: int, items: list) -> Checkpoint | None:
-        if not scan.checkpoint_mode:
-            return None
-        short, reached_end = ends_scan(page, items)
-        wraps = short or (scan.checkpoint_mode == SyncMode.FULL and reached_end)
-        return Checkpoint(
-            account=run.account,
-            stream=SyncKind.OFFERS,
-            mode=scan.checkpoint_mode,
-            next_page=1 if wraps else page + 1,
-            complete_pass=wraps and scan.first_page == 1,
-        )
-
-    def write(page: int, fetched_at, items: list, checkpoint: Checkpoint | None) -> None:
-        result = offer_page_write(
-            run=run,
-            account=run.account,
-            payloads=items,
-            fetched_at=fetched_at,
-            strategy=options.conflict_strategy,
-            page=page,
-            checkpoint=checkpoint,
-            calls=collector.drain(),
-        )
-        outcome.seen.update(result.emag_ids)
-        outcome.errors.extend(result.errors)
-        # Only the last ones are kept on the run (items_warned counts them all).
-        outcome.warnings = [*outcome.warnings, *result.warnings][-MAX_ERRORS_KEPT:]
-        statistics.added(result.created)
-        if on_progress:
-            on_progress(SyncRun.objects.get(pk=run.pk))
-
-    def fetch(page: int):
-        return _fetch_page(client, page, scan.filters)
-
-    with ThreadPoolExecutor(
-        max_workers=concurrency, thread_name_prefix=f"offers-{run.account}"
-    ) as pool:
-        # Beyond the counted pages (the catalogue grew mid-run) read one page at a time.
-        planned_end = scan.last_planned_page or (scan.first_page + scan.pages_total - 1)
-
-        def top_up() -> None:
-            nonlocal next_page
-            while (
-                len(pending) < concurrency
-                and may_submit(next_page)
-                and (next_page <= planned_end or not pending)
-            ):
-                pending.append((next_page, pool.submit(fetch, next_page)))
-                next_page += 1
-
-        top_up()
-        # The last page read in this pass, and whether it ended the scan.
-        last_page, last_items = 0, []
-        unread_from: int | None = None  # eMAG looked down: pages from here on were not read
-        while pending:
-            page, future = pending.popleft()
-            try:
-                fetched_at, items = future.result()
-            except (EmagError, RateLimiterUnavailable) as error:
-                if is_permanent(error):
-                    _record_failure(outcome, error, page=page)
-                    _cancel(pending)
-                    return False
-                logger.warning("Offer page %s failed; it gets a second chance: %s", page, error)
-                failed[page] = error
-                failures_in_a_row += 1
-                if failures_in_a_row >= give_up_after:
-                    unread_from = pending[0][0] if pending else next_page
-                    _cancel(pending)
-                    break
-                if not pending:
-                    top_up()  # otherwise read ahead again only once a page succeeds
-                continue
-            failures_in_a_row = 0
-            last_page, last_items = page, items
-            short, reached_end = ends_scan(page, items)
-            # While a page before it is missing, the checkpoint stays before that page.
-            write(page, fetched_at, items, None if failed else checkpoint_for(page, items))
-            if heartbeat.lost.is_set():
-                outcome.status = SyncStatus.FAILED
-                outcome.errors.append({"page": page, "message": "the run lost its claim"})
-                _cancel(pending)
-                return False
-            if sync_run_is_cancel_requested(run=run):
-                outcome.status = SyncStatus.CANCELLED
-                _cancel(pending)
-                return False
-            if worker_is_stopping():
-                outcome.status = SyncStatus.INTERRUPTED
-                outcome.errors.append({"page": page, "message": INTERRUPTED_MESSAGE})
-                _cancel(pending)
-                return False
-            if short or (reached_end and scan.checkpoint_mode != SyncMode.FULL):
-                _cancel(pending)
-                break
-            top_up()
-        if not failed:
-            return True
-
-        try:
-            read, still_failed = second_chance(
-                pool, fetch, failed, run=run, concurrency=concurrency
-            )
-        except (EmagError, RateLimiterUnavailable) as error:
-            _record_failure(outcome, error, page=None)
-            return False
-        if read and max(read) > last_page:
-            last_page, last_items = max(read), read[max(read)][1]
-        missing = sorted(still_failed) + ([unread_from] if unread_from is not None else [])
-        for page in sorted(read):
-            fetched_at, items = read[page]
-            checkpoint = None
-            if page == max(read) and scan.checkpoint_mode:
-                # Every page before the first one still missing is stored now.
-                checkpoint = (
-                    Checkpoint(
-                        account=run.account,
-                        stream=SyncKind.OFFERS,
-                        mode=scan.checkpoint_mode,
-                        next_page=missing[0],
-                    )
-                    if missing
-                    else checkpoint_for(last_page, last_items)
-                )
-            write(page, fetched_at, items, checkpoint)
-        for page, error in sorted(still_failed.items()):
-            outcome.errors.append(
-                {"page": page, "message": f"failed again at its second chance: {error}"}
-            )
-        if unread_from is not None:
-            outcome.errors.append(
-                {
-                    "page": unread_from,
-                    "message": f"{give_up_after} pages failed in a row (eMAG looks down): "
-                    f"pages from {unread_from} on were not read; the next run continues there",
-                }
-            )
-        if missing:
-            if outcome.status == SyncStatus.COMPLETED:
-                outcome.status = SyncStatus.PARTIAL
-            return False
-        return ends_scan(last_page, last_items)[1] if last_page else True
-
-
-def _cancel(pending: deque) -> None:
+def _cancel(pending: deque[tuple[int, Future[FetchedPage]]]) -> None:
     for _, future in pending:
         future.cancel()
     pending.clear()
 
 
 def _record_failure(outcome: RunOutcome, error: Exception, *, page: int | None) -> None:
-    # Refused credentials or IP, an invalid request: no later run can do better by itself.
-    outcome.status = SyncStatus.FAILED if is_permanent(error) else SyncStatus.PARTIAL
-    outcome.errors.append({"page": page, "message": str(error)})
+    outcome.record_failure(error, str(error), page=page)
     logger.warning("Offer sync stopped at page %s: %s", page, error)
 
 

@@ -20,7 +20,7 @@ from emag_sync.client import EmagAuthError, EmagClient, EmagError, EmagIpNotWhit
 from emag_sync.models import Order, OrderStatus, SyncKind, SyncMode, SyncRun, SyncStatus
 from emag_sync.ratelimit import get_rate_limiter
 from emag_sync.services.offer_mapping import OfferPayloadError, parse_integer
-from emag_sync.services.offer_sync import CallCollector
+from emag_sync.services.sync_engine import CallCollector
 from emag_sync.services.order_pages import order_page_write
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_runs import (

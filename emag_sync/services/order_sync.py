@@ -45,7 +45,7 @@ from emag_sync.models import (
     SyncStatus,
 )
 from emag_sync.ratelimit import get_rate_limiter
-from emag_sync.services.offer_sync import CallCollector, SyncOptionsError
+from emag_sync.services.sync_engine import CallCollector, SyncOptionsError
 from emag_sync.services.order_pages import (
     CursorAdvance,
     order_lines_link_offers,
