@@ -20,10 +20,10 @@ pages behind it; a window whose pages yield fewer orders than its count is read 
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from emag_sync.accounts import EmagAccount, get_account
+from emag_sync.accounts import EmagAccount
 from emag_sync.client import EmagClient, EmagError, is_permanent
 from emag_sync.models import (
     Order,
@@ -44,8 +44,6 @@ from emag_sync.models import (
     SyncState,
     SyncStatus,
 )
-from emag_sync.ratelimit import get_rate_limiter
-from emag_sync.services.sync_engine import CallCollector, SyncOptionsError
 from emag_sync.services.order_pages import (
     CursorAdvance,
     order_lines_link_offers,
@@ -56,19 +54,17 @@ from emag_sync.services.order_windows import (
     local_midnight,
     month_windows,
 )
-from emag_sync.services.request_log import request_log_write
 from emag_sync.services.second_chance import failures_before_giving_up, second_chance
-from emag_sync.services.sync_runs import (
-    MAX_ERRORS_KEPT,
-    Heartbeat,
-    sync_run_claim,
-    sync_run_finish,
-    sync_run_finish_after_error,
-    sync_run_is_cancel_requested,
-    sync_run_start,
+from emag_sync.services.sync_engine import (
+    RunContext,
+    RunOutcome,
+    RunRequest,
+    Stream,
+    SyncOptionsError,
+    Unit,
+    stream_run,
 )
 from emag_sync.services.table_statistics import GrowthAnalyzer
-from emag_sync.worker import INTERRUPTED_MESSAGE, worker_is_stopping
 
 logger = logging.getLogger(__name__)
 
@@ -105,31 +101,6 @@ class OrderSyncPlan:
         }
 
 
-@dataclass
-class _Outcome:
-    status: str = SyncStatus.COMPLETED
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    newest_modified: datetime | None = None
-
-
-@dataclass
-class _Context:
-    """What the scans of one run share."""
-
-    run: SyncRun
-    account: EmagAccount
-    plan: OrderSyncPlan
-    client: EmagClient
-    collector: CallCollector
-    heartbeat: Heartbeat
-    pool: ThreadPoolExecutor
-    outcome: _Outcome
-    on_progress: Callable[[SyncRun], None] | None
-    # A first sync of years of orders outgrows the table's statistics many times over.
-    statistics: GrowthAnalyzer
-
-
 def order_sync(
     *,
     account: str,
@@ -146,66 +117,74 @@ def order_sync(
     otherwise a run is claimed here. Raises SyncAlreadyRunning when the account's order
     stream is busy, SyncOptionsError for a bad mode. `clock` gives the run's "now".
     """
+    return stream_run(
+        OrderSyncStream(mode=mode, since=since, clock=clock),
+        account=account,
+        triggered_by=triggered_by,
+        run_id=run_id,
+        on_progress=on_progress,
+    )
+
+
+def order_sync_request(*, mode: str, since: date | None) -> RunRequest:
+    """Return what an order sync is claimed with (here or queued by a trigger)."""
     if mode not in ORDER_SYNC_MODES:
         raise SyncOptionsError(f"unknown order sync mode {mode!r}")
-    emag_account = get_account(account)
-    parameters = {"since": since.isoformat() if since else None}
-    if run_id is not None:
-        run = sync_run_start(run_id=run_id)
-    else:
-        run = sync_run_claim(
-            account=emag_account.name,
-            kind=SyncKind.ORDERS,
-            mode=mode,
-            parameters=parameters,
-            triggered_by=triggered_by,
-        )
-    collector = CallCollector()
-    client = EmagClient(emag_account, rate_limiter=get_rate_limiter(), on_call=collector)
-    outcome = _Outcome()
-    try:
+    return RunRequest(
+        kind=SyncKind.ORDERS,
+        mode=mode,
+        parameters={"since": since.isoformat() if since else None},
+    )
+
+
+class OrderSyncStream(Stream):
+    """The order stream's plan (date windows of both order types) and its unit (a page write)."""
+
+    label = "Order sync"
+
+    def __init__(
+        self, *, mode: str, since: date | None, clock: Callable[[], datetime] = timezone.now
+    ) -> None:
+        self._request = order_sync_request(mode=mode, since=since)
+        self.mode, self.since, self.clock = mode, since, clock
+        self.newest_modified: datetime | None = None
+
+    def request(self) -> RunRequest:
+        return self._request
+
+    def units(self, context: RunContext) -> Iterator[Unit]:
+        account = context.account
+        parameters = self._request.parameters
         # eMAG's filters have whole seconds; so does the run's end, so the cursor never
         # passes what was asked for.
-        now = clock().replace(microsecond=0)
-        plan = _plan(emag_account, mode=mode, since=since, now=now, parameters=parameters)
-        SyncRun.objects.filter(pk=run.pk).update(
+        now = self.clock().replace(microsecond=0)
+        plan = _plan(account, mode=self.mode, since=self.since, now=now, parameters=parameters)
+        SyncRun.objects.filter(pk=context.run.pk).update(
             parameters={**parameters, **plan.as_parameters()}, pages_total=0
         )
         concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
-        with (
-            Heartbeat(run) as heartbeat,
-            ThreadPoolExecutor(concurrency, thread_name_prefix=f"orders-{account}") as pool,
-        ):
-            context = _Context(
-                run=run,
-                account=emag_account,
+        with ThreadPoolExecutor(concurrency, thread_name_prefix=f"orders-{account.name}") as pool:
+            reader = _WindowReader(
+                stream=self,
+                context=context,
                 plan=plan,
-                client=client,
-                collector=collector,
-                heartbeat=heartbeat,
                 pool=pool,
-                outcome=outcome,
-                on_progress=on_progress,
+                # A first sync of years of orders outgrows the table's statistics many times.
                 statistics=GrowthAnalyzer(Order),
             )
-            _read_windows(context)
-        request_log_write(collector.drain(), run=run)
-        order_lines_link_offers(account=emag_account.name)
-        run.refresh_from_db(fields=["items_failed"])
-        if outcome.status == SyncStatus.COMPLETED and run.items_failed:
-            outcome.status = SyncStatus.PARTIAL
-        return sync_run_finish(
-            run=run, status=outcome.status, errors=outcome.errors, warnings=outcome.warnings
-        )
-    except BaseException as error:
-        sync_run_finish_after_error(run=run, error=error, calls=collector.drain())
-        raise
-    finally:
-        client.close()
+            yield from reader.read_windows()
+
+    def conclude(self, context: RunContext) -> None:
+        order_lines_link_offers(account=context.account.name)
 
 
 def _plan(
-    account: EmagAccount, *, mode: str, since: date | None, now: datetime, parameters: dict
+    account: EmagAccount,
+    *,
+    mode: str,
+    since: date | None,
+    now: datetime,
+    parameters: dict[str, Any],
 ) -> OrderSyncPlan:
     """Decide the range a run reads, from its mode, `since` and the committed cursor."""
     initial_start = now - timedelta(days=settings.EMAG_ORDERS_INITIAL_DAYS)
@@ -256,221 +235,229 @@ def _plan(
     )
 
 
-def _read_windows(context: _Context) -> None:
-    plan = context.plan
-    for after, before in plan.windows:
-        for position, order_type in enumerate(ORDER_TYPES):
-            closes_window = position == len(ORDER_TYPES) - 1
-            filters = {
-                f"{plan.date_field}After": after,
-                f"{plan.date_field}Before": before,
-                "type": int(order_type),
-            }
-            try:
-                read_whole = _read_range(
-                    context, filters, window_end=before if closes_window else None
-                )
-            except EmagError as error:
-                _record_failure(context.outcome, error, filters)
-                return
-            if not read_whole:
-                return
+@dataclass
+class _WindowReader:
+    """What the reads of one run's windows share."""
 
+    stream: OrderSyncStream
+    context: RunContext
+    plan: OrderSyncPlan
+    pool: ThreadPoolExecutor
+    statistics: GrowthAnalyzer
 
-def _cursor_for(context: _Context, window_end: datetime) -> CursorAdvance | None:
-    """Return the cursor move committed with the page that completes a window."""
-    plan = context.plan
-    if plan.cursor_mode is None:
-        return None
-    if plan.cursor_mode == SyncMode.FULL:
-        return CursorAdvance(
-            mode=SyncMode.FULL, floor=window_end, ceiling=plan.end, follow_modified=False
-        )
-    floor = max(plan.cursor_floor, window_end - IDLE_CURSOR_LAG)
-    if context.outcome.newest_modified is not None:
-        floor = max(floor, context.outcome.newest_modified)
-    return CursorAdvance(mode=SyncMode.INCREMENTAL, floor=floor, ceiling=plan.end)
+    def read_windows(self) -> Iterator[Unit]:
+        plan = self.plan
+        for after, before in plan.windows:
+            for position, order_type in enumerate(ORDER_TYPES):
+                closes_window = position == len(ORDER_TYPES) - 1
+                filters = {
+                    f"{plan.date_field}After": after,
+                    f"{plan.date_field}Before": before,
+                    "type": int(order_type),
+                }
+                try:
+                    read_whole = yield from self._read_range(
+                        filters, window_end=before if closes_window else None
+                    )
+                except EmagError as error:
+                    _record_failure(self.context.outcome, error, filters)
+                    return
+                if not read_whole:
+                    return
 
-
-def _read_range(context: _Context, filters: dict[str, Any], *, window_end: datetime | None) -> bool:
-    """Store every order of one filtered range; return False when the run must stop.
-
-    `window_end` is given for the range that completes a window: its last page carries
-    the cursor, but only once the pages held every order the count promised.
-    """
-    run, client = context.run, context.client
-    for attempt in range(1 + MAX_WINDOW_REREADS):
-        count = client.count_orders(**filters)
-        # order/count takes no page size (§5.3): its noOfPages follows eMAG's default, so
-        # the pages are worked out for the size this sync reads.
-        pages = math.ceil(count.items / PAGE_SIZE)
-        SyncRun.objects.filter(pk=run.pk).update(pages_total=Coalesce(F("pages_total"), 0) + pages)
-        if pages == 0:
-            if window_end is not None:
-                _write(context, [], page=None, cursor=_cursor_for(context, window_end))
-            return True
-        seen: set[Any] = set()
-        whole = False
-        failed: dict[int, BaseException] = {}
-        with closing(_pages_in_order(context, filters, pages, failed)) as answers:
-            for page, fetched_at, items in answers:
-                seen.update(str(item.get("id")) for item in items)
-                whole = page == pages and not failed and len(seen) >= count.items
-                cursor = _cursor_for(context, window_end) if whole and window_end else None
-                _write(
-                    context,
-                    items,
-                    page=page,
-                    cursor=cursor,
-                    fetched_at=fetched_at,
-                    order_type=filters["type"],
-                )
-                if _must_stop(context, page):
-                    return False
-        if failed:
-            read, still_failed = second_chance(
-                context.pool,
-                lambda page: _fetch_page(client, page, filters),
-                failed,
-                run=run,
-                concurrency=max(1, settings.EMAG_PAGE_CONCURRENCY),
+    def _cursor_for(self, window_end: datetime) -> CursorAdvance | None:
+        """Return the cursor move committed with the page that completes a window."""
+        plan = self.plan
+        if plan.cursor_mode is None:
+            return None
+        if plan.cursor_mode == SyncMode.FULL:
+            return CursorAdvance(
+                mode=SyncMode.FULL, floor=window_end, ceiling=plan.end, follow_modified=False
             )
-            for page in sorted(read):
-                fetched_at, items = read[page]
-                seen.update(str(item.get("id")) for item in items)
-                _write(context, items, page=page, cursor=None, fetched_at=fetched_at)
-            if still_failed:
-                context.outcome.status = SyncStatus.PARTIAL
-                context.outcome.errors.extend(
-                    {
-                        "page": page,
-                        "message": f"{_describe(filters)}: failed again at its second chance: "
-                        f"{error}",
-                    }
-                    for page, error in sorted(still_failed.items())
+        assert plan.cursor_floor is not None  # an incremental plan always has one
+        floor = max(plan.cursor_floor, window_end - IDLE_CURSOR_LAG)
+        if self.stream.newest_modified is not None:
+            floor = max(floor, self.stream.newest_modified)
+        return CursorAdvance(mode=SyncMode.INCREMENTAL, floor=floor, ceiling=plan.end)
+
+    def _read_range(
+        self, filters: dict[str, Any], *, window_end: datetime | None
+    ) -> Generator[Unit, None, bool]:
+        """Yield the page writes of one filtered range; return False when the run must stop.
+
+        `window_end` is given for the range that completes a window: its last page carries
+        the cursor, but only once the pages held every order the count promised.
+        """
+        run, client, outcome = self.context.run, self.context.client, self.context.outcome
+        for attempt in range(1 + MAX_WINDOW_REREADS):
+            count = client.count_orders(**filters)
+            # order/count takes no page size (§5.3): its noOfPages follows eMAG's default, so
+            # the pages are worked out for the size this sync reads.
+            pages = math.ceil(count.items / PAGE_SIZE)
+            SyncRun.objects.filter(pk=run.pk).update(
+                pages_total=Coalesce(F("pages_total"), 0) + pages
+            )
+            if pages == 0:
+                if window_end is not None:
+                    yield self._cursor_unit(window_end)
+                return True
+            seen: set[Any] = set()
+            whole = False
+            failed: dict[int, BaseException] = {}
+            with closing(self._pages_in_order(filters, pages, failed)) as answers:
+                for page, fetched_at, items in answers:
+                    seen.update(str(item.get("id")) for item in items)
+                    whole = page == pages and not failed and len(seen) >= count.items
+                    yield self._page_unit(
+                        items,
+                        page=page,
+                        closes_window_at=window_end if whole else None,
+                        fetched_at=fetched_at,
+                        order_type=filters["type"],
+                    )
+            if failed:
+                read, still_failed = second_chance(
+                    self.pool,
+                    lambda page: _fetch_page(client, page, filters),
+                    failed,
+                    run=run,
+                    concurrency=max(1, settings.EMAG_PAGE_CONCURRENCY),
                 )
-                return False
-            whole = len(seen) >= count.items
-            if whole and window_end is not None:
-                _write(context, [], page=None, cursor=_cursor_for(context, window_end))
-        if whole:
-            return True
-        logger.info(
-            "Orders of %s moved while read (%d of %d seen, attempt %d); reading %s again",
-            run.account,
-            len(seen),
-            count.items,
-            attempt + 1,
-            filters,
+                for page in sorted(read):
+                    fetched_at, items = read[page]
+                    seen.update(str(item.get("id")) for item in items)
+                    yield self._page_unit(items, page=page, fetched_at=fetched_at)
+                if still_failed:
+                    outcome.degrade()
+                    outcome.errors.extend(
+                        {
+                            "page": page,
+                            "message": f"{_describe(filters)}: failed again at its second "
+                            f"chance: {error}",
+                        }
+                        for page, error in sorted(still_failed.items())
+                    )
+                    return False
+                whole = len(seen) >= count.items
+                if whole and window_end is not None:
+                    yield self._cursor_unit(window_end)
+            if whole:
+                return True
+            logger.info(
+                "Orders of %s moved while read (%d of %d seen, attempt %d); reading %s again",
+                run.account,
+                len(seen),
+                count.items,
+                attempt + 1,
+                filters,
+            )
+        outcome.degrade()
+        outcome.errors.append(
+            {
+                "message": f"orders kept changing while {_describe(filters)} was read; "
+                "the cursor stays before it and the next run reads it again"
+            }
         )
-    context.outcome.status = SyncStatus.PARTIAL
-    context.outcome.errors.append(
-        {
-            "message": f"orders kept changing while {_describe(filters)} was read; "
-            "the cursor stays before it and the next run reads it again"
-        }
-    )
-    return False
+        return False
+
+    def _cursor_unit(self, window_end: datetime) -> Unit:
+        """Return the unit that only moves the cursor past a window with no page left."""
+        return self._page_unit([], page=None, closes_window_at=window_end)
+
+    def _page_unit(
+        self,
+        items: list[dict[str, Any]],
+        *,
+        page: int | None,
+        closes_window_at: datetime | None = None,
+        fetched_at: datetime | None = None,
+        order_type: int | None = None,
+    ) -> Unit:
+        """Return the unit that writes one page (and the cursor, if it completes a window)."""
+        context, stream = self.context, self.stream
+
+        def write() -> None:
+            # The cursor is worked out when the page is written: after the pages before it.
+            cursor = self._cursor_for(closes_window_at) if closes_window_at else None
+            result = order_page_write(
+                run=context.run,
+                account=context.account.name,
+                zone=context.account.timezone,
+                payloads=items,
+                fetched_at=fetched_at or timezone.now(),
+                page=page,
+                cursor=cursor,
+                calls=context.calls.drain(),
+                order_type=order_type,
+            )
+            context.outcome.errors.extend(result.errors)
+            context.outcome.warn(result.warnings)
+            self.statistics.added(result.created)
+            newest = stream.newest_modified
+            if result.newest_modified is not None and (
+                newest is None or result.newest_modified > newest
+            ):
+                stream.newest_modified = result.newest_modified
+
+        return Unit(work=write, where={} if page is None else {"page": page})
+
+    def _pages_in_order(
+        self, filters: dict[str, Any], pages: int, failed: dict[int, BaseException]
+    ) -> Iterator[tuple[int, datetime, list[dict[str, Any]]]]:
+        """Yield (page, fetched_at, orders) for pages 1..pages, fetched ahead concurrently.
+
+        A page that fails after its retries goes into `failed` for its second chance, unless
+        the error is permanent (raised). After a failure, pages are read ahead again only once
+        one succeeds; when eMAG looks down, every page not yet read joins `failed` untried.
+        """
+        concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
+        give_up_after = failures_before_giving_up(concurrency)
+        pending: deque[tuple[int, Future[FetchedPage]]] = deque()
+        next_page = 1
+        in_a_row = 0
+        try:
+            while pending or next_page <= pages:
+                while (
+                    (not in_a_row or not pending)
+                    and len(pending) < concurrency
+                    and next_page <= pages
+                ):
+                    future = self.pool.submit(_fetch_page, self.context.client, next_page, filters)
+                    pending.append((next_page, future))
+                    next_page += 1
+                page, future = pending.popleft()
+                try:
+                    fetched_at, items = future.result()
+                except EmagError as error:
+                    if is_permanent(error):
+                        raise
+                    logger.warning("Order page %s failed; it gets a second chance: %s", page, error)
+                    failed[page] = error
+                    in_a_row += 1
+                    if in_a_row >= give_up_after:
+                        for unread, _ in pending:
+                            failed[unread] = error
+                        for unread in range(next_page, pages + 1):
+                            failed[unread] = error
+                        return
+                    continue
+                in_a_row = 0
+                yield page, fetched_at, items
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
-def _write(
-    context: _Context,
-    items: list[dict],
-    *,
-    page: int | None,
-    cursor: CursorAdvance | None,
-    fetched_at: datetime | None = None,
-    order_type: int | None = None,
-) -> None:
-    result = order_page_write(
-        run=context.run,
-        account=context.account.name,
-        zone=context.account.timezone,
-        payloads=items,
-        fetched_at=fetched_at or timezone.now(),
-        page=page,
-        cursor=cursor,
-        calls=context.collector.drain(),
-        order_type=order_type,
-    )
-    context.outcome.errors.extend(result.errors)
-    # Only the last ones are kept on the run (items_warned counts them all).
-    context.outcome.warnings = [*context.outcome.warnings, *result.warnings][-MAX_ERRORS_KEPT:]
-    context.statistics.added(result.created)
-    newest = context.outcome.newest_modified
-    if result.newest_modified is not None and (newest is None or result.newest_modified > newest):
-        context.outcome.newest_modified = result.newest_modified
-    if context.on_progress:
-        context.on_progress(SyncRun.objects.get(pk=context.run.pk))
+FetchedPage = tuple[datetime, list[dict[str, Any]]]
 
 
-def _must_stop(context: _Context, page: int) -> bool:
-    if context.heartbeat.lost.is_set():
-        context.outcome.status = SyncStatus.FAILED
-        context.outcome.errors.append({"page": page, "message": "the run lost its claim"})
-        return True
-    if sync_run_is_cancel_requested(run=context.run):
-        context.outcome.status = SyncStatus.CANCELLED
-        return True
-    if worker_is_stopping():
-        context.outcome.status = SyncStatus.INTERRUPTED
-        context.outcome.errors.append({"page": page, "message": INTERRUPTED_MESSAGE})
-        return True
-    return False
-
-
-def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]):
+def _fetch_page(client: EmagClient, page: int, filters: dict[str, Any]) -> FetchedPage:
     fetched_at = timezone.now()
     try:
         return fetched_at, client.read_orders(page=page, per_page=PAGE_SIZE, **filters)
     finally:
         # Fetch threads may open a connection for the database rate limiter.
         connections.close_all()
-
-
-def _pages_in_order(
-    context: _Context, filters: dict[str, Any], pages: int, failed: dict[int, BaseException]
-) -> Iterator[tuple[int, datetime, list[dict]]]:
-    """Yield (page, fetched_at, orders) for pages 1..pages, fetched ahead concurrently.
-
-    A page that fails after its retries goes into `failed` for its second chance, unless
-    the error is permanent (raised). After a failure, pages are read ahead again only once
-    one succeeds; when eMAG looks down, every page not yet read joins `failed` untried.
-    """
-    concurrency = max(1, settings.EMAG_PAGE_CONCURRENCY)
-    give_up_after = failures_before_giving_up(concurrency)
-    pending: deque[tuple[int, Future]] = deque()
-    next_page = 1
-    in_a_row = 0
-    try:
-        while pending or next_page <= pages:
-            while (
-                (not in_a_row or not pending) and len(pending) < concurrency and next_page <= pages
-            ):
-                future = context.pool.submit(_fetch_page, context.client, next_page, filters)
-                pending.append((next_page, future))
-                next_page += 1
-            page, future = pending.popleft()
-            try:
-                fetched_at, items = future.result()
-            except EmagError as error:
-                if is_permanent(error):
-                    raise
-                logger.warning("Order page %s failed; it gets a second chance: %s", page, error)
-                failed[page] = error
-                in_a_row += 1
-                if in_a_row >= give_up_after:
-                    for unread, _ in pending:
-                        failed[unread] = error
-                    for unread in range(next_page, pages + 1):
-                        failed[unread] = error
-                    return
-                continue
-            in_a_row = 0
-            yield page, fetched_at, items
-    finally:
-        for _, future in pending:
-            future.cancel()
 
 
 def _describe(filters: dict[str, Any]) -> str:
@@ -481,7 +468,6 @@ def _describe(filters: dict[str, Any]) -> str:
     return "orders " + ", ".join(parts)
 
 
-def _record_failure(outcome: _Outcome, error: EmagError, filters: dict[str, Any]) -> None:
-    outcome.status = SyncStatus.FAILED if is_permanent(error) else SyncStatus.PARTIAL
-    outcome.errors.append({"message": f"{_describe(filters)}: {error}"})
+def _record_failure(outcome: RunOutcome, error: EmagError, filters: dict[str, Any]) -> None:
+    outcome.record_failure(error, f"{_describe(filters)}: {error}")
     logger.warning("Order sync stopped reading %s: %s", _describe(filters), error)
