@@ -5,7 +5,8 @@ Task hygiene, per task below:
   and checkpointed, cleanup deletes by cutoff. Acknowledging writes to eMAG and the health
   check sends alerts, so those acknowledge on receipt; a lost tick is redone by the next.
 - Soft time limits below the hard ones, both below the broker's visibility timeout (checked
-  in settings). At the soft limit a sync ends `partial` with its checkpoint and frees its claim.
+  in settings). At the soft limit every stream's run ends `partial` with its checkpoint, frees
+  its claim and is returned (sync_engine's one rule), so the task reports it as any finished run.
 - Retries with backoff for whole-run failures only: the database was unreachable, or (for a
   scheduled sync) eMAG was, so the run could not commit a single page. The HTTP client
   retries single requests.
@@ -17,7 +18,6 @@ import logging
 from datetime import datetime
 
 from celery import Task, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.dateparse import parse_datetime
@@ -27,6 +27,8 @@ from emag_sync.models import SyncRun, SyncStatus
 from emag_sync.services.cleanup import sync_history_cleanup
 from emag_sync.services.health import health_check_run
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
+from emag_sync.services.order_acknowledge import orders_acknowledge
+from emag_sync.services.order_sync import order_sync
 from emag_sync.services.sync_runs import SyncAlreadyRunning, SyncRunLost
 
 logger = logging.getLogger(__name__)
@@ -87,12 +89,6 @@ def _finished(run: SyncRun, run_id: int | None, *, retry_when_idle: bool = True)
     if idle and retry_when_idle and run_id is None:
         raise SyncRunUnavailable(f"run #{run.pk} of {run.account} ended partial with no page")
     return {"run_id": run.pk, "account": run.account, "status": run.status}
-
-
-def _stopped_at_time_limit(stream: str, account: str) -> dict:
-    # The service ended its run on the way out; the next tick continues from the checkpoint.
-    logger.warning("%s of %s stopped at its soft time limit", stream, account)
-    return {"account": account, "stopped": "soft time limit"}
 
 
 def _already_running(stream: str, account: str, skipped: Exception) -> dict:
@@ -174,8 +170,6 @@ def sync_orders_task(
     triggered_by: str | None = None,
 ) -> dict:
     """Sync orders of one account (or all); `since` is an ISO 8601 time with its zone."""
-    from emag_sync.services.order_sync import order_sync
-
     triggered_by = _trigger(self, triggered_by)
     fanned_out = _fan_out(
         self,
@@ -194,8 +188,6 @@ def sync_orders_task(
         )
     except (SyncAlreadyRunning, SyncRunLost) as skipped:
         return _already_running("Order sync", account, skipped)
-    except SoftTimeLimitExceeded:
-        return _stopped_at_time_limit("Order sync", account)
     return _finished(run, run_id)
 
 
@@ -214,8 +206,6 @@ def acknowledge_orders_task(
     triggered_by: str | None = None,
 ) -> dict:
     """Acknowledge new orders of one account (or all) on eMAG."""
-    from emag_sync.services.order_acknowledge import orders_acknowledge
-
     triggered_by = _trigger(self, triggered_by)
     fanned_out = _fan_out(self, account, {"run_id": run_id, "triggered_by": triggered_by})
     if fanned_out is not None:
@@ -224,8 +214,6 @@ def acknowledge_orders_task(
         run = orders_acknowledge(account=account, triggered_by=triggered_by, run_id=run_id)
     except (SyncAlreadyRunning, SyncRunLost) as skipped:
         return _already_running("Order acknowledgement", account, skipped)
-    except SoftTimeLimitExceeded:
-        return _stopped_at_time_limit("Order acknowledgement", account)
     return _finished(run, run_id, retry_when_idle=False)
 
 

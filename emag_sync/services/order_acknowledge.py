@@ -10,27 +10,16 @@ eMAG's side, and a failure with one order is listed on the run while the others 
 """
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.utils import timezone
 
-from emag_sync.accounts import EmagAccount, get_account
 from emag_sync.client import EmagAuthError, EmagClient, EmagError, EmagIpNotWhitelisted
 from emag_sync.models import Order, OrderStatus, SyncKind, SyncMode, SyncRun, SyncStatus
-from emag_sync.ratelimit import get_rate_limiter
 from emag_sync.services.offer_mapping import OfferPayloadError, parse_integer
-from emag_sync.services.sync_engine import CallCollector
 from emag_sync.services.order_pages import order_page_write
-from emag_sync.services.request_log import request_log_write
-from emag_sync.services.sync_runs import (
-    Heartbeat,
-    sync_run_claim,
-    sync_run_finish,
-    sync_run_finish_after_error,
-    sync_run_is_cancel_requested,
-    sync_run_start,
-)
+from emag_sync.services.sync_engine import RunContext, RunRequest, Stream, Unit, stream_run
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +28,12 @@ class OrderNotFound(Exception):
     """eMAG returned nothing for an order id stored here."""
 
 
-@dataclass
-class _Tally:
-    status: str = SyncStatus.COMPLETED
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    failed: int = 0
+# What an acknowledge run is claimed with, here or queued by a trigger.
+ACKNOWLEDGE_REQUEST = RunRequest(
+    kind=SyncKind.ACKNOWLEDGE,
+    mode=SyncMode.SELECTIVE,
+    parameters={"status": int(OrderStatus.NEW)},
+)
 
 
 def orders_acknowledge(
@@ -59,116 +48,102 @@ def orders_acknowledge(
     The run (kind `acknowledge`) lists per-order failures in its errors; its status
     changes with source `acknowledge` are the orders this run acknowledged.
     """
-    emag_account = get_account(account)
-    if run_id is not None:
-        run = sync_run_start(run_id=run_id)
-    else:
-        run = sync_run_claim(
-            account=emag_account.name,
-            kind=SyncKind.ACKNOWLEDGE,
-            mode=SyncMode.SELECTIVE,
-            parameters={"status": int(OrderStatus.NEW)},
-            triggered_by=triggered_by,
-        )
-    collector = CallCollector()
-    client = EmagClient(emag_account, rate_limiter=get_rate_limiter(), on_call=collector)
-    tally = _Tally()
-    try:
+    return stream_run(
+        AcknowledgeStream(),
+        account=account,
+        triggered_by=triggered_by,
+        run_id=run_id,
+        on_progress=on_progress,
+    )
+
+
+class AcknowledgeStream(Stream):
+    """The acknowledge stream's plan (the orders stored as new) and its unit (one order)."""
+
+    label = "Order acknowledgement"
+
+    def request(self) -> RunRequest:
+        return ACKNOWLEDGE_REQUEST
+
+    def units(self, context: RunContext) -> Iterator[Unit]:
         candidates = list(
-            Order.objects.filter(account=emag_account.name, status=OrderStatus.NEW)
+            Order.objects.filter(account=context.account.name, status=OrderStatus.NEW)
             .order_by("date", "emag_id")
             .values_list("emag_id", "type")
         )
-        SyncRun.objects.filter(pk=run.pk).update(
+        SyncRun.objects.filter(pk=context.run.pk).update(
             items_total=len(candidates), pages_total=len(candidates)
         )
-        with Heartbeat(run) as heartbeat:
-            for emag_id, order_type in candidates:
-                if heartbeat.lost.is_set():
-                    tally.status = SyncStatus.FAILED
-                    tally.errors.append({"message": "the run lost its claim"})
-                    break
-                if sync_run_is_cancel_requested(run=run):
-                    tally.status = SyncStatus.CANCELLED
-                    break
-                go_on = _acknowledge_one(
-                    run, emag_account, client, collector, tally, emag_id, order_type
-                )
-                if not go_on:
-                    break
-                if on_progress:
-                    on_progress(SyncRun.objects.get(pk=run.pk))
-        request_log_write(collector.drain(), run=run)
-        run.refresh_from_db(fields=["items_failed"])
-        if tally.status == SyncStatus.COMPLETED and (tally.failed or run.items_failed):
-            tally.status = SyncStatus.PARTIAL
-        return sync_run_finish(
-            run=run,
-            status=tally.status,
-            errors=tally.errors,
-            warnings=tally.warnings,
-            items_failed=run.items_failed + tally.failed,
+        for emag_id, order_type in candidates:
+            unit = _Acknowledgement(context, emag_id, order_type)
+            yield Unit(work=unit.run, where={"order": emag_id}, on_interrupt=unit.interrupted)
+            if unit.refused:
+                return
+
+
+class _Acknowledgement:
+    """One order: read it, acknowledge it if still new, read it again and store it."""
+
+    def __init__(self, context: RunContext, emag_id: int, order_type: int | None) -> None:
+        self.context, self.emag_id, self.order_type = context, emag_id, order_type
+        self.acknowledged = False
+        # eMAG refused the credentials or the IP: no other order can do better.
+        self.refused = False
+
+    def run(self) -> None:
+        context, emag_id, account = self.context, self.emag_id, self.context.account
+        acknowledged_at = None
+        try:
+            current = _read_order(context.client, emag_id, self.order_type)
+            if _status_of(current) == OrderStatus.NEW:
+                context.client.acknowledge_order(emag_id)
+                self.acknowledged = True
+                acknowledged_at = timezone.now()
+                current = _read_order(context.client, emag_id, self.order_type)
+        except (EmagError, OrderNotFound) as error:
+            context.outcome.items_failed += 1
+            context.outcome.errors.append({"order": emag_id, "message": str(error)})
+            logger.warning("Acknowledging order %s of %s failed: %s", emag_id, account.name, error)
+            if self.acknowledged:
+                self._keep_acknowledgement()
+            if isinstance(error, EmagAuthError | EmagIpNotWhitelisted):
+                context.outcome.status = SyncStatus.FAILED
+                self.refused = True
+            return
+        # Each order is stored as soon as eMAG has answered for it: an acknowledgement is a
+        # change on eMAG's side that the mirror must not lose if the run dies a moment later.
+        result = order_page_write(
+            run=context.run,
+            account=account.name,
+            zone=account.timezone,
+            payloads=[current],
+            fetched_at=timezone.now(),
+            page=1,
+            calls=context.calls.drain(),
+            acknowledged_at=acknowledged_at,
+            order_type=self.order_type,
         )
-    except BaseException as error:
-        sync_run_finish_after_error(run=run, error=error, calls=collector.drain())
-        raise
-    finally:
-        client.close()
-
-
-def _acknowledge_one(
-    run: SyncRun,
-    account: EmagAccount,
-    client: EmagClient,
-    collector: CallCollector,
-    tally: _Tally,
-    emag_id: int,
-    order_type: int | None,
-) -> bool:
-    """Handle one order; return False when the run cannot go on (credentials refused)."""
-    acknowledged, acknowledged_at = False, None
-    try:
-        current = _read_order(client, emag_id, order_type)
-        if _status_of(current) == OrderStatus.NEW:
-            client.acknowledge_order(emag_id)
-            acknowledged = True
-            acknowledged_at = timezone.now()
-            current = _read_order(client, emag_id, order_type)
-    except (EmagError, OrderNotFound) as error:
-        tally.failed += 1
-        tally.errors.append({"order": emag_id, "message": str(error)})
-        logger.warning("Acknowledging order %s of %s failed: %s", emag_id, account.name, error)
-        if acknowledged:
-            # eMAG took the acknowledgement but the re-read failed: keep the fact; the
-            # next order sync brings the new status.
-            Order.objects.filter(account=account.name, emag_id=emag_id).update(
-                acknowledged_at=timezone.now()
+        context.outcome.errors.extend(result.errors)
+        context.outcome.warn(result.warnings)
+        if self.acknowledged and result.statuses.get(emag_id) == OrderStatus.NEW:
+            logger.info(
+                "Order %s of %s still reads as new after acknowledging", emag_id, account.name
             )
-        if isinstance(error, EmagAuthError | EmagIpNotWhitelisted):
-            tally.status = SyncStatus.FAILED
-            return False
-        return True
-    # Each order is stored as soon as eMAG has answered for it: an acknowledgement is a
-    # change on eMAG's side that the mirror must not lose if the run dies a moment later.
-    result = order_page_write(
-        run=run,
-        account=account.name,
-        zone=account.timezone,
-        payloads=[current],
-        fetched_at=timezone.now(),
-        page=1,
-        calls=collector.drain(),
-        acknowledged_at=acknowledged_at,
-        order_type=order_type,
-    )
-    tally.errors.extend(result.errors)
-    tally.warnings.extend(result.warnings)
-    if acknowledged and result.statuses.get(emag_id) == OrderStatus.NEW:
-        logger.info("Order %s of %s still reads as new after acknowledging", emag_id, account.name)
-    return True
+
+    def interrupted(self, error: BaseException) -> None:
+        """Keep an acknowledgement eMAG took when the run stops before the order is stored."""
+        if self.acknowledged:
+            self._keep_acknowledgement()
+
+    def _keep_acknowledgement(self) -> None:
+        # eMAG took the acknowledgement but the order was not stored after it: keep the
+        # fact; the next order sync brings the new status.
+        Order.objects.filter(account=self.context.account.name, emag_id=self.emag_id).update(
+            acknowledged_at=timezone.now()
+        )
 
 
-def _read_order(client: EmagClient, emag_id: int, order_type: int | None) -> dict:
+def _read_order(client: EmagClient, emag_id: int, order_type: int | None) -> dict[str, Any]:
     # eMAG's `type` filter defaults to 3, so an FBE order is found only with type=2.
     filters = {"id": emag_id} if order_type is None else {"id": emag_id, "type": order_type}
     orders = client.read_orders(page=1, per_page=1, **filters)
@@ -177,7 +152,7 @@ def _read_order(client: EmagClient, emag_id: int, order_type: int | None) -> dic
     return orders[0]
 
 
-def _status_of(payload: dict) -> int | None:
+def _status_of(payload: dict[str, Any]) -> int | None:
     try:
         return parse_integer(payload.get("status"), "status")
     except OfferPayloadError:

@@ -9,7 +9,7 @@ every unit is done (`Stream.conclude`). `stream_run` does the rest, the same way
    page transaction with `context.calls.drain()`, the engine logs whatever is left;
 3. keep the claim alive with a heartbeat thread while the units run;
 4. run the units in the order the plan yields them, each whole (its own transaction);
-5. between two units, stop when the claim was lost (`failed`), someone asked to cancel
+5. before the first unit and between two, stop when the claim was lost (`failed`), someone asked to cancel
    (`cancelled`) or the worker is shutting down (`interrupted`); the plan generator is then
    closed, so its `finally` blocks cancel what it fetched ahead;
 6. let the stream conclude (`Stream.conclude`: a sweep that needs a complete pass checks
@@ -267,7 +267,10 @@ def stream_run(
 def _run_units(stream: Stream, context: RunContext) -> None:
     """Run the plan's units in order, until its end or a reason to stop."""
     with closing(stream.units(context)) as units:
-        for unit in units:
+        for position, unit in enumerate(units):
+            # A cancel or a lost claim during the plan stops the run before its first write.
+            if position == 0 and _must_stop(context, None):
+                return
             try:
                 unit.work()
             except BaseException as error:
@@ -287,19 +290,20 @@ def _interrupted(unit: Unit, error: BaseException, context: RunContext) -> None:
         logger.exception("Interruption hook of run #%s failed at %s", context.run.pk, unit.where)
 
 
-def _must_stop(context: RunContext, unit: Unit) -> bool:
-    """Decide, between two units, whether the run stops here, and record why."""
+def _must_stop(context: RunContext, done: Unit | None) -> bool:
+    """Decide, before the first unit or after `done`, whether the run stops, and record why."""
     outcome = context.outcome
+    where = done.where if done else {}
     if context.heartbeat.lost.is_set():
         outcome.status = SyncStatus.FAILED
-        outcome.errors.append({**unit.where, "message": LOST_CLAIM_MESSAGE})
+        outcome.errors.append({**where, "message": LOST_CLAIM_MESSAGE})
         return True
     if sync_run_is_cancel_requested(run=context.run):
         outcome.status = SyncStatus.CANCELLED
         return True
     if worker_is_stopping():
         outcome.status = SyncStatus.INTERRUPTED
-        outcome.errors.append({**unit.where, "message": INTERRUPTED_MESSAGE})
+        outcome.errors.append({**where, "message": INTERRUPTED_MESSAGE})
         return True
     return False
 
