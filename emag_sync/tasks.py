@@ -137,14 +137,14 @@ def sync_products_task(
     )
     if fanned_out is not None:
         return {"fanned_out": fanned_out}
-    options = OfferSyncOptions(
+    options = OfferSyncOptions.from_values(
         mode=mode,
         conflict_strategy=conflict_strategy,
         max_pages=max_pages,
         include_inactive=include_inactive,
-        filters=filters or {},
-        emag_ids=ids or [],
-        skus=skus or [],
+        filters=filters,
+        ids=ids,
+        skus=skus,
     )
     try:
         run = offer_sync(account=account, options=options, run_id=run_id, triggered_by=triggered_by)

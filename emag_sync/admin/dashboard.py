@@ -32,7 +32,7 @@ from emag_sync.selectors import (
 )
 from emag_sync.services.connection_test import account_connection_test
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
-from emag_sync.services.sync_triggers import offer_sync_enqueue
+from emag_sync.services.sync_triggers import offer_syncs_enqueue
 
 VIEW_PERMISSION = "emag_sync.view_syncrun"
 TRIGGER_PERMISSION = "emag_sync.add_syncrun"
@@ -192,8 +192,8 @@ class SyncDashboard:
         options = form.cleaned_data["options"]
         for account in form.account_names():
             try:
-                run = offer_sync_enqueue(
-                    account=account, options=options, triggered_by=request.user.get_username()
+                [run] = offer_syncs_enqueue(
+                    accounts=[account], options=options, triggered_by=request.user.get_username()
                 )
             except SyncAlreadyRunning as busy:
                 messages.warning(

@@ -29,7 +29,8 @@ from emag_sync.services.local_edits import (
     json_storage_problem,
     normalize_local_value,
 )
-from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError
+from emag_sync.services.offer_sync import OfferSyncOptions
+from emag_sync.services.sync_engine import SyncOptionsError
 
 # The largest eMAG id a BIGINT column holds, and the largest stock filter: as the API's.
 MAX_EMAG_ID = 2**63 - 1
@@ -169,21 +170,20 @@ class SyncRequestForm(forms.Form):
         selective = mode == SyncMode.SELECTIVE
         incremental = mode == SyncMode.INCREMENTAL
         # Options of other modes stay in the (hidden) inputs; they are ignored, not an error.
-        options = OfferSyncOptions(
-            mode=mode,
-            conflict_strategy=data["conflict_strategy"],
-            max_pages=data.get("max_pages") if incremental else None,
-            include_inactive=bool(data.get("include_inactive")) if incremental else False,
-            filters={
-                name: data[name]
-                for name in self.FILTER_FIELDS
-                if selective and data.get(name) not in (None, "")
-            },
-            emag_ids=data["emag_ids"] if selective else [],
-            skus=data["skus"] if selective else [],
-        )
         try:
-            data["options"] = options.validate()
+            data["options"] = OfferSyncOptions.from_values(
+                mode=mode,
+                conflict_strategy=data["conflict_strategy"],
+                max_pages=data.get("max_pages") if incremental else None,
+                include_inactive=bool(data.get("include_inactive")) if incremental else False,
+                filters={
+                    name: data[name]
+                    for name in self.FILTER_FIELDS
+                    if selective and data.get(name) not in (None, "")
+                },
+                ids=data["emag_ids"] if selective else [],
+                skus=data["skus"] if selective else [],
+            )
         except SyncOptionsError as error:
             raise ValidationError(str(error)) from None
         return data

@@ -22,7 +22,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -149,6 +149,47 @@ class OfferSyncOptions:
             raise SyncOptionsError("filters, ids and SKUs apply to selective syncs only")
         return self
 
+    @classmethod
+    def from_values(
+        cls,
+        *,
+        mode: str = SyncMode.FULL,
+        conflict_strategy: str = ConflictStrategy.EMAG_PRIORITY,
+        max_pages: int | None = None,
+        include_inactive: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: list[int] | None = None,
+        skus: list[str] | None = None,
+        restart: bool = False,
+    ) -> "OfferSyncOptions":
+        """Return validated options from the values a request names them by (see `as_values`).
+
+        The one way the command, the API, the admin form and the task build options; raises
+        SyncOptionsError.
+        """
+        return cls(
+            mode=mode,
+            conflict_strategy=conflict_strategy,
+            max_pages=max_pages,
+            include_inactive=include_inactive,
+            filters=dict(filters or {}),
+            emag_ids=list(ids or []),
+            skus=list(skus or []),
+            restart=restart,
+        ).validate()
+
+    def as_values(self) -> dict[str, Any]:
+        """Return the options as `from_values` takes them (a queued task's arguments)."""
+        return {
+            "mode": self.mode,
+            "conflict_strategy": self.conflict_strategy,
+            "max_pages": self.max_pages,
+            "include_inactive": self.include_inactive,
+            "filters": self.filters,
+            "ids": self.emag_ids,
+            "skus": self.skus,
+        }
+
     def as_parameters(self) -> dict[str, Any]:
         return {
             "max_pages": self.max_pages,
@@ -198,24 +239,31 @@ def offer_sync(
     )
 
 
+def offer_sync_request(options: OfferSyncOptions) -> RunRequest:
+    """Return what an offer sync is claimed with (here or queued by a trigger)."""
+    options = replace(options).validate()
+    return RunRequest(
+        kind=SyncKind.OFFERS,
+        mode=options.mode,
+        conflict_strategy=options.conflict_strategy,
+        parameters=options.as_parameters(),
+    )
+
+
 class OfferSyncStream(Stream):
     """The offer stream's plan (scans of pages) and its unit (one page written)."""
 
     label = "Offer sync"
 
     def __init__(self, options: OfferSyncOptions) -> None:
-        self.options = options.validate()
+        # A copy: callers may run one set of options for several accounts at once.
+        self.options = replace(options).validate()
         self.seen: set[int] = set()
         # Whether this run read every page of a full pass itself (so may sweep the missing).
         self.complete_pass = False
 
     def request(self) -> RunRequest:
-        return RunRequest(
-            kind=SyncKind.OFFERS,
-            mode=self.options.mode,
-            conflict_strategy=self.options.conflict_strategy,
-            parameters=self.options.as_parameters(),
-        )
+        return offer_sync_request(self.options)
 
     def units(self, context: RunContext) -> Iterator[Unit]:
         with commits_without_waiting_for_disk():

@@ -9,7 +9,7 @@ every unit is done (`Stream.conclude`). `stream_run` does the rest, the same way
    page transaction with `context.calls.drain()`, the engine logs whatever is left;
 3. keep the claim alive with a heartbeat thread while the units run;
 4. run the units in the order the plan yields them, each whole (its own transaction);
-5. before the first unit and between two, stop when the claim was lost (`failed`), someone asked to cancel
+5. after each unit, stop when the claim was lost (`failed`), someone asked to cancel
    (`cancelled`) or the worker is shutting down (`interrupted`); the plan generator is then
    closed, so its `finally` blocks cancel what it fetched ahead;
 6. let the stream conclude (`Stream.conclude`: a sweep that needs a complete pass checks
@@ -267,10 +267,7 @@ def stream_run(
 def _run_units(stream: Stream, context: RunContext) -> None:
     """Run the plan's units in order, until its end or a reason to stop."""
     with closing(stream.units(context)) as units:
-        for position, unit in enumerate(units):
-            # A cancel or a lost claim during the plan stops the run before its first write.
-            if position == 0 and _must_stop(context, None):
-                return
+        for unit in units:
             try:
                 unit.work()
             except BaseException as error:
@@ -290,10 +287,10 @@ def _interrupted(unit: Unit, error: BaseException, context: RunContext) -> None:
         logger.exception("Interruption hook of run #%s failed at %s", context.run.pk, unit.where)
 
 
-def _must_stop(context: RunContext, done: Unit | None) -> bool:
-    """Decide, before the first unit or after `done`, whether the run stops, and record why."""
+def _must_stop(context: RunContext, done: Unit) -> bool:
+    """Decide, after the unit `done`, whether the run stops before the next, and record why."""
     outcome = context.outcome
-    where = done.where if done else {}
+    where = done.where
     if context.heartbeat.lost.is_set():
         outcome.status = SyncStatus.FAILED
         outcome.errors.append({**where, "message": LOST_CLAIM_MESSAGE})

@@ -5,23 +5,22 @@ all of them or, when one account's stream is busy, none, and leaves nothing behi
 runs are `queued`; the sync that takes one over (here or in a worker) moves it to running.
 """
 
-import copy
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from functools import partial
 
-from django.db import connections, transaction
+from celery import Task
+from django.db import transaction
 
-from emag_sync.models import (
-    ConflictStrategy,
-    SyncKind,
-    SyncMode,
-    SyncRun,
-    SyncState,
-    SyncStatus,
-)
-from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
+from emag_sync.models import SyncKind, SyncMode, SyncRun, SyncState, SyncStatus
+from emag_sync.services import offer_sync as offer_stream
+from emag_sync.services import order_acknowledge as acknowledge_stream
+from emag_sync.services import order_sync as order_stream
+from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync_request
+from emag_sync.services.order_acknowledge import ACKNOWLEDGE_REQUEST
+from emag_sync.services.order_sync import order_sync_request
+from emag_sync.services.sync_engine import RunRequest, side_by_side
 from emag_sync.services.sync_runs import (
     SyncAlreadyRunning,
     SyncRunLost,
@@ -32,33 +31,49 @@ from emag_sync.services.sync_runs import (
 
 logger = logging.getLogger(__name__)
 
-# eMAG's status of a new order: the ones an acknowledge run moves on (docs/emag-api.md §5.1).
-NEW_ORDER_STATUS = 1
 
-
-def sync_runs_claim(
-    *,
-    accounts: list[str],
-    kind: str,
-    mode: str,
-    conflict_strategy: str,
-    parameters: dict,
-    triggered_by: str,
+def queued_runs_claim(
+    *, accounts: list[str], request: RunRequest, triggered_by: str
 ) -> list[SyncRun]:
-    """Claim a queued run of a stream for every account, or none; raise SyncAlreadyRunning."""
+    """Claim a queued run of a stream for every account, or none; raise SyncAlreadyRunning.
+
+    `sync_run_claim` claims one run; this claims one per account in one transaction.
+    """
     with transaction.atomic():
         return [
             sync_run_claim(
                 account=account,
-                kind=kind,
-                mode=mode,
-                conflict_strategy=conflict_strategy,
-                parameters=parameters,
+                kind=request.kind,
+                mode=request.mode,
+                conflict_strategy=request.conflict_strategy,
+                parameters=request.parameters,
                 triggered_by=triggered_by,
                 queued=True,
             )
             for account in accounts
         ]
+
+
+def claimed_runs_run(runs: list[SyncRun], run_one: Callable[[SyncRun], SyncRun]) -> list[SyncRun]:
+    """Run claimed runs now, side by side, and return them finished.
+
+    A run that fails is returned failed, with its error, rather than raised; one cancelled
+    between its claim and its start is returned as it is.
+    """
+
+    def guarded(run: SyncRun) -> SyncRun:
+        try:
+            return run_one(run)
+        except SyncRunLost:
+            pass  # cancelled between the claim and the start: the run already says so
+        except Exception:
+            # The engine recorded the failure on the run; the caller gets the run, not a crash.
+            logger.exception("%s run #%s of %s failed", run.kind, run.pk, run.account)
+        run.refresh_from_db()
+        return run
+
+    finished = side_by_side(runs, guarded)
+    return [run for run in finished if isinstance(run, SyncRun)]
 
 
 def offer_syncs_run(
@@ -67,22 +82,16 @@ def offer_syncs_run(
     """Sync the accounts' offers now, side by side, and return their finished runs.
 
     Raises SyncOptionsError for bad options and SyncAlreadyRunning when an account is busy.
-    A run that fails is returned failed, with its error, rather than raised.
     """
-    options.validate()
-    runs = _claim_offer_runs(accounts=accounts, options=options, triggered_by=triggered_by)
-    if len(runs) == 1:
-        return [_offer_sync_claimed(runs[0], options, triggered_by)]
-
-    def in_thread(run: SyncRun) -> SyncRun:
-        try:
-            return _offer_sync_claimed(run, options, triggered_by)
-        finally:
-            connections.close_all()
-
-    # Each account has its own eMAG request budget, so accounts sync in parallel.
-    with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="api-sync") as pool:
-        return list(pool.map(in_thread, runs))
+    runs = queued_runs_claim(
+        accounts=accounts, request=offer_sync_request(options), triggered_by=triggered_by
+    )
+    return claimed_runs_run(
+        runs,
+        lambda run: offer_stream.offer_sync(
+            account=run.account, options=options, triggered_by=triggered_by, run_id=run.pk
+        ),
+    )
 
 
 def offer_syncs_enqueue(
@@ -94,9 +103,9 @@ def offer_syncs_enqueue(
     """
     from emag_sync.tasks import sync_products_task
 
-    options.validate()
+    request = offer_sync_request(options)
     with transaction.atomic():
-        runs = _claim_offer_runs(accounts=accounts, options=options, triggered_by=triggered_by)
+        runs = queued_runs_claim(accounts=accounts, request=request, triggered_by=triggered_by)
         for run in runs:
             transaction.on_commit(
                 partial(_send_offer_task, sync_products_task, run, options, triggered_by)
@@ -123,7 +132,7 @@ def offer_syncs_resume_interrupted(*, triggered_by: str) -> list[SyncRun]:
         try:
             queued += offer_syncs_enqueue(
                 accounts=[account],
-                options=OfferSyncOptions(mode=SyncMode.FULL),
+                options=OfferSyncOptions.from_values(mode=SyncMode.FULL),
                 triggered_by=triggered_by,
             )
         except SyncAlreadyRunning:
@@ -133,54 +142,14 @@ def offer_syncs_resume_interrupted(*, triggered_by: str) -> list[SyncRun]:
     return queued
 
 
-def offer_sync_enqueue(*, account: str, options: OfferSyncOptions, triggered_by: str) -> SyncRun:
-    """Queue a sync of one account's offers for the workers; return the queued run."""
-    return offer_syncs_enqueue(accounts=[account], options=options, triggered_by=triggered_by)[0]
-
-
-def _claim_offer_runs(
-    *, accounts: list[str], options: OfferSyncOptions, triggered_by: str
-) -> list[SyncRun]:
-    return sync_runs_claim(
-        accounts=accounts,
-        kind=SyncKind.OFFERS,
-        mode=options.mode,
-        conflict_strategy=options.conflict_strategy,
-        parameters=options.as_parameters(),
-        triggered_by=triggered_by,
-    )
-
-
-def _offer_sync_claimed(run: SyncRun, options: OfferSyncOptions, triggered_by: str) -> SyncRun:
-    try:
-        return offer_sync(
-            account=run.account,
-            options=copy.deepcopy(options),
-            triggered_by=triggered_by,
-            run_id=run.pk,
-        )
-    except SyncRunLost:
-        # Cancelled between the claim and the start: the run already says so.
-        pass
-    except Exception:
-        # offer_sync has recorded the failure on the run; the caller gets the run, not a crash.
-        logger.exception("Offer sync of %s (run #%s) failed", run.account, run.pk)
-    run.refresh_from_db()
-    return run
-
-
-def _send_offer_task(task, run: SyncRun, options: OfferSyncOptions, triggered_by: str) -> None:
+def _send_offer_task(
+    task: Task, run: SyncRun, options: OfferSyncOptions, triggered_by: str
+) -> None:
     try:
         task.apply_async(
             kwargs={
                 "account": run.account,
-                "mode": options.mode,
-                "conflict_strategy": options.conflict_strategy,
-                "max_pages": options.max_pages,
-                "include_inactive": options.include_inactive,
-                "filters": options.filters,
-                "ids": options.emag_ids,
-                "skus": options.skus,
+                **options.as_values(),
                 "run_id": run.pk,
                 "triggered_by": triggered_by,
             },
@@ -200,28 +169,21 @@ def _send_offer_task(task, run: SyncRun, options: OfferSyncOptions, triggered_by
 # --- orders and their acknowledgement -------------------------------------------------------
 
 
-def order_syncs_run(*, accounts: list[str], mode: str, since, triggered_by: str) -> list[SyncRun]:
-    """Sync the accounts' orders now, one after the other, and return their finished runs."""
-    from emag_sync.services.order_sync import order_sync
-
-    runs = _claim_order_runs(accounts=accounts, mode=mode, since=since, triggered_by=triggered_by)
-    finished = []
-    for run in runs:
-        try:
-            finished.append(
-                order_sync(
-                    account=run.account,
-                    mode=mode,
-                    since=since,
-                    triggered_by=triggered_by,
-                    run_id=run.pk,
-                )
-            )
-        except Exception:
-            logger.exception("Order sync of %s (run #%s) failed", run.account, run.pk)
-            run.refresh_from_db()
-            finished.append(run)
-    return finished
+def order_syncs_run(
+    *, accounts: list[str], mode: str, since: date | None, triggered_by: str
+) -> list[SyncRun]:
+    """Sync the accounts' orders now, side by side, and return their finished runs."""
+    runs = queued_runs_claim(
+        accounts=accounts,
+        request=order_sync_request(mode=mode, since=since),
+        triggered_by=triggered_by,
+    )
+    return claimed_runs_run(
+        runs,
+        lambda run: order_stream.order_sync(
+            account=run.account, mode=mode, since=since, triggered_by=triggered_by, run_id=run.pk
+        ),
+    )
 
 
 def order_syncs_enqueue(
@@ -253,10 +215,9 @@ def order_syncs_enqueue(
                 errors=[{"message": f"could not queue the sync: {type(error).__name__}: {error}"}],
             )
 
+    request = order_sync_request(mode=mode, since=since)
     with transaction.atomic():
-        runs = _claim_order_runs(
-            accounts=accounts, mode=mode, since=since, triggered_by=triggered_by
-        )
+        runs = queued_runs_claim(accounts=accounts, request=request, triggered_by=triggered_by)
         for run in runs:
             transaction.on_commit(partial(send, run))
     return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
@@ -264,15 +225,16 @@ def order_syncs_enqueue(
 
 def orders_acknowledge_now(*, account: str, triggered_by: str) -> SyncRun:
     """Acknowledge the account's new orders now; raise SyncAlreadyRunning when busy."""
-    from emag_sync.services.order_acknowledge import orders_acknowledge
-
-    [run] = _claim_acknowledge_runs(accounts=[account], triggered_by=triggered_by)
-    try:
-        return orders_acknowledge(account=account, triggered_by=triggered_by, run_id=run.pk)
-    except Exception:
-        logger.exception("Acknowledging the orders of %s (run #%s) failed", account, run.pk)
-        run.refresh_from_db()
-        return run
+    runs = queued_runs_claim(
+        accounts=[account], request=ACKNOWLEDGE_REQUEST, triggered_by=triggered_by
+    )
+    [run] = claimed_runs_run(
+        runs,
+        lambda run: acknowledge_stream.orders_acknowledge(
+            account=run.account, triggered_by=triggered_by, run_id=run.pk
+        ),
+    )
+    return run
 
 
 def orders_acknowledge_enqueue(*, account: str, triggered_by: str) -> SyncRun:
@@ -299,31 +261,8 @@ def orders_acknowledge_enqueue(*, account: str, triggered_by: str) -> SyncRun:
             )
 
     with transaction.atomic():
-        [run] = _claim_acknowledge_runs(accounts=[account], triggered_by=triggered_by)
+        [run] = queued_runs_claim(
+            accounts=[account], request=ACKNOWLEDGE_REQUEST, triggered_by=triggered_by
+        )
         transaction.on_commit(lambda: send(run))
     return SyncRun.objects.get(pk=run.pk)
-
-
-def _claim_acknowledge_runs(*, accounts: list[str], triggered_by: str) -> list[SyncRun]:
-    # The same mode and parameters the acknowledge service claims its own runs with.
-    return sync_runs_claim(
-        accounts=accounts,
-        kind=SyncKind.ACKNOWLEDGE,
-        mode=SyncMode.SELECTIVE,
-        conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
-        parameters={"status": NEW_ORDER_STATUS},
-        triggered_by=triggered_by,
-    )
-
-
-def _claim_order_runs(
-    *, accounts: list[str], mode: str, since: date | None, triggered_by: str
-) -> list[SyncRun]:
-    return sync_runs_claim(
-        accounts=accounts,
-        kind=SyncKind.ORDERS,
-        mode=mode,
-        conflict_strategy=ConflictStrategy.EMAG_PRIORITY,
-        parameters={"since": since.isoformat() if since else None},
-        triggered_by=triggered_by,
-    )

@@ -107,6 +107,9 @@ def test_orders_need_the_view_permission(reader, outsider):
     assert client_for(outsider).get(ORDERS).status_code == 403
 
 
+# The accounts' syncs run side by side, each thread on its own connection: they must see
+# the committed runs.
+@pytest.mark.django_db(transaction=True)
 def test_an_order_sync_runs_each_account_and_answers_with_the_runs(api, monkeypatch):
     monkeypatch.setattr("emag_sync.services.order_sync.order_sync", finishing())
 

@@ -155,7 +155,7 @@ def test_a_second_trigger_gets_409_and_starts_nothing_for_any_account(api, queue
 def test_a_synchronous_trigger_of_a_busy_account_gets_409_without_calling_emag(api):
     make_run("main", status="queued")
 
-    with mock.patch("emag_sync.services.sync_triggers.offer_sync") as offer_sync:
+    with mock.patch("emag_sync.services.offer_sync.offer_sync") as offer_sync:
         response = api.post(SYNC, {"account_type": "main"}, format="json")
 
     assert response.status_code == 409

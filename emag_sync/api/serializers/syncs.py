@@ -11,11 +11,8 @@ from emag_sync.api.serializers.common import (
 )
 from emag_sync.models import ConflictStrategy, SyncMode, SyncRun
 from emag_sync.models.fields import MAX_BIGINT
-from emag_sync.services.offer_sync import (
-    MAX_PAGES_INCREMENTAL_ONLY,
-    SyncOptionsError,
-    validate_offer_filters,
-)
+from emag_sync.services.offer_sync import MAX_PAGES_INCREMENTAL_ONLY, validate_offer_filters
+from emag_sync.services.sync_engine import SyncOptionsError
 
 # Fields named `data`, `errors` or `partial` (the API's names) look to mypy like overrides of
 # Serializer's attributes of those names; DRF's metaclass takes declared fields off the class, so

@@ -64,7 +64,7 @@ from emag_sync.models import SyncKind, SyncStatus
 from emag_sync.selectors import offer_list, offer_statistics, sync_run_active_list, sync_run_list
 from emag_sync.services.api_tokens import api_token_pair_issue
 from emag_sync.services.connection_test import account_connection_test
-from emag_sync.services.offer_sync import SyncOptionsError
+from emag_sync.services.sync_engine import SyncOptionsError
 from emag_sync.services.sync_runs import SyncAlreadyRunning
 
 HTTP_422 = 422

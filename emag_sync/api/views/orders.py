@@ -17,12 +17,11 @@ from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.views.base import RUN_SYNC, ApiView, CsvListView
 from emag_sync.api.views.syncs import worst_status
 from emag_sync.exports import order_csv_rows
-from emag_sync.models import Order
+from emag_sync.models import Order, OrderStatus
 from emag_sync.selectors import order_get, order_list_with_history
-from emag_sync.services.offer_sync import SyncOptionsError
+from emag_sync.services.sync_engine import SyncOptionsError
 from emag_sync.services.sync_runs import SyncAlreadyRunning
 from emag_sync.services.sync_triggers import (
-    NEW_ORDER_STATUS,
     order_syncs_enqueue,
     order_syncs_run,
     orders_acknowledge_now,
@@ -132,7 +131,7 @@ class OrderAcknowledgeView(ApiView):
             order = order_get(order_id=pk)
         except Order.DoesNotExist:
             raise NotFound(f"No order #{pk}.") from None
-        if order.status != NEW_ORDER_STATUS:
+        if order.status != OrderStatus.NEW:
             return Response(
                 {"detail": f"Order #{pk} is not new (status {order.status})."},
                 status=status.HTTP_409_CONFLICT,

@@ -30,7 +30,8 @@ from emag_sync.selectors import (
     sync_run_list,
 )
 from emag_sync.services.connection_test import account_connection_test
-from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError
+from emag_sync.services.offer_sync import OfferSyncOptions
+from emag_sync.services.sync_engine import SyncOptionsError
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
 from emag_sync.services.sync_triggers import offer_syncs_enqueue, offer_syncs_run
 
@@ -87,14 +88,14 @@ def offer_syncs_start(data: dict, *, triggered_by: str) -> list[SyncRun]:
 
     Raises SyncAlreadyRunning when an account is busy, SyncOptionsError for bad options.
     """
-    options = OfferSyncOptions(
+    options = OfferSyncOptions.from_values(
         mode=data["mode"],
         conflict_strategy=data["conflict_strategy"],
         max_pages=data["max_pages"],
         include_inactive=data["include_inactive"],
-        filters=data.get("filters") or {},
-        emag_ids=data.get("ids") or [],
-        skus=data.get("skus") or [],
+        filters=data.get("filters"),
+        ids=data.get("ids"),
+        skus=data.get("skus"),
     )
     start = offer_syncs_enqueue if data["run_async"] else offer_syncs_run
     return start(accounts=data["accounts"], options=options, triggered_by=triggered_by)

@@ -15,11 +15,9 @@ import json
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
 
 from emag_sync.accounts import resolve_account_names
 from emag_sync.models import (
@@ -30,9 +28,10 @@ from emag_sync.models import (
     SyncRun,
     SyncStatus,
 )
-from emag_sync.services.offer_sync import OfferSyncOptions, SyncOptionsError, offer_sync
+from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.order_acknowledge import orders_acknowledge
 from emag_sync.services.order_sync import ORDER_SYNC_MODES, order_sync
+from emag_sync.services.sync_engine import SyncOptionsError, side_by_side
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
 
 EXIT_ALREADY_RUNNING = 3
@@ -167,25 +166,24 @@ class Command(BaseCommand):
             ids = [int(value) for value in _split_list(options["ids"])]
         except ValueError:
             raise CommandError("--id takes whole numbers", returncode=EXIT_USAGE) from None
-        sync_options = OfferSyncOptions(
-            mode=options["mode"],
-            conflict_strategy=options["conflict_strategy"],
-            max_pages=options["max_pages"],
-            include_inactive=options["include_inactive"],
-            restart=options["restart"],
-            filters=dict(_key_value(text) for text in options["filters"] or []),
-            emag_ids=ids,
-            skus=_split_list(options["skus"]),
-        )
         try:
-            sync_options.validate()
+            sync_options = OfferSyncOptions.from_values(
+                mode=options["mode"],
+                conflict_strategy=options["conflict_strategy"],
+                max_pages=options["max_pages"],
+                include_inactive=options["include_inactive"],
+                restart=options["restart"],
+                filters=dict(_key_value(text) for text in options["filters"] or []),
+                ids=ids,
+                skus=_split_list(options["skus"]),
+            )
         except SyncOptionsError as error:
             raise CommandError(str(error), returncode=EXIT_USAGE) from None
         self._run_each(
             accounts,
             lambda account, on_progress: offer_sync(
                 account=account,
-                options=OfferSyncOptions(**vars(sync_options)),
+                options=sync_options,
                 triggered_by="cli",
                 on_progress=on_progress,
             ),
@@ -230,16 +228,7 @@ class Command(BaseCommand):
         """Run one sync per account in parallel, report them, and exit with their verdict."""
         progress = _Progress(self.stdout, enabled=not as_json and self.stdout.isatty())
 
-        def sync_one(account: str):
-            try:
-                return run_one(account, progress.update)
-            except SyncAlreadyRunning as busy:
-                return busy
-            finally:
-                connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=len(accounts)) as pool:
-            results = list(pool.map(sync_one, accounts))
+        results = side_by_side(accounts, lambda account: run_one(account, progress.update))
         progress.finish()
         self._report(results, as_json=as_json)
         busy = [result for result in results if isinstance(result, SyncAlreadyRunning)]
