@@ -8,14 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from emag_sync.services.offer_mapping import (
-    COMPETITION_FIELDS,
-    OfferPayloadError,
-    canonical_json,
-    content_hash,
-    offer_columns,
-    offer_payload_fields,
-)
+from emag_sync.payloads.offers import COMPETITION_FIELDS, offer_columns, offer_payload_fields
+from emag_sync.payloads.values import PayloadError, canonical_json, content_hash
 
 
 def test_it_reads_prices_given_as_4_decimal_strings_exactly():
@@ -91,7 +85,7 @@ def test_it_accepts_numbers_sent_as_strings_and_missing_optional_keys():
 
 
 def test_it_requires_the_seller_id():
-    with pytest.raises(OfferPayloadError, match="id"):
+    with pytest.raises(PayloadError, match="id"):
         offer_columns({"part_number": "X"})
 
 

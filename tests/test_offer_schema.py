@@ -16,8 +16,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from emag_sync.models import Offer, Order
+from emag_sync.payloads.values import content_hash
 from emag_sync.selectors import offer_search
-from emag_sync.services.offer_mapping import content_hash
 from tests.factories import make_offer
 
 pytestmark = pytest.mark.django_db

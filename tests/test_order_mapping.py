@@ -5,11 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from emag_sync.services.order_mapping import (
-    OrderPayloadError,
-    order_columns,
-    parse_emag_datetime,
-)
+from emag_sync.payloads.orders import order_columns, parse_emag_datetime
+from emag_sync.payloads.values import PayloadError
 from tests.orders_support import BUCHAREST
 
 
@@ -156,7 +153,7 @@ def test_a_64_bit_id_is_kept_exactly():
 
 
 def test_only_a_missing_id_fails_an_order():
-    with pytest.raises(OrderPayloadError, match="id is missing"):
+    with pytest.raises(PayloadError, match="id is missing"):
         order_columns(order(id=None), BUCHAREST)
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from emag_sync.services.offer_mapping import offer_payload_fields
+from emag_sync.payloads.offers import offer_payload_fields
 
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .runs import SyncRun
@@ -105,7 +105,7 @@ class Offer(models.Model):
     )
 
     raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
-    # Only shown: read from `raw` (offer_mapping.PAYLOAD_FIELDS).
+    # Only shown: read from `raw` (payloads.offers.PAYLOAD_FIELDS).
     description = FromPayload()
     stock = FromPayload()  # per warehouse
     handling_time = FromPayload()

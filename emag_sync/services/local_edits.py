@@ -26,7 +26,7 @@ from emag_sync.models import (
     LocalEdit,
     Offer,
 )
-from emag_sync.services.offer_mapping import OfferPayloadError, parse_integer, parse_money
+from emag_sync.payloads.values import PayloadError, parse_integer, parse_money
 
 MONEY_FIELDS = frozenset(
     {
@@ -93,7 +93,7 @@ def normalize_local_value(field: str, value: Any) -> Any:
     if field in MONEY_FIELDS:
         try:
             amount = parse_money(value, field)
-        except OfferPayloadError as error:
+        except PayloadError as error:
             raise LocalEditError(str(error)) from None
         if amount is None or amount <= 0:
             raise LocalEditError(f"{field} must be a price above 0")
@@ -101,7 +101,7 @@ def normalize_local_value(field: str, value: Any) -> Any:
     if field in INTEGER_FIELDS:
         try:
             number = parse_integer(value, field)
-        except OfferPayloadError as error:
+        except PayloadError as error:
             raise LocalEditError(str(error)) from None
         if number is None:
             raise LocalEditError(f"{field} is required")

@@ -30,16 +30,14 @@ from emag_sync.models import (
     SyncRun,
     SyncState,
 )
-from emag_sync.services.local_edits import decide_conflict, emag_value
-from emag_sync.services.offer_mapping import (
+from emag_sync.payloads.offers import (
     AUDITED_FIELDS,
     MIRROR_FIELDS,
-    OfferPayloadError,
-    canonical_json,
-    hash_canonical,
     offer_columns,
     offer_payload_fields,
 )
+from emag_sync.payloads.values import PayloadError, canonical_json, hash_canonical
+from emag_sync.services.local_edits import decide_conflict, emag_value
 from emag_sync.services.offer_upsert import (
     JSON_FIELDS,
     LOCAL_DEFAULTS,
@@ -48,7 +46,7 @@ from emag_sync.services.offer_upsert import (
     offers_insert,
     offers_upsert,
 )
-from emag_sync.services.request_log import page_progress_record
+from emag_sync.services.request_log import PageResult, page_progress_record
 
 # What tells whether a stored offer is new, unchanged, changed or coming back.
 STATE_FIELDS = ["id", "emag_id", "content_hash", "missing_since", "synced_at"]
@@ -88,16 +86,7 @@ class ParsedPage:
 
 
 @dataclass
-class PageResult:
-    seen: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    errors: list[dict] = field(default_factory=list)
-    # Items stored with fields left empty because they could not be read, and why.
-    warned: int = 0
-    warnings: list[dict] = field(default_factory=list)
+class OfferPageResult(PageResult):
     emag_ids: list[int] = field(default_factory=list)
     # From BEGIN to COMMIT: the database's share of the page.
     transaction_seconds: float = 0.0
@@ -143,7 +132,7 @@ def offer_page_parse(
     for position, payload in enumerate(payloads):
         try:
             columns = offer_columns(payload)
-        except OfferPayloadError as error:
+        except PayloadError as error:
             offer_id = payload.get("id") if isinstance(payload, dict) else None
             parsed.errors.append(
                 {"page": page, "offer": offer_id, "position": position, "message": str(error)}
@@ -186,7 +175,7 @@ def offer_page_write(
     page: int | None = None,
     checkpoint: Checkpoint | None = None,
     calls: list | None = None,
-) -> PageResult:
+) -> OfferPageResult:
     """Upsert a page of offer payloads and record its effects; return what it did."""
     parsed = offer_page_parse(payloads, account=account, fetched_at=fetched_at, page=page)
     page_write = {
@@ -219,10 +208,10 @@ def _page_write(
     checkpoint: Checkpoint | None,
     calls: list,
     upsert_new: bool = False,
-) -> PageResult:
+) -> OfferPageResult:
     """Write a parsed page in one transaction and return what it did."""
     offers = parsed.offers
-    result = PageResult(
+    result = OfferPageResult(
         seen=len(offers) + len(parsed.errors),
         failed=len(parsed.errors),
         errors=list(parsed.errors),

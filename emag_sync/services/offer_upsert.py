@@ -20,7 +20,7 @@ import orjson
 from django.db import connection
 
 from emag_sync.models import Offer
-from emag_sync.services.offer_mapping import MIRROR_FIELDS
+from emag_sync.payloads.offers import MIRROR_FIELDS
 
 UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at", "missing_since"]
 # Columns only a seller writes: a new row gets their defaults, an update never touches them.

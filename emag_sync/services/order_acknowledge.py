@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from emag_sync.client import EmagAuthError, EmagClient, EmagError, EmagIpNotWhitelisted
 from emag_sync.models import Order, OrderStatus, SyncKind, SyncMode, SyncRun, SyncStatus
-from emag_sync.services.offer_mapping import OfferPayloadError, parse_integer
+from emag_sync.payloads.values import PayloadError, parse_integer
 from emag_sync.services.order_pages import order_page_write
 from emag_sync.services.sync_engine import RunContext, RunRequest, Stream, Unit, stream_run
 
@@ -155,7 +155,7 @@ def _read_order(client: EmagClient, emag_id: int, order_type: int | None) -> dic
 def _status_of(payload: dict[str, Any]) -> int | None:
     try:
         return parse_integer(payload.get("status"), "status")
-    except OfferPayloadError:
+    except PayloadError:
         return None
 
 

@@ -23,14 +23,9 @@ from emag_sync.models import (
     SyncRun,
     SyncState,
 )
-from emag_sync.services.offer_pages import PageResult
-from emag_sync.services.order_mapping import (
-    MIRROR_FIELDS,
-    OrderPayloadError,
-    content_hash,
-    order_columns,
-)
-from emag_sync.services.request_log import page_progress_record
+from emag_sync.payloads.orders import MIRROR_FIELDS, order_columns
+from emag_sync.payloads.values import PayloadError, content_hash
+from emag_sync.services.request_log import PageResult, page_progress_record
 
 UPSERT_FIELDS = [*MIRROR_FIELDS, "raw", "content_hash", "synced_at"]
 EXISTING_FIELDS = ["id", "emag_id", "content_hash", "status", "synced_at"]
@@ -90,7 +85,7 @@ def order_page_write(
     for position, payload in enumerate(payloads):
         try:
             columns, lines = order_columns(payload, zone, requested_type=order_type)
-        except OrderPayloadError as error:
+        except PayloadError as error:
             order_id = payload.get("id") if isinstance(payload, dict) else None
             result.failed += 1
             result.errors.append(

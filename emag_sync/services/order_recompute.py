@@ -13,14 +13,14 @@ from django.db import transaction
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import Order, OrderLine
-from emag_sync.services.order_mapping import (
+from emag_sync.payloads.orders import (
     LINE_FIELDS,
     MIRROR_FIELDS,
     TOTAL_FIELDS,
-    OrderPayloadError,
     order_columns,
     order_line_columns,
 )
+from emag_sync.payloads.values import PayloadError
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -78,7 +78,7 @@ def _recompute_batch(
             continue
         try:
             columns, _ = order_columns(order.raw, zone, requested_type=order.type)
-        except OrderPayloadError:
+        except PayloadError:
             result.unreadable += 1
             continue
         differing = [name for name in MIRROR_FIELDS if getattr(order, name) != columns[name]]

@@ -1,17 +1,39 @@
-"""Turn the client's call reports into request-log rows, written in bulk with each page."""
+"""Turn the client's call reports into request-log rows, written in bulk with each page.
+
+A page write of any stream also records here what it did (`PageResult`) on its run.
+"""
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
+from emag_sync.client import EmagCall
 from emag_sync.models import EmagRequestLog, SyncRun
 
 ERROR_EXCERPT_LIMIT = 500
 
 
-def request_log_rows(calls: Iterable, *, run: SyncRun | None) -> list[EmagRequestLog]:
+@dataclass
+class PageResult:
+    """What one page write of any stream did, counted on its run."""
+
+    seen: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    # Items stored with fields left empty because they could not be read, and why.
+    warned: int = 0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def request_log_rows(calls: Iterable[EmagCall], *, run: SyncRun | None) -> list[EmagRequestLog]:
     """Return unsaved EmagRequestLog rows for reported eMAG calls (errors keep an excerpt)."""
     return [
         EmagRequestLog(
@@ -30,7 +52,7 @@ def request_log_rows(calls: Iterable, *, run: SyncRun | None) -> list[EmagReques
     ]
 
 
-def call_counters(calls: list) -> dict:
+def call_counters(calls: list[EmagCall]) -> dict[str, CombinedExpression]:
     """Return the run counter increments (F expressions) for reported calls."""
     return {
         "requests": F("requests") + len(calls),
@@ -39,7 +61,7 @@ def call_counters(calls: list) -> dict:
     }
 
 
-def request_log_write(calls: list, *, run: SyncRun | None) -> None:
+def request_log_write(calls: list[EmagCall], *, run: SyncRun | None) -> None:
     """Log reported calls that no page transaction carried, counting them on their run if any."""
     if not calls:
         return
@@ -49,12 +71,10 @@ def request_log_write(calls: list, *, run: SyncRun | None) -> None:
             SyncRun.objects.filter(pk=run.pk).update(**call_counters(calls))
 
 
-def page_progress_record(*, run: SyncRun, result, page: int | None, calls: list) -> None:
-    """Log a page's eMAG calls and add its counts to the run (inside the page's transaction).
-
-    `result` is a page result with seen, created, updated, unchanged, failed and warned
-    counts.
-    """
+def page_progress_record(
+    *, run: SyncRun, result: PageResult, page: int | None, calls: list[EmagCall]
+) -> None:
+    """Log a page's eMAG calls and add its counts to the run (inside the page's transaction)."""
     if calls:
         EmagRequestLog.objects.bulk_create(request_log_rows(calls, run=run))
     SyncRun.objects.filter(pk=run.pk).update(

@@ -16,8 +16,8 @@ from emag_sync.models import (
     Offer,
     OfferChange,
 )
+from emag_sync.payloads.values import MONEY_QUANTUM
 from emag_sync.services.local_edits import LocalEditError, local_edit_check
-from emag_sync.services.offer_mapping import MONEY_QUANTUM
 
 
 class LocalEditOutput(serializers.ModelSerializer):

@@ -16,10 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from emag_sync.models.orders import CANCELLATION_REASONS
-from emag_sync.services.offer_mapping import (
+from emag_sync.payloads.values import (
     MONEY_QUANTUM,
     PayloadError,
-    content_hash,
     parse_integer,
     parse_money,
     read_or_warn,
@@ -35,17 +34,11 @@ ACTIVE_LINE = 1
 INACTIVE_VOUCHER = 0
 
 __all__ = [
-    "OrderPayloadError",
-    "content_hash",
     "order_columns",
     "order_line_columns",
     "order_totals",
     "parse_emag_datetime",
 ]
-
-
-class OrderPayloadError(PayloadError):
-    """An order payload value that cannot be stored as its column's type."""
 
 
 def parse_emag_datetime(value: Any, zone: tzinfo, key: str = "date") -> datetime | None:
@@ -57,7 +50,7 @@ def parse_emag_datetime(value: Any, zone: tzinfo, key: str = "date") -> datetime
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise OrderPayloadError(f"{key} should be a date, got {value!r}")
+        raise PayloadError(f"{key} should be a date, got {value!r}")
     text = value.strip()
     for layout in EMAG_DATETIME_FORMATS:
         try:
@@ -65,14 +58,14 @@ def parse_emag_datetime(value: Any, zone: tzinfo, key: str = "date") -> datetime
         except ValueError:
             continue
         return naive.replace(tzinfo=zone).astimezone(UTC)
-    raise OrderPayloadError(f"{key} should be YYYY-mm-dd HH:ii:ss, got {value!r}")
+    raise PayloadError(f"{key} should be YYYY-mm-dd HH:ii:ss, got {value!r}")
 
 
 def _text(value: Any, key: str, max_length: int) -> str:
     if value is None:
         return ""
     if isinstance(value, bool | dict | list):
-        raise OrderPayloadError(f"{key} should be text, got {type(value).__name__}")
+        raise PayloadError(f"{key} should be text, got {type(value).__name__}")
     return str(value)[:max_length]
 
 
@@ -90,7 +83,7 @@ def _json_list(value: Any, key: str) -> list:
     # A list of one written as the object itself (as in the documentation's order example).
     if isinstance(value, dict):
         return [value]
-    raise OrderPayloadError(f"{key} should be a list, got {type(value).__name__}")
+    raise PayloadError(f"{key} should be a list, got {type(value).__name__}")
 
 
 def _object(value: Any, key: str) -> dict | None:
@@ -101,7 +94,7 @@ def _object(value: Any, key: str) -> dict | None:
         return value
     if value == []:
         return {}
-    raise OrderPayloadError(f"{key} should be an object, got {type(value).__name__}")
+    raise PayloadError(f"{key} should be an object, got {type(value).__name__}")
 
 
 def _vat_rate(value: Any, key: str) -> Decimal | None:
@@ -110,9 +103,9 @@ def _vat_rate(value: Any, key: str) -> Decimal | None:
     try:
         rate = Decimal(str(value).strip())
     except InvalidOperation:
-        raise OrderPayloadError(f"{key} should be a VAT rate, got {value!r}") from None
+        raise PayloadError(f"{key} should be a VAT rate, got {value!r}") from None
     if not rate.is_finite() or rate < 0:
-        raise OrderPayloadError(f"{key} should be a VAT rate, got {value!r}")
+        raise PayloadError(f"{key} should be a VAT rate, got {value!r}")
     # eMAG sends a rate ("0.1900"); a percentage ("19") would multiply VAT by a hundred.
     if rate > 1:
         rate = rate / 100
@@ -255,18 +248,15 @@ def order_columns(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return (order columns, line columns) of an order payload.
 
-    Raises OrderPayloadError only for a payload with no id (or not an object at all).
+    Raises PayloadError only for a payload with no id (or not an object at all).
     `requested_type` is the `type` the order was read with, kept for an order that carries
     none. What could not be read is listed in the columns' `read_warnings`.
     """
     if not isinstance(payload, dict):
-        raise OrderPayloadError(f"an order should be an object, got {type(payload).__name__}")
-    try:
-        emag_id = parse_integer(payload.get("id"), "id")
-    except PayloadError as error:
-        raise OrderPayloadError(str(error)) from None
+        raise PayloadError(f"an order should be an object, got {type(payload).__name__}")
+    emag_id = parse_integer(payload.get("id"), "id")
     if emag_id is None or emag_id <= 0:
-        raise OrderPayloadError("id is missing")
+        raise PayloadError("id is missing")
     warnings: list[str] = []
     order = _Reader(payload, warnings)
 

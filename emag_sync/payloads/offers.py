@@ -7,17 +7,18 @@ is parsed strictly into its column type; only the id is required: a value that c
 parsed leaves its column empty with a warning naming the field, and the offer is stored.
 """
 
-import hashlib
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
-import orjson
+from emag_sync.payloads.values import (
+    PayloadError,
+    parse_integer,
+    parse_money,
+    read_or_warn,
+)
 
-from emag_sync.models.fields import CONTENT_HASH_BYTES
-
-MONEY_QUANTUM = Decimal("0.0001")
-MAX_MONEY = Decimal("999999999999.9999")
+T = TypeVar("T")
 
 # Fields that move with the competition, not with the seller's data: kept current on every
 # sync, but left out of the change history, which would otherwise be mostly noise.
@@ -26,105 +27,20 @@ COMPETITION_FIELDS = frozenset(
 )
 
 
-T = TypeVar("T")
-
-
-class PayloadError(ValueError):
-    """A payload value from eMAG that cannot be stored as its column's type."""
-
-
-class OfferPayloadError(PayloadError):
-    """An offer payload value that cannot be stored as its column's type."""
-
-
-def read_or_warn(warnings: list[str], read: Callable[[], T], empty: T) -> T:
-    """Return what `read` gives, or `empty` with the reason added to `warnings`.
-
-    The rule for every optional field of an eMAG payload: one whose value cannot be read
-    leaves its column empty and says why, and the rest of the payload is still stored.
-    """
-    try:
-        return read()
-    except PayloadError as error:
-        warnings.append(str(error))
-        return empty
-
-
-def canonical_json(payload: dict[str, Any]) -> bytes:
-    """Return a payload as sorted, compact UTF-8 JSON: equal content, equal bytes.
-
-    orjson's output is byte for byte what `json.dumps(sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)` gives, in less than half the time.
-    """
-    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-
-
-def hash_canonical(canonical: bytes) -> bytes:
-    """Return the content hash of a payload's canonical JSON: its SHA-256, first 16 bytes.
-
-    128 bits tell a change apart as surely as 256 for this purpose, and 16 raw bytes keep
-    offer rows 48 bytes narrower than 64 hex characters.
-    """
-    return hashlib.sha256(canonical).digest()[:CONTENT_HASH_BYTES]
-
-
-def content_hash(payload: dict[str, Any]) -> bytes:
-    """Return a stable hash of a payload: equal content gives an equal hash, key order aside."""
-    return hash_canonical(canonical_json(payload))
-
-
 def _text(payload: dict, key: str, max_length: int | None = None) -> str:
     value = payload.get(key)
     if value is None:
         return ""
     if isinstance(value, bool | dict | list):
-        raise OfferPayloadError(f"{key} should be text, got {type(value).__name__}")
+        raise PayloadError(f"{key} should be text, got {type(value).__name__}")
     text = str(value)
     if max_length is not None and len(text) > max_length:
-        raise OfferPayloadError(f"{key} is longer than {max_length} characters")
+        raise PayloadError(f"{key} is longer than {max_length} characters")
     return text
 
 
 def _integer(payload: dict, key: str) -> int | None:
     return parse_integer(payload.get(key), key)
-
-
-def parse_integer(value: Any, key: str) -> int | None:
-    """Return an int from an int, an integral float or a numeric string; None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise OfferPayloadError(f"{key} should be a whole number, got {value!r}") from None
-        if number == number.to_integral_value():
-            return int(number)
-    raise OfferPayloadError(f"{key} should be a whole number, got {value!r}")
-
-
-def parse_money(value: Any, key: str) -> Decimal | None:
-    """Return an exact Decimal with 4 places from a string or a JSON number, never via float math."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise OfferPayloadError(f"{key} should be a price, got {value!r}")
-    try:
-        # str() of a float is its shortest round-tripping form, so 51.6477 stays 51.6477.
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise OfferPayloadError(f"{key} should be a price, got {value!r}") from None
-    if not amount.is_finite() or abs(amount) > MAX_MONEY:
-        raise OfferPayloadError(f"{key} is out of range: {value!r}")
-    if amount != amount.quantize(MONEY_QUANTUM):
-        raise OfferPayloadError(f"{key} has more than 4 decimals: {value!r}")
-    return amount.quantize(MONEY_QUANTUM)
 
 
 def _money(payload: dict, key: str) -> Decimal | None:
@@ -139,7 +55,7 @@ def _json_list(payload: dict, key: str) -> list:
         return value
     if isinstance(value, dict):
         return [value]
-    raise OfferPayloadError(f"{key} should be a list, got {type(value).__name__}")
+    raise PayloadError(f"{key} should be a list, got {type(value).__name__}")
 
 
 def _status_parts(value: Any, key: str) -> tuple[int | None, str, Any]:
@@ -174,28 +90,28 @@ def _eans(payload: dict) -> list[str]:
     if isinstance(value, str | int):
         value = [value]
     if not isinstance(value, list):
-        raise OfferPayloadError(f"ean should be a list, got {type(value).__name__}")
+        raise PayloadError(f"ean should be a list, got {type(value).__name__}")
     eans = []
     for item in value:
         text = str(item).strip()
         if text and text not in eans:
             if len(text) > 32:
-                raise OfferPayloadError(f"ean {text[:40]!r} is too long")
+                raise PayloadError(f"ean {text[:40]!r} is too long")
             eans.append(text)
     return eans
 
 
 def offer_columns(payload: dict[str, Any]) -> dict[str, Any]:
-    """Return the mirror columns of an offer payload, or raise OfferPayloadError without an id.
+    """Return the mirror columns of an offer payload, or raise PayloadError without an id.
 
     Only the id is required. A field whose value cannot be read is left empty and its reason
     listed in `read_warnings`, so an offer is never lost for one odd value.
     """
     if not isinstance(payload, dict):
-        raise OfferPayloadError(f"an offer should be an object, got {type(payload).__name__}")
+        raise PayloadError(f"an offer should be an object, got {type(payload).__name__}")
     emag_id = parse_integer(payload.get("id"), "id")
     if emag_id is None or emag_id <= 0:
-        raise OfferPayloadError("id is missing")
+        raise PayloadError("id is missing")
     noted: list[str] = []
 
     def read(parse: Callable[[], T], empty: Any = None) -> T:

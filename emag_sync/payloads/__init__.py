@@ -1,0 +1,1 @@
+"""Pure parsing of eMAG payloads into column values (offers, orders); one error type."""
