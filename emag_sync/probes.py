@@ -1,4 +1,4 @@
-"""Cheap liveness probes of the database and the Celery broker, shared by /health and checks.
+"""Cheap liveness probes of the database and the Celery broker, for /health and health checks.
 
 A probe never raises: it answers up or down, with the reason for logs and the stored check.
 The reason may name hosts; /health shows only up or down.

@@ -1,6 +1,11 @@
-"""Plain Django views of the app (the REST API lives in emag_sync/api)."""
+"""Plain Django views of the app (the REST API lives in emag_sync/api).
 
-from django.http import JsonResponse
+Two ideas share the word "health": *liveness* is this view, `/health`, answered live from
+two cheap probes for load balancers; a *health check* is the periodic, stored inspection of
+accounts and sync freshness that raises alerts (services/health.py, `GET /emag/health`).
+"""
+
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -9,7 +14,7 @@ from emag_sync.probes import probe_broker, probe_database
 
 @never_cache
 @require_safe
-def health(request):
+def liveness(request: HttpRequest) -> JsonResponse:
     """Answer whether the database and the broker are up: 200 when both are, else 503.
 
     Open to anyone (load balancers, uptime monitors), so it says up or down and nothing

@@ -78,9 +78,21 @@ def test_a_foreign_referer_is_not_followed(admin_client, conflicts):
     assert response["Location"] == CONFLICTS + "?status__exact=open"
 
 
-def test_an_unknown_resolution_changes_nothing(admin_client, conflicts):
-    admin_client.post(resolve_url(conflicts.first()), {"resolution": "set"})
+def test_an_unknown_resolution_is_refused_with_a_message_and_changes_nothing(
+    admin_client, conflicts
+):
+    conflict = conflicts.first()
+    edits_before = list(LocalEdit.objects.values_list("offer_id", "field", "value"))
+
+    response = admin_client.post(resolve_url(conflict), {"resolution": "set"}, follow=True)
+
+    assert response.redirect_chain == [(CONFLICTS + "?status__exact=open", 302)]
+    assert "Choose “Accept eMAG” or “Keep local”." in response.content.decode()
     assert not Conflict.objects.exclude(status="open").exists()
+    assert list(LocalEdit.objects.values_list("offer_id", "field", "value")) == edits_before
+    # The same button with a known resolution does decide: the refusal above was the check.
+    admin_client.post(resolve_url(conflict), {"resolution": "keep_local"})
+    assert Conflict.objects.get(pk=conflict.pk).status == "resolved"
 
 
 def test_a_bulk_decision_applies_to_every_conflict_the_filter_selects(admin_client, conflicts):

@@ -7,11 +7,8 @@ import pytest
 from django.utils import timezone
 
 from emag_sync.models import Conflict, ConflictStatus, LocalEdit, Offer, SyncKind
-from emag_sync.services.local_edits import (
-    LocalEditError,
-    conflict_resolve,
-    local_edit_set,
-)
+from emag_sync.services.conflicts import conflict_resolve
+from emag_sync.services.local_edits import LocalEditError, local_edit_set
 from emag_sync.services.offer_pages import offer_page_write
 from emag_sync.services.sync_runs import sync_run_claim, sync_run_finish
 

@@ -12,7 +12,7 @@ from emag_sync.admin.display import account_tag, field_value
 from emag_sync.admin.filters import OfferAccountFilter
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import Conflict, ConflictResolution, ConflictStatus
-from emag_sync.services.local_edits import conflict_resolve
+from emag_sync.services.conflicts import conflict_resolve
 
 RESOLUTION_WORDS: dict[str, str] = {
     ConflictResolution.ACCEPT_EMAG: "accepted eMAG's value",

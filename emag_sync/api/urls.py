@@ -25,15 +25,15 @@ urlpatterns = [
         name="products-statistics",
     ),
     path("emag/products/history", syncs.ProductHistoryView.as_view(), name="products-history"),
-    path("emag/products/products", products.ProductListView.as_view(), name="products-list"),
+    path("emag/products/products", products.OfferListView.as_view(), name="products-list"),
     path(
         "emag/products/products/<int:pk>",
-        products.ProductDetailView.as_view(),
+        products.OfferDetailView.as_view(),
         name="products-detail",
     ),
     path(
         "emag/products/products/<int:pk>/changes",
-        products.ProductChangesView.as_view(),
+        products.OfferChangesView.as_view(),
         name="products-changes",
     ),
     path(

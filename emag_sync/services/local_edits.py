@@ -1,19 +1,18 @@
-"""Write local edits (the overlay on eMAG's values) and resolve conflicts.
+"""Write local edits: the overlay on eMAG's values.
 
 The eMAG columns of an offer always hold what eMAG last returned. A seller's local value
 for an editable field is a LocalEdit; the effective value is the local one while it exists.
 When a sync sees eMAG change a field that also has a local edit, the run's conflict
-strategy decides (see `decide_conflict`). Writing local edits back to eMAG is a later
+strategy decides (`conflicts.decide_conflict`). Writing local edits back to eMAG is a later
 feature: today they only live here.
 """
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +20,6 @@ from emag_sync.models import (
     Conflict,
     ConflictResolution,
     ConflictStatus,
-    ConflictStrategy,
     EditableField,
     LocalEdit,
     Offer,
@@ -135,7 +133,9 @@ def local_edit_check(*, offer: Offer, field: str, value: Any) -> Any:
 
 
 @transaction.atomic
-def local_edit_set(*, offer: Offer, field: str, value: Any, user=None) -> LocalEdit | None:
+def local_edit_set(
+    *, offer: Offer, field: str, value: Any, user: User | None = None
+) -> LocalEdit | None:
     """Record a local value for one field; a value equal to eMAG's removes the edit instead."""
     normalized = local_edit_check(offer=offer, field=field, value=value)
     if normalized == emag_value(offer, field):
@@ -163,7 +163,7 @@ def offer_local_update(
     offer: Offer,
     edits: dict[str, Any] | None = None,
     local_data: dict[str, Any] | None = None,
-    user=None,
+    user: User | None = None,
 ) -> Offer:
     """Apply several local changes to an offer at once: all of them, or none on an error.
 
@@ -193,7 +193,9 @@ def offer_local_update(
     return offer
 
 
-def _close_conflicts(*, offer_ids, field, resolution, user=None) -> int:
+def _close_conflicts(
+    *, offer_ids: list[int], field: str, resolution: str, user: User | None = None
+) -> int:
     return Conflict.objects.filter(
         offer_id__in=offer_ids, field=field, status=ConflictStatus.OPEN
     ).update(
@@ -202,65 +204,3 @@ def _close_conflicts(*, offer_ids, field, resolution, user=None) -> int:
         resolved_by=user,
         resolved_at=timezone.now(),
     )
-
-
-@transaction.atomic
-def conflict_resolve(
-    *, conflicts: list[Conflict], resolution: str, value: Any = None, user=None
-) -> int:
-    """Resolve open conflicts: accept eMAG's value, keep the local one, or set a new value."""
-    if resolution not in (
-        ConflictResolution.ACCEPT_EMAG,
-        ConflictResolution.KEEP_LOCAL,
-        ConflictResolution.SET,
-    ):
-        raise LocalEditError(f"unknown resolution {resolution!r}")
-    ids = [conflict.pk for conflict in conflicts]
-    open_conflicts = list(
-        Conflict.objects.select_for_update()
-        .filter(pk__in=ids, status=ConflictStatus.OPEN)
-        .select_related("offer")
-    )
-    now = timezone.now()
-    for conflict in open_conflicts:
-        if resolution == ConflictResolution.ACCEPT_EMAG:
-            LocalEdit.objects.filter(offer_id=conflict.offer_id, field=conflict.field).delete()
-        elif resolution == ConflictResolution.SET:
-            local_edit_set(offer=conflict.offer, field=conflict.field, value=value, user=user)
-        conflict.status = ConflictStatus.RESOLVED
-        conflict.resolution = resolution
-        conflict.resolved_by = user
-        conflict.resolved_at = now
-    Conflict.objects.bulk_update(
-        open_conflicts, ["status", "resolution", "resolved_by", "resolved_at"]
-    )
-    return len(open_conflicts)
-
-
-@dataclass
-class ConflictOutcome:
-    """What a sync does with one local edit whose field eMAG also changed."""
-
-    keep_edit: bool
-    open_conflict: bool = False
-    converged: bool = False
-
-
-def decide_conflict(
-    *, strategy: str, edit: LocalEdit, new_emag_value: Any, fetched_at: datetime
-) -> ConflictOutcome:
-    """Apply a conflict strategy to a field changed both locally and on eMAG.
-
-    eMAG gives offers no change time, so an eMAG change is dated when the sync fetched
-    the page that shows it. Under `newest_wins` a local edit made after that fetch (while
-    the run was in flight) wins; one made before it loses to eMAG's newer value.
-    """
-    if edit.value == new_emag_value:
-        return ConflictOutcome(keep_edit=False, converged=True)
-    if strategy == ConflictStrategy.EMAG_PRIORITY:
-        return ConflictOutcome(keep_edit=False)
-    if strategy == ConflictStrategy.LOCAL_PRIORITY:
-        return ConflictOutcome(keep_edit=True)
-    if strategy == ConflictStrategy.NEWEST_WINS:
-        return ConflictOutcome(keep_edit=edit.edited_at > fetched_at)
-    return ConflictOutcome(keep_edit=True, open_conflict=True)

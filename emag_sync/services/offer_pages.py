@@ -37,7 +37,8 @@ from emag_sync.payloads.offers import (
     offer_payload_fields,
 )
 from emag_sync.payloads.values import PayloadError, canonical_json, hash_canonical
-from emag_sync.services.local_edits import decide_conflict, emag_value
+from emag_sync.services.conflicts import decide_conflict
+from emag_sync.services.local_edits import emag_value
 from emag_sync.services.offer_upsert import (
     JSON_FIELDS,
     LOCAL_DEFAULTS,

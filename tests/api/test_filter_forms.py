@@ -2,8 +2,7 @@
 
 from django.http import QueryDict
 
-from emag_sync.api.filters import OfferFilter, SyncRunFilter
-from emag_sync.api.order_filters import OrderFilter
+from emag_sync.api.filters import OfferFilter, OrderFilter, SyncRunFilter
 from emag_sync.models import Offer, Order, SyncRun
 
 

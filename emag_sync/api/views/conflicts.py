@@ -21,7 +21,8 @@ from emag_sync.selectors import (
     conflict_get,
     conflict_list,
 )
-from emag_sync.services.local_edits import LocalEditError, conflict_resolve
+from emag_sync.services.conflicts import conflict_resolve
+from emag_sync.services.local_edits import LocalEditError
 
 # How many runs the status answer lists besides the live ones (as the predecessor did).
 

@@ -7,8 +7,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from emag_sync.api.filters import OrderFilter
 from emag_sync.api.openapi import READ_ERRORS, csv_list_schema, error_responses
-from emag_sync.api.order_filters import OrderFilter
 from emag_sync.api.pagination import DetailListPagination
 from emag_sync.api.serializers import ErrorOutput, SyncQueuedOutput, SyncRunOutput
 from emag_sync.api.serializers.orders import OrderDetailOutput, OrderListOutput, OrderSyncInput

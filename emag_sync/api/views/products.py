@@ -55,7 +55,7 @@ class ProductStatisticsView(ApiView):
         "`Accept: text/csv`) every offer the filters select is streamed as CSV, unpaged."
     ),
 )
-class ProductListView(CsvListView):
+class OfferListView(CsvListView):
     read_permissions = (VIEW_OFFER,)
     serializer_class = OfferListOutput
     filterset_class = OfferFilter
@@ -70,7 +70,7 @@ class ProductListView(CsvListView):
         return offer_csv_rows(self.filter_queryset(offer_list()))
 
 
-class ProductDetailView(ApiView):
+class OfferDetailView(ApiView):
     read_permissions = (VIEW_OFFER,)
     write_permission = "emag_sync.change_offer"
 
@@ -115,7 +115,7 @@ class ProductDetailView(ApiView):
     summary="An offer's change history, newest first",
     responses={200: OfferChangeOutput(many=True), **error_responses(400, *READ_ERRORS, 404)},
 )
-class ProductChangesView(ApiListView):
+class OfferChangesView(ApiListView):
     read_permissions = (VIEW_OFFER,)
     serializer_class = OfferChangeOutput
     pagination_class = DetailListPagination
