@@ -1,6 +1,6 @@
 """Turn one product_offer/read payload into Offer column values.
 
-Reference: emag-api-reference.md §4.1 (documented fields) and §4.2 (what real responses
+Reference: docs/emag-api.md §4.1 (documented fields) and §4.2 (what real responses
 carry). eMAG is loose with types: prices come as 4-decimal strings or JSON numbers,
 `ownership` as a boolean where the doc says 1/2, validation statuses as lists. Each value
 is parsed strictly into its column type; only the id is required: a value that cannot be

@@ -1,6 +1,6 @@
 """Turn one order/read payload into Order and OrderLine column values, totals included.
 
-Reference: emag-api-reference.md §5.4. eMAG is loose with types here as with offers: money
+Reference: docs/emag-api.md §5.4. eMAG is loose with types here as with offers: money
 as 4-decimal strings or JSON numbers, the seller's product id as a string, flags as 0/1 or
 booleans, `reason_cancellation` as a number or an object `{id, name}`, an empty `details`
 as `[]`. Dates are zone-less local times of the account's platform.
@@ -158,7 +158,7 @@ def _line_pnk(line: _Reader) -> str:
     """Return a line's PNK: `part_number_key`, else a `part_number` that is not the seller's code.
 
     The doc says a line's `part_number` is the PNK, but real lines carry the seller's
-    `ext_part_number` there beside a separate `part_number_key` (reference §5.4).
+    `ext_part_number` there beside a separate `part_number_key` (docs/emag-api.md §5.4).
     """
     pnk = line.text("part_number_key", 32)
     if pnk:
@@ -198,7 +198,7 @@ def _voucher_value(voucher: Any, position: int, warnings: list[str]) -> Decimal:
     """Return what an active voucher takes off the order: its value plus its VAT (negative).
 
     eMAG's field table: `sale_price` is the voucher's value without VAT and `sale_price_vat`
-    the VAT on it, not the gross (reference §5.4).
+    the VAT on it, not the gross (docs/emag-api.md §5.4).
     """
     key = f"vouchers[{position}]"
     if not isinstance(voucher, dict):

@@ -60,7 +60,7 @@ from emag_sync.services.table_statistics import GrowthAnalyzer
 
 logger = logging.getLogger(__name__)
 
-# eMAG's maximum page size (reference §3.2): fewer pages means fewer rate-limited requests.
+# eMAG's maximum page size (docs/emag-api.md §3.2): fewer pages, fewer rate-limited requests.
 PAGE_SIZE = 100
 # Bulk UPDATE of missing offers in slices that stay well inside every database's
 # bind-parameter limit.

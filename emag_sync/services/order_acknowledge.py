@@ -1,6 +1,6 @@
 """Acknowledge new orders on eMAG safely: re-read, acknowledge only if still new, re-read.
 
-Reference: emag-api-reference.md §5.2. Until acknowledged, eMAG may cancel an order at the
+Reference: docs/emag-api.md §5.2. Until acknowledged, eMAG may cancel an order at the
 customer's request, so the local status 1 is only a hint (the predecessor acknowledged
 local rows blindly and set status 2 without asking eMAG, §6.10 item 19). For each local
 order in status 1 this service reads the order from eMAG; an order still new is

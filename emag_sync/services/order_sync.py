@@ -1,6 +1,6 @@
 """Sync an account's orders from eMAG: incremental on `modified`, or full on `created`.
 
-Reference: emag-api-reference.md §5 (and the predecessor's mistakes, §6.5 and §6.10 items
+Reference: docs/emag-api.md §5 (and the predecessor's mistakes, §6.5 and §6.10 items
 19-20). Both order types are read for every account: eMAG's `type` filter defaults to 3
 (fulfilled by the seller), so orders fulfilled by eMAG (type 2) are asked for explicitly.
 
@@ -68,7 +68,7 @@ from emag_sync.services.table_statistics import GrowthAnalyzer
 
 logger = logging.getLogger(__name__)
 
-# eMAG's maximum page size (reference §3.2).
+# eMAG's maximum page size (docs/emag-api.md §3.2).
 PAGE_SIZE = 100
 # Both fulfilment types, FBE first; the cursor moves after the last one of a window.
 ORDER_TYPES = (OrderType.FULFILLED_BY_EMAG, OrderType.FULFILLED_BY_SELLER)
