@@ -16,6 +16,7 @@ Task hygiene, per task below:
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -40,7 +41,7 @@ class SyncRunUnavailable(Exception):
 
 # Whole-run failures: the database went away mid-run, or eMAG was unreachable for all of it.
 DATABASE_GONE = (OperationalError, InterfaceError)
-RETRY_POLICY = {
+RETRY_POLICY: dict[str, Any] = {
     "autoretry_for": (SyncRunUnavailable, *DATABASE_GONE),
     "retry_backoff": 60,  # 60 s, 120 s, 240 s (capped below), with full jitter
     "retry_backoff_max": 600,
@@ -49,10 +50,10 @@ RETRY_POLICY = {
 }
 # Acknowledging writes to eMAG and its next tick comes in 10 minutes: only a database that went
 # away is worth a retry, never eMAG refusing an order.
-DATABASE_RETRY_POLICY = {**RETRY_POLICY, "autoretry_for": DATABASE_GONE}
+DATABASE_RETRY_POLICY: dict[str, Any] = {**RETRY_POLICY, "autoretry_for": DATABASE_GONE}
 
 
-def _limits(soft_seconds: int) -> dict:
+def _limits(soft_seconds: int) -> dict[str, Any]:
     return {
         "soft_time_limit": soft_seconds,
         "time_limit": soft_seconds + settings.SYNC_HARD_TIME_LIMIT_GRACE,
@@ -76,7 +77,11 @@ def _fan_out(task: Task, account: str, kwargs: dict) -> list[str] | None:
     names = resolve_account_names(account)
     for name in names:
         # Children of a schedule tick expire with it, so missed ticks never pile up.
-        task.apply_async(kwargs={**kwargs, "account": name}, expires=task.request.expires)
+        task.apply_async(
+            kwargs={**kwargs, "account": name},
+            # None (a task sent without an expiry) is what Celery takes for "never".
+            expires=task.request.expires,  # type: ignore[arg-type]
+        )
     return names
 
 

@@ -119,7 +119,7 @@ def _cancellation_reason(value: Any, key: str) -> tuple[int | None, str]:
         name = _text(value.get("name"), f"{key}.name", 255)
     else:
         reason, name = parse_integer(value, key), ""
-    return reason, name or CANCELLATION_REASONS.get(reason, "")
+    return reason, name or (CANCELLATION_REASONS.get(reason, "") if reason is not None else "")
 
 
 class _Reader:

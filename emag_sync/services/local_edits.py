@@ -111,11 +111,11 @@ def normalize_local_value(field: str, value: Any) -> Any:
         return number
     if not isinstance(value, str):
         raise LocalEditError(f"{field} must be text")
-    limit = TEXT_LIMITS[field]
+    text_limit = TEXT_LIMITS[EditableField(field)]
     if field != EditableField.DESCRIPTION and not value.strip():
         raise LocalEditError(f"{field} cannot be empty")
-    if limit and len(value) > limit:
-        raise LocalEditError(f"{field} must be at most {limit} characters")
+    if text_limit and len(value) > text_limit:
+        raise LocalEditError(f"{field} must be at most {text_limit} characters")
     return value
 
 

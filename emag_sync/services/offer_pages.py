@@ -71,7 +71,7 @@ class Checkpoint:
 class ParsedOffer:
     # Everything mapped from the payload, for comparing with the stored offer.
     columns: dict[str, Any]
-    digest: str
+    digest: bytes
     # The row to write if the offer is new or changed: every INSERT_FIELDS column, with the
     # JSON ones (the raw payload as the canonical JSON that was hashed) encoded once.
     row: dict[str, Any]
@@ -88,7 +88,6 @@ class ParsedPage:
 
 @dataclass
 class OfferPageResult(PageResult):
-    emag_ids: list[int] = field(default_factory=list)
     # From BEGIN to COMMIT: the database's share of the page.
     transaction_seconds: float = 0.0
 
@@ -179,7 +178,7 @@ def offer_page_write(
 ) -> OfferPageResult:
     """Upsert a page of offer payloads and record its effects; return what it did."""
     parsed = offer_page_parse(payloads, account=account, fetched_at=fetched_at, page=page)
-    page_write = {
+    page_write: dict[str, Any] = {
         "run": run,
         "account": account,
         "parsed": parsed,

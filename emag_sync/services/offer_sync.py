@@ -20,7 +20,7 @@ parsing competes with a transaction for the interpreter and stretches it.
 
 import logging
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -265,7 +265,7 @@ class OfferSyncStream(Stream):
     def request(self) -> RunRequest:
         return offer_sync_request(self.options)
 
-    def units(self, context: RunContext) -> Iterator[Unit]:
+    def units(self, context: RunContext) -> Generator[Unit, None, None]:
         with commits_without_waiting_for_disk():
             try:
                 scans = _plan_scans(context.run, self.options, context.client)
@@ -444,9 +444,9 @@ class OfferSyncStream(Stream):
                     else checkpoint_for(last_page, last_items)
                 )
             yield self._page_unit(context, statistics, page, read[page], checkpoint)
-        for page, error in sorted(still_failed.items()):
+        for page, failure in sorted(still_failed.items()):
             outcome.errors.append(
-                {"page": page, "message": f"failed again at its second chance: {error}"}
+                {"page": page, "message": f"failed again at its second chance: {failure}"}
             )
         if unread_from is not None:
             outcome.errors.append(

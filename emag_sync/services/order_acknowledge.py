@@ -10,7 +10,7 @@ eMAG's side, and a failure with one order is listed on the run while the others 
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from django.utils import timezone
@@ -65,7 +65,7 @@ class AcknowledgeStream(Stream):
     def request(self) -> RunRequest:
         return ACKNOWLEDGE_REQUEST
 
-    def units(self, context: RunContext) -> Iterator[Unit]:
+    def units(self, context: RunContext) -> Generator[Unit, None, None]:
         candidates = list(
             Order.objects.filter(account=context.account.name, status=OrderStatus.NEW)
             .order_by("date", "emag_id")

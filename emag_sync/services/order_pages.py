@@ -9,6 +9,7 @@ so re-reading an unchanged range writes no order rows.
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -81,7 +82,7 @@ def order_page_write(
     and listed as a warning.
     """
     result = OrderPageResult()
-    parsed: dict[int, tuple[dict, dict, list[dict], str]] = {}
+    parsed: dict[int, tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], bytes]] = {}
     for position, payload in enumerate(payloads):
         try:
             columns, lines = order_columns(payload, zone, requested_type=order_type)
@@ -145,7 +146,7 @@ def order_page_write(
                 **columns,
                 "raw": payload,
                 "content_hash": digest,
-                "synced_at": fetched_at if content_changed else old["synced_at"],
+                "synced_at": fetched_at if content_changed or old is None else old["synced_at"],
             }
             if acknowledged_at is not None:
                 values["acknowledged_at"] = acknowledged_at

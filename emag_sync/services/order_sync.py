@@ -20,7 +20,7 @@ pages behind it; a window whose pages yield fewer orders than its count is read 
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -152,7 +152,7 @@ class OrderSyncStream(Stream):
     def request(self) -> RunRequest:
         return self._request
 
-    def units(self, context: RunContext) -> Iterator[Unit]:
+    def units(self, context: RunContext) -> Generator[Unit, None, None]:
         account = context.account
         parameters = self._request.parameters
         # eMAG's filters have whole seconds; so does the run's end, so the cursor never
@@ -196,15 +196,16 @@ def _plan(
     )
     if mode == SyncMode.FULL:
         start = since_start or initial_start
-        interrupted = bool(
-            state
+        resumable = (
+            state.cursor
+            if state
             and state.run
             and state.run.status != SyncStatus.COMPLETED
             and state.run.parameters.get("since") == parameters["since"]
-            and state.cursor
+            else None
         )
-        if interrupted and start < state.cursor < now:
-            start = state.cursor
+        if resumable is not None and start < resumable < now:
+            start = resumable
         return OrderSyncPlan(
             date_field="created",
             start=start,
@@ -245,7 +246,7 @@ class _WindowReader:
     pool: ThreadPoolExecutor
     statistics: GrowthAnalyzer
 
-    def read_windows(self) -> Iterator[Unit]:
+    def read_windows(self) -> Generator[Unit, None, None]:
         plan = self.plan
         for after, before in plan.windows:
             for position, order_type in enumerate(ORDER_TYPES):
@@ -403,7 +404,7 @@ class _WindowReader:
 
     def _pages_in_order(
         self, filters: dict[str, Any], pages: int, failed: dict[int, BaseException]
-    ) -> Iterator[tuple[int, datetime, list[dict[str, Any]]]]:
+    ) -> Generator[tuple[int, datetime, list[dict[str, Any]]], None, None]:
         """Yield (page, fetched_at, orders) for pages 1..pages, fetched ahead concurrently.
 
         A page that fails after its retries goes into `failed` for its second chance, unless

@@ -31,6 +31,7 @@ class PageResult:
     # Items stored with fields left empty because they could not be read, and why.
     warned: int = 0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    emag_ids: list[int] = field(default_factory=list)
 
 
 def request_log_rows(calls: Iterable[EmagCall], *, run: SyncRun | None) -> list[EmagRequestLog]:

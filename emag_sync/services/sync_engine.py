@@ -47,7 +47,7 @@ API's synchronous path); the Celery tasks instead send one task per account.
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -188,7 +188,7 @@ class Stream:
         """Return what the run is claimed with (options already validated)."""
         raise NotImplementedError
 
-    def units(self, context: RunContext) -> Iterator[Unit]:
+    def units(self, context: RunContext) -> Generator[Unit, None, None]:
         """Plan the run and yield its units in order; may be closed between any two."""
         raise NotImplementedError
 

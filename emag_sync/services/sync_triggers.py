@@ -86,12 +86,13 @@ def offer_syncs_run(
     runs = queued_runs_claim(
         accounts=accounts, request=offer_sync_request(options), triggered_by=triggered_by
     )
-    return claimed_runs_run(
-        runs,
-        lambda run: offer_stream.offer_sync(
+
+    def sync(run: SyncRun) -> SyncRun:
+        return offer_stream.offer_sync(
             account=run.account, options=options, triggered_by=triggered_by, run_id=run.pk
-        ),
-    )
+        )
+
+    return claimed_runs_run(runs, sync)
 
 
 def offer_syncs_enqueue(
@@ -178,12 +179,13 @@ def order_syncs_run(
         request=order_sync_request(mode=mode, since=since),
         triggered_by=triggered_by,
     )
-    return claimed_runs_run(
-        runs,
-        lambda run: order_stream.order_sync(
+
+    def sync(run: SyncRun) -> SyncRun:
+        return order_stream.order_sync(
             account=run.account, mode=mode, since=since, triggered_by=triggered_by, run_id=run.pk
-        ),
-    )
+        )
+
+    return claimed_runs_run(runs, sync)
 
 
 def order_syncs_enqueue(
