@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from emag_sync.payloads.values import (
     PayloadError,
     parse_integer,
+    parse_list,
     parse_money,
     read_or_warn,
 )
@@ -45,17 +46,6 @@ def _integer(payload: dict, key: str) -> int | None:
 
 def _money(payload: dict, key: str) -> Decimal | None:
     return parse_money(payload.get(key), key)
-
-
-def _json_list(payload: dict, key: str) -> list:
-    value = payload.get(key)
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        return [value]
-    raise PayloadError(f"{key} should be a list, got {type(value).__name__}")
 
 
 def _status_parts(value: Any, key: str) -> tuple[int | None, str, Any]:
@@ -193,7 +183,7 @@ def offer_payload_fields(payload: Any, warnings: list[str] | None = None) -> dic
         return read_or_warn(noted, lambda: _text(payload, key), "")
 
     def listed(key: str) -> list:
-        return read_or_warn(noted, lambda: _json_list(payload, key), [])
+        return read_or_warn(noted, lambda: parse_list(payload.get(key), key), [])
 
     return {
         "description": text("description"),

@@ -20,6 +20,7 @@ from emag_sync.payloads.values import (
     MONEY_QUANTUM,
     PayloadError,
     parse_integer,
+    parse_list,
     parse_money,
     read_or_warn,
 )
@@ -73,17 +74,6 @@ def _flag(value: Any, key: str) -> bool | None:
     if value is None or value == "":
         return None
     return bool(parse_integer(value, key))
-
-
-def _json_list(value: Any, key: str) -> list:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    # A list of one written as the object itself (as in the documentation's order example).
-    if isinstance(value, dict):
-        return [value]
-    raise PayloadError(f"{key} should be a list, got {type(value).__name__}")
 
 
 def _object(value: Any, key: str) -> dict | None:
@@ -148,7 +138,7 @@ class _Reader:
         return self.read(_flag, name)
 
     def json_list(self, name: str) -> list:
-        return self.read(_json_list, name, [])
+        return self.read(parse_list, name, [])
 
     def when(self, name: str, zone: tzinfo) -> datetime | None:
         return self.read(lambda value, key: parse_emag_datetime(value, zone, key), name)

@@ -97,3 +97,17 @@ def parse_money(value: Any, key: str) -> Decimal | None:
     if amount != amount.quantize(MONEY_QUANTUM):
         raise PayloadError(f"{key} has more than 4 decimals: {value!r}")
     return amount.quantize(MONEY_QUANTUM)
+
+
+def parse_list(value: Any, key: str) -> list[Any]:
+    """Return a JSON list; None is empty, and a list of one written as the object itself counts.
+
+    eMAG writes a one-item list as the bare object in places (its documentation's order example).
+    """
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value]
+    raise PayloadError(f"{key} should be a list, got {type(value).__name__}")
