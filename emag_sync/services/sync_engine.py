@@ -1,8 +1,9 @@
 """Run one sync run of one account: the life every stream shares.
 
 A stream (offers, orders, acknowledge, push) says only *what* to do: the run it claims
-(`RunRequest`), its plan as a generator of units of work (`Stream.units`), and what to do once
-every unit is done (`Stream.conclude`). `stream_run` does the rest, the same way for all:
+(`RunRequest`), its plan as a generator of units of work (`Stream.units`), and what follows
+its units (`Stream.conclude`); its constructor validates its options (`SyncOptionsError`)
+before anything is claimed. `stream_run` does the rest, the same way for all:
 
 1. claim the run of (account, kind), or take over a queued one (`run_id`);
 2. open the eMAG client with a call log (`CallCollector`): a unit hands its calls to its
@@ -13,7 +14,8 @@ every unit is done (`Stream.conclude`). `stream_run` does the rest, the same way
    (`cancelled`) or the worker is shutting down (`interrupted`); the plan generator is then
    closed, so its `finally` blocks cancel what it fetched ahead;
 6. let the stream conclude (`Stream.conclude`: a sweep that needs a complete pass checks
-   `outcome.completed`), write the request log, and finish the run: `completed`, or `partial` when an item failed.
+   `outcome.completed`), write the request log, and finish the run: `completed`, or
+   `partial` when an item failed (in a page write, or counted in `outcome.items_failed`).
 
 **The contract of a unit** (`Unit`): `work()` does one step and is atomic on our side (a
 page write, one order acknowledged and stored, a batch sent and its results stored). The
