@@ -275,8 +275,8 @@ class _WindowReader:
             return CursorAdvance(
                 mode=SyncMode.FULL, floor=window_end, ceiling=plan.end, follow_modified=False
             )
-        assert plan.cursor_floor is not None  # an incremental plan always has one
-        floor = max(plan.cursor_floor, window_end - IDLE_CURSOR_LAG)
+        # An incremental plan always has a floor (the cursor, or the start of a first run).
+        floor = max(plan.cursor_floor or plan.start, window_end - IDLE_CURSOR_LAG)
         if self.stream.newest_modified is not None:
             floor = max(floor, self.stream.newest_modified)
         return CursorAdvance(mode=SyncMode.INCREMENTAL, floor=floor, ceiling=plan.end)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+from django.contrib.auth.models import User
 from django.http import Http404, StreamingHttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -18,6 +19,11 @@ VIEW_OFFER = "emag_sync.view_offer"
 VIEW_SYNC_RUN = "emag_sync.view_syncrun"
 VIEW_CONFLICT = "emag_sync.view_conflict"
 RUN_SYNC = "emag_sync.run_sync"
+
+
+def acting_user(request: Request) -> User | None:
+    """Return who acts, for a service's record of it (writes need a signed-in user anyway)."""
+    return request.user if isinstance(request.user, User) else None
 
 
 # Reads need every permission in `read_permissions`; writes need staff status or

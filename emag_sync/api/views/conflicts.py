@@ -15,7 +15,7 @@ from emag_sync.api.serializers import (
     ConflictResolveInput,
     ErrorOutput,
 )
-from emag_sync.api.views.base import VIEW_CONFLICT, ApiListView, ApiView
+from emag_sync.api.views.base import VIEW_CONFLICT, ApiListView, ApiView, acting_user
 from emag_sync.models import Conflict, ConflictStatus
 from emag_sync.selectors import (
     conflict_get,
@@ -69,7 +69,7 @@ class ConflictResolveView(ApiView):
                 conflicts=[conflict],
                 resolution=resolve.validated_data["resolution"],
                 value=resolve.validated_data.get("value"),
-                user=request.user,
+                user=acting_user(request),
             )
         except LocalEditError as error:
             raise ValidationError({"value": [str(error)]}) from None

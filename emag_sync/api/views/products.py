@@ -19,7 +19,14 @@ from emag_sync.api.serializers import (
     OfferUpdateInput,
     StatisticsOutput,
 )
-from emag_sync.api.views.base import VIEW_OFFER, VIEW_SYNC_RUN, ApiListView, ApiView, CsvListView
+from emag_sync.api.views.base import (
+    VIEW_OFFER,
+    VIEW_SYNC_RUN,
+    ApiListView,
+    ApiView,
+    CsvListView,
+    acting_user,
+)
 from emag_sync.exports import offer_csv_rows
 from emag_sync.models import Offer
 from emag_sync.selectors import (
@@ -104,7 +111,9 @@ class OfferDetailView(ApiView):
         update.is_valid(raise_exception=True)
         edits, local_data = update.split()
         try:
-            offer_local_update(offer=offer, edits=edits, local_data=local_data, user=request.user)
+            offer_local_update(
+                offer=offer, edits=edits, local_data=local_data, user=acting_user(request)
+            )
         except LocalEditError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from None
         return Response(OfferDetailOutput(self._offer(pk)).data)
