@@ -4,7 +4,10 @@ Every call POSTs flat JSON to `{api_url}/{resource}/{action}` (docs/emag-api.md 
 §1.4), waits for the shared rate limiter before each attempt, retries transient failures
 within a bound in attempts and in time, and reports one `EmagCall` for the request log.
 Reads are idempotent, so every failure of a read is retried except the permanent ones
-(`PERMANENT_MESSAGES`); other calls retry only throttling, 5xx and broken transports. eMAG's failures become
+(`PERMANENT_MESSAGES`). Offer writes (light offer/save, PATCH offer_stock) are retried only
+when eMAG certainly did not carry them out (a 429, a connection never made); any other failure
+leaves their outcome unknown and raises `EmagWriteUncertain`, never a blind second send.
+Acknowledging an order (harmless to repeat) retries throttling, 5xx and broken transports. eMAG's failures become
 the typed errors below; their messages never carry the password or the Authorization header.
 The client knows nothing of the database.
 """
@@ -16,11 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 import orjson
 import requests
+import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from tenacity import (
@@ -56,6 +61,10 @@ EMAG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # Actions that only read: sending one again changes nothing at eMAG.
 READ_ACTIONS = frozenset({"read", "count"})
+# Reference §1.4, §3.5: a light offer/save takes at most 50 offers.
+MAX_OFFERS_PER_SAVE = 50
+# Reference §3.4: stock 0-65535 per warehouse.
+MAX_STOCK = 65535
 
 
 class Permanence(StrEnum):
@@ -106,6 +115,8 @@ class EmagError(Exception):
 
     retryable: bool = False
     retryable_on_read: bool = False
+    # Set when the request certainly never left (no connection was made).
+    never_sent: bool = False
 
     def __init__(
         self, message: str, *, status_code: int | None = None, retry_after: float | None = None
@@ -176,6 +187,75 @@ class EmagInvalidRequest(EmagApiError):
     retryable_on_read = False
 
 
+class EmagWriteUncertain(EmagError):
+    """A write whose outcome is unknown: it may or may not have been applied by eMAG.
+
+    A timeout, a cut connection, a 5xx or an answer that cannot be read after the request
+    left. Sending it again blindly could apply it twice; read the offers back instead.
+    `cause` is the failure as a read would have seen it.
+    """
+
+    def __init__(self, message: str, *, cause: EmagError) -> None:
+        super().__init__(message, status_code=cause.status_code)
+        self.cause = cause
+
+
+class ItemOutcome(StrEnum):
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    # eMAG's answer had no result for the item: treated like an uncertain write.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class OfferUpdate:
+    """The fields of one existing offer to change through the light offer/save.
+
+    Prices are without VAT (reference §3.4), sent as exact decimal strings; `stock` and
+    `handling_time` are per warehouse, `(warehouse_id, value)` pairs. `offer_id` is eMAG's
+    own offer id (`offer_details.id`), used to recognise a result keyed by it.
+    """
+
+    emag_id: int
+    offer_id: int | None = None
+    sale_price: Decimal | None = None
+    recommended_price: Decimal | None = None
+    min_sale_price: Decimal | None = None
+    max_sale_price: Decimal | None = None
+    stock: tuple[tuple[int, int], ...] | None = None
+    handling_time: tuple[tuple[int, int], ...] | None = None
+    vat_id: int | None = None
+    status: int | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        """Return the item as the light offer/save body holds it (only the fields set)."""
+        item: dict[str, Any] = {"id": self.emag_id}
+        for name in ("sale_price", "recommended_price", "min_sale_price", "max_sale_price"):
+            amount = getattr(self, name)
+            if amount is not None:
+                # A string keeps the exact decimal value: no float on the way.
+                item[name] = f"{amount:.4f}"
+        for name in ("stock", "handling_time"):
+            entries = getattr(self, name)
+            if entries is not None:
+                item[name] = [
+                    {"warehouse_id": warehouse, "value": value} for warehouse, value in entries
+                ]
+        for name in ("vat_id", "status"):
+            if getattr(self, name) is not None:
+                item[name] = getattr(self, name)
+        return item
+
+
+@dataclass(frozen=True)
+class OfferSaveResult:
+    """eMAG's answer for one item of a light offer/save."""
+
+    emag_id: int
+    outcome: ItemOutcome
+    messages: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class PageCount:
     """Totals from a `*/count` action."""
@@ -230,6 +310,23 @@ def is_permanent(error: BaseException) -> bool:
     return isinstance(error, EmagError) and not error.retryable_on_read
 
 
+def _never_applied(error: BaseException) -> bool:
+    """Return whether a failed write certainly did not reach eMAG, so it may be sent again."""
+    return isinstance(error, EmagRateLimited) or (isinstance(error, EmagError) and error.never_sent)
+
+
+def _outcome_unknown(error: EmagError) -> bool:
+    """Return whether a failed write may still have been applied by eMAG."""
+    if _never_applied(error):
+        return False
+    if isinstance(error, EmagTimeout | EmagConnectionError | EmagServerError):
+        return True
+    if isinstance(error, EmagInvalidResponse):
+        return True
+    # An isError envelope on HTTP 200 that no rule calls permanent ("try again later").
+    return isinstance(error, EmagApiError) and error.retryable_on_read
+
+
 def _is_retryable(error: BaseException, *, read: bool) -> bool:
     if not isinstance(error, EmagError):
         return False
@@ -245,6 +342,14 @@ def _retry_after(response: requests.Response) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_CEILING)
 
 
+def _never_connected(error: requests.RequestException) -> bool:
+    """Return whether a connection error struck before any connection was made."""
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", None) or reason
+    # urllib3 raises NewConnectionError (refused, unreachable, DNS) before sending a byte.
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
 def _network_reason(error: requests.RequestException) -> str:
     # requests wraps urllib3's MaxRetryError, which wraps the real cause; its text starts
     # with a connection repr ("HTTPConnection(host=..., port=...): ") that says nothing new.
@@ -255,7 +360,7 @@ def _network_reason(error: requests.RequestException) -> str:
     return tail if separator and "Connection" in head else text
 
 
-def _messages_text(messages: Any) -> str:
+def _message_list(messages: Any) -> list[str]:
     if not isinstance(messages, list):
         messages = [messages] if messages else []
     texts = []
@@ -265,7 +370,11 @@ def _messages_text(messages: Any) -> str:
             texts.append(str(item.get("message") or json.dumps(item, default=str)))
         elif item not in (None, ""):
             texts.append(str(item))
-    return "; ".join(texts) or "(eMAG gave no message)"
+    return texts
+
+
+def _messages_text(messages: Any) -> str:
+    return "; ".join(_message_list(messages)) or "(eMAG gave no message)"
 
 
 class EmagClient:
@@ -345,6 +454,19 @@ class EmagClient:
         # Reference: docs/emag-api.md §3.1 (vat/read), §3.6
         return self._as_list("vat/read", self._call("vat", "read", {}))
 
+    def read_vat_ids(self) -> frozenset[int]:
+        """Return the `vat_id` values the platform accepts on an offer."""
+        # Reference: emag-api-reference.md §3.6: the item field names are undocumented;
+        # the sandbox says `vat_id`, the predecessor looked items up by `id`.
+        ids = set()
+        for item in self.read_vat():
+            value = item.get("vat_id", item.get("id"))
+            try:
+                ids.add(int(value))
+            except (TypeError, ValueError):
+                logger.warning("eMAG vat/read: an item without a usable id: %s", item)
+        return frozenset(ids)
+
     def count_orders(self, **filters: Any) -> PageCount:
         """Return how many orders (and pages) match the filters."""
         # Reference: docs/emag-api.md §5.3 (order/count)
@@ -364,6 +486,46 @@ class EmagClient:
         # changes nothing in eMAG's flow, so a retry after a timeout (when we cannot tell
         # whether the first attempt arrived) is safe. The id travels in the path.
         self._call("order", f"acknowledge/{order_id}", {}, retry=True)
+
+    def save_offers(self, updates: list[OfferUpdate]) -> dict[int, OfferSaveResult]:
+        """Send one light offer/save of up to 50 offers; return each item's result by seller id.
+
+        The envelope may say `isError: false` while items failed, so every item is read on
+        its own. Raises EmagWriteUncertain when the outcome of the whole request is unknown.
+        """
+        # Reference: emag-api-reference.md §3.5 (light offer/save), §1.5 (per-item results)
+        if not 1 <= len(updates) <= MAX_OFFERS_PER_SAVE:
+            raise ValueError(
+                f"a light offer/save takes 1 to {MAX_OFFERS_PER_SAVE} offers, got {len(updates)}"
+            )
+        seller_ids = [update.emag_id for update in updates]
+        if len(set(seller_ids)) != len(seller_ids):
+            raise ValueError("each offer may appear once in a light offer/save")
+        results = self._call(
+            "offer", "save", [update.as_payload() for update in updates], write=True
+        )
+        return self._item_results("offer/save", updates, results)
+
+    def update_offer_stock(self, emag_id: int, stock: int) -> None:
+        """Set the stock of one offer through PATCH offer_stock/{id} (204 on success).
+
+        eMAG's refusal (stock campaign, unknown offer) raises EmagApiError with its message;
+        an unknown outcome raises EmagWriteUncertain.
+        """
+        # Reference: emag-api-reference.md §3.5 (PATCH offer_stock/{id}), §1.5 (statuses)
+        for name, value in (("emag_id", emag_id), ("stock", stock)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
+        if stock > MAX_STOCK:
+            raise ValueError(f"stock must be at most {MAX_STOCK}, got {stock}")
+        self._call(
+            "offer_stock",
+            "patch",
+            {"stock": stock},
+            write=True,
+            method="PATCH",
+            path=f"offer_stock/{emag_id}",
+        )
 
     def test_connection(self) -> ConnectionCheck:
         """Make one cheap authenticated call and describe the outcome; never raise for eMAG."""
@@ -449,6 +611,53 @@ class EmagClient:
             encoded[name] = value
         return encoded
 
+    def _item_results(
+        self, route: str, updates: list[OfferUpdate], results: Any
+    ) -> dict[int, OfferSaveResult]:
+        """Read each item's result, keyed by the seller id or by eMAG's offer id."""
+        # Reference §3.5: the official example keys the result by an id that is not the
+        # request's, so a key may be either; an item with no result is left unknown.
+        by_key: dict[str, int] = {}
+        for update in updates:
+            if update.offer_id is not None:
+                by_key[str(update.offer_id)] = update.emag_id
+        for update in updates:
+            by_key[str(update.emag_id)] = update.emag_id  # the seller id wins a clash
+        if isinstance(results, list) and not results:
+            results = {}  # PHP's empty array
+        if not isinstance(results, dict):
+            raise EmagWriteUncertain(
+                f"eMAG {route}: expected results keyed by offer, got "
+                f"{self._excerpt(json.dumps(results, default=str))}",
+                cause=EmagInvalidResponse(f"eMAG {route}: results are not keyed by offer"),
+            )
+        answered: dict[int, OfferSaveResult] = {}
+        for key, result in results.items():
+            emag_id = by_key.get(str(key).strip())
+            if emag_id is None:
+                logger.warning("eMAG %s answered for an offer it was not sent: %s", route, key)
+                continue
+            failed = not isinstance(result, dict) or result.get("isError") not in (
+                False,
+                0,
+                "false",
+                "0",
+            )
+            messages = result.get("messages") if isinstance(result, dict) else result
+            answered[emag_id] = OfferSaveResult(
+                emag_id=emag_id,
+                outcome=ItemOutcome.REJECTED if failed else ItemOutcome.APPLIED,
+                messages=tuple(
+                    self._redact(text, MESSAGE_CHARS) for text in _message_list(messages)
+                ),
+            )
+        return {
+            update.emag_id: answered.get(
+                update.emag_id, OfferSaveResult(emag_id=update.emag_id, outcome=ItemOutcome.UNKNOWN)
+            )
+            for update in updates
+        }
+
     def _as_list(self, route: str, results: Any) -> list[dict]:
         if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
             raise EmagInvalidResponse(
@@ -471,16 +680,22 @@ class EmagClient:
         self,
         resource: str,
         action: str,
-        payload: dict,
+        payload: dict | list,
         *,
         retry: bool = True,
         observe: Callable[[EmagCall], None] | None = None,
+        write: bool = False,
+        method: str = "POST",
+        path: str | None = None,
     ) -> Any:
         """Send one logical call, retrying transient failures, and return its `results`.
 
-        The call's report goes to `on_call`, and to `observe` when given.
+        A `write` is retried only when eMAG certainly did not apply it (a 429, a connection
+        never made); after any other failure that could follow its arrival it raises
+        EmagWriteUncertain. `path` replaces `{resource}/{action}` in the URL (an id in the
+        path). The call's report goes to `on_call`, and to `observe` when given.
         """
-        route = f"{resource}/{action}"
+        route = path or f"{resource}/{action}"
         url = f"{self.account.api_url}/{route}"
         bucket = bucket_for(resource)
         progress = _Progress()
@@ -490,7 +705,7 @@ class EmagClient:
             progress.attempts += 1
             progress.status_code = None
             progress.waited_seconds += self._rate_limiter.acquire(self.account.name, bucket)
-            return self._send(url, route, payload, progress)
+            return self._send(url, route, payload, progress, method=method)
 
         def sleep(seconds: float) -> None:
             progress.waited_seconds += seconds
@@ -510,7 +725,9 @@ class EmagClient:
             # tenacity combines a stop with any callable; its annotations want a stop_base.
             stop=stop_after_attempt(1 + (self.max_retries if retry else 0))
             | (lambda state: spent() >= self.retry_deadline),  # type: ignore[operator]
-            retry=retry_if_exception(lambda exc: _is_retryable(exc, read=read)),
+            retry=retry_if_exception(
+                _never_applied if write else lambda exc: _is_retryable(exc, read=read)
+            ),
             wait=wait,
             sleep=sleep,
             before_sleep=lambda state: self._log_retry(route, state),
@@ -519,6 +736,13 @@ class EmagClient:
         error = ""
         try:
             return retrying(attempt)
+        except EmagError as exc:
+            error = self._redact(str(exc), EXCERPT_CHARS) or type(exc).__name__
+            if write and _outcome_unknown(exc):
+                raise EmagWriteUncertain(
+                    f"{exc.message}; eMAG may or may not have applied the write", cause=exc
+                ) from exc
+            raise
         except Exception as exc:
             error = self._redact(str(exc), EXCERPT_CHARS) or type(exc).__name__
             raise
@@ -540,25 +764,32 @@ class EmagClient:
                 observe(report)
             self._report(report)
 
-    def _send(self, url: str, route: str, payload: dict, progress: _Progress) -> Any:
+    def _send(
+        self, url: str, route: str, payload: dict | list, progress: _Progress, *, method: str
+    ) -> Any:
         started = time.monotonic()
         try:
-            response = self.session.post(url, json=payload, timeout=self._timeouts)
+            response = self.session.request(method, url, json=payload, timeout=self._timeouts)
         except requests.Timeout as exc:
             phase = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting"
             limit = self._timeouts[0 if phase == "connecting" else 1]
-            raise EmagTimeout(
+            error = EmagTimeout(
                 f"eMAG {route}: timed out {phase} for {self.account.api_url} (limit {limit:g} s)"
-            ) from exc
+            )
+            # No connection, no request: nothing can have reached eMAG.
+            error.never_sent = phase == "connecting"
+            raise error from exc
         except (
             requests.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
-            raise EmagConnectionError(
+            error = EmagConnectionError(
                 f"eMAG {route}: connection to {self.account.api_url} failed: "
                 f"{self._redact(_network_reason(exc), EXCERPT_CHARS)}"
-            ) from exc
+            )
+            error.never_sent = _never_connected(exc)
+            raise error from exc
         finally:
             progress.http_seconds += time.monotonic() - started
         progress.status_code = response.status_code
@@ -568,6 +799,9 @@ class EmagClient:
 
     def _parse(self, route: str, response: requests.Response) -> Any:
         status = response.status_code
+        if status == 204:
+            # offer_stock's success: an empty body (reference §1.5).
+            return None
         if status == 429:
             raise EmagRateLimited(
                 f"eMAG {route}: rate limit exceeded (HTTP 429)",
@@ -587,6 +821,9 @@ class EmagClient:
                 body = None
             if isinstance(body, dict) and ("messages" in body or "message" in body):
                 text = _messages_text(body.get("messages") or body.get("message"))
+                # offer_stock's 400 names each problem under `errors` (reference §1.5).
+                details = body.get("errors") if isinstance(body.get("errors"), list) else []
+                text = "; ".join([text, *_message_list(details)])
             else:
                 text = response.text or "(empty body)"
             raise self._rejection(route, text, status)

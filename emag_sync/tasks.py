@@ -223,6 +223,37 @@ def acknowledge_orders_task(
 
 
 @shared_task(
+    bind=True,
+    name="emag_sync.push_offers",
+    ignore_result=True,
+    # A push writes to eMAG: acknowledged on receipt, never run twice by a redelivery (a
+    # lost message loses nothing: the outbox keeps every edit for the next tick).
+    acks_late=False,
+    **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
+    **DATABASE_RETRY_POLICY,
+)
+def push_offers_task(
+    self, account: str = ALL_ACCOUNTS, run_id: int | None = None, triggered_by: str | None = None
+) -> dict:
+    """Send the outbox of one account (or all) to eMAG; an empty outbox starts no run."""
+    from emag_sync.services.offer_push import offers_push
+    from emag_sync.services.push_outbox import push_work_exists
+
+    triggered_by = _trigger(self, triggered_by)
+    fanned_out = _fan_out(self, account, {"run_id": run_id, "triggered_by": triggered_by})
+    if fanned_out is not None:
+        return {"fanned_out": fanned_out}
+    if run_id is None and not push_work_exists(account=account):
+        return {"account": account, "nothing_to_push": True}
+    try:
+        run = offers_push(account=account, triggered_by=triggered_by, run_id=run_id)
+    except (SyncAlreadyRunning, SyncRunLost) as skipped:
+        # The running push takes new pending edits before it ends; the schedule drains the rest.
+        return _already_running("Offer push", account, skipped)
+    return _finished(run, run_id, retry_when_idle=False)
+
+
+@shared_task(
     name="emag_sync.cleanup",
     ignore_result=True,
     acks_late=True,  # deletes by cutoff: running twice deletes nothing more

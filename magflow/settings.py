@@ -273,6 +273,8 @@ CELERY_TASK_DEFAULT_QUEUE = "emag_orders"
 CELERY_TASK_ROUTES = {
     "emag_sync.sync_products": {"queue": "emag_offers"},
     "emag_sync.sync_orders": {"queue": "emag_orders"},
+    # Pushes are short (a batch of 50 offers per request) and a seller waits for them.
+    "emag_sync.push_offers": {"queue": "emag_orders"},
     "emag_sync.acknowledge_orders": {"queue": "emag_orders"},
     "emag_sync.health_check": {"queue": "emag_orders"},
     "emag_sync.cleanup": {"queue": "emag_orders"},
@@ -342,7 +344,13 @@ SYNC_STALE_AFTER_MINUTES = {
     "offers": env_int("SYNC_STALE_OFFERS_MINUTES", 180, minimum=1),
     "orders": env_int("SYNC_STALE_ORDERS_MINUTES", 30, minimum=1),
     "acknowledge": env_int("SYNC_STALE_ACKNOWLEDGE_MINUTES", 60, minimum=1),
+    # Pushes run only when there is something to send: never judged stale, only by outcome.
 }
+# Seconds between a local edit's commit and the push it queues: edits made together (a bulk
+# change, a form of several fields) go in one push.
+PUSH_AFTER_EDIT_SECONDS = env_float("PUSH_AFTER_EDIT_SECONDS", 2.0, minimum=0.0)
+# False: an edit only waits in the outbox for the scheduled push (every minute).
+PUSH_ON_EDIT = env_bool("PUSH_ON_EDIT", True)
 
 # --- Alerts -----------------------------------------------------------------------------------
 # A failed or partial run, a stale stream or an unreachable account is logged as an ERROR and
@@ -442,6 +450,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SyncStatusEnum": "emag_sync.models.SyncStatus",
         "SyncModeEnum": "emag_sync.models.SyncMode",
+        # The order sync request's own modes; unnamed, they took SyncModeEnum's name and the
+        # runs' mode (full, incremental, selective) was described with them.
+        "OrderSyncModeEnum": [
+            ("incremental", "incremental"),
+            ("full", "full"),
+            ("historical", "historical"),
+        ],
         "ConflictStrategyEnum": "emag_sync.models.ConflictStrategy",
         "ConflictStatusEnum": "emag_sync.models.ConflictStatus",
         "OrderStatusEnum": "emag_sync.models.OrderStatus",

@@ -45,6 +45,12 @@ def _test_accounts(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_push_tasks_from_edits(settings):
+    """Keep local edits from sending push tasks to the broker; the push tests turn it on."""
+    settings.PUSH_ON_EDIT = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Hash test users' passwords with a fast hasher.
 

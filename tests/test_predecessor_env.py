@@ -53,7 +53,7 @@ def test_a_predecessors_env_seeds_offer_syncs_disabled_maps_what_it_can_and_name
 
     entries = dict(PeriodicTask.objects.values_list("name", "enabled"))
     assert {name for name, enabled in entries.items() if not enabled} == OFFER_ENTRIES
-    assert len(entries) == 6
+    assert len(entries) == 7  # the push entry stays enabled: it is no offer sync
     assert "retention 7" in started.stdout
     assert "url https://marketplace-api.emag.ro/api-3" in started.stdout
     warnings = [line for line in started.stderr.splitlines() if "Predecessor setting" in line]

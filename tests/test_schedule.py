@@ -29,6 +29,7 @@ ORDERS = "eMAG orders: sync, every 5 minutes"
 ACKNOWLEDGE = "eMAG orders: acknowledge, every 10 minutes"
 CLEANUP = "Cleanup: old runs, request logs and history, daily"
 HEALTH = "Health check, every 15 minutes"
+PUSH = "eMAG products: push local values, every minute"
 PERIOD_MINUTES = {HOURLY: 60, ORDERS: 5, ACKNOWLEDGE: 10, HEALTH: 15}
 
 
@@ -80,8 +81,10 @@ def test_running_setup_twice_creates_each_default_entry_once():
     names = list(PeriodicTask.objects.values_list("name", flat=True))
     assert sorted(names) == sorted(entry.name for entry in default_schedule())
     assert Counter(names).most_common(1)[0][1] == 1
-    assert CrontabSchedule.objects.count() == len({entry.cron for entry in default_schedule()})
-    assert "6 created" in first
+    crons = {entry.cron for entry in default_schedule() if entry.cron}
+    assert CrontabSchedule.objects.count() == len(crons)
+    assert IntervalSchedule.objects.count() == 1
+    assert "7 created" in first
     assert "0 created" in second
 
 
@@ -119,6 +122,20 @@ def test_every_entry_names_a_registered_task_with_arguments_it_accepts(schedule)
     for entry in schedule.values():
         task = current_app.tasks[entry.task]
         inspect.signature(task.run).bind(**json.loads(entry.kwargs))
+
+
+def test_the_push_runs_every_60_seconds_off_the_round_second(schedule):
+    push = schedule[PUSH]
+    start = datetime(2026, 6, 10, 8, 0, 37, tzinfo=UTC)  # when beat first ran it
+
+    fired = fire_times(push, start, start + timedelta(hours=1))
+
+    assert push.crontab is None
+    assert (push.interval.every, push.interval.period) == (60, "seconds")
+    assert len(fired) == 59 and gaps_in_minutes(fired) == {1.0}
+    assert {moment.second for moment in fired} == {37}
+    assert json.loads(push.kwargs) == {"account": "all"}
+    assert 0 < push.expire_seconds < 60
 
 
 def test_every_entry_expires_before_its_next_tick(schedule):

@@ -3,6 +3,7 @@
 - `dashboard`: the sync dashboard (cards, connection tests, Sync form, live progress, history)
 - `offers`: the offer mirror (filters, search, CSV export, local overlay)
 - `local_edits`: every local value, with who set it; dropping one restores eMAG's
+- `pushes`: every push of local values to eMAG, its outcome and eMAG's messages; retry
 - `conflicts`: base, local and eMAG values side by side, decided one by one or in bulk
 - `orders`: the order mirror, read-only (lines, status history); sync now, acknowledge, CSV
 - `runs`: sync runs with their request log, checkpoints, the eMAG request log
@@ -18,6 +19,7 @@ from emag_sync.admin import (  # noqa: F401  (registers the ModelAdmins)
     local_edits,
     offers,
     orders,
+    pushes,
     runs,
 )
 

@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from emag_sync.accounts import account_choices, get_accounts
 from emag_sync.admin.display import OFFER_VALIDATION_STATUS_LABELS, VALIDATION_STATUS_LABELS
-from emag_sync.selectors import offer_has_local_edits, offer_has_open_conflicts
+from emag_sync.models import PushState
+from emag_sync.selectors import (
+    offer_has_local_edits,
+    offer_has_open_conflicts,
+    offer_has_push_state,
+)
 
 
 class AccountFilter(admin.SimpleListFilter):
@@ -84,6 +89,21 @@ class HasLocalEditsFilter(YesNoFilter):
 
     def condition(self):
         return offer_has_local_edits()
+
+
+class PushStateFilter(admin.SimpleListFilter):
+    """Offers by the state of their latest push to eMAG (pending, rejected, ...)."""
+
+    title = "push to eMAG"
+    parameter_name = "push"
+
+    def lookups(self, request, model_admin):
+        return [(state.value, state.label) for state in PushState if state != PushState.DROPPED]
+
+    def queryset(self, request, queryset):
+        if self.value() in PushState.values:
+            return queryset.filter(offer_has_push_state(self.value()))
+        return queryset
 
 
 class HasOpenConflictsFilter(YesNoFilter):

@@ -27,7 +27,7 @@ from emag_sync.services.local_edits import (
     LocalEditError,
     emag_value,
     json_storage_problem,
-    normalize_local_value,
+    local_edits_check,
 )
 from emag_sync.services.offer_sync import OfferSyncOptions
 from emag_sync.services.sync_engine import SyncOptionsError
@@ -193,8 +193,11 @@ class SyncRequestForm(forms.Form):
         return list(get_accounts()) if account == ALL_ACCOUNTS else [account]
 
 
-def _money_field() -> forms.DecimalField:
-    return forms.DecimalField(required=False, min_value=Decimal("0.0001"), **MONEY)
+def _money_field(label: str) -> forms.DecimalField:
+    # eMAG's prices are without VAT (reference §3.4), and so are the local ones.
+    return forms.DecimalField(
+        required=False, min_value=Decimal("0.0001"), label=f"{label} (without VAT)", **MONEY
+    )
 
 
 # Not "local_": the model's own local-only columns (local_notes) already use that prefix.
@@ -208,10 +211,10 @@ class OfferOverlayForm(forms.ModelForm):
     emptied input drops the edit so eMAG's value shows again.
     """
 
-    overlay_sale_price = _money_field()
-    overlay_recommended_price = _money_field()
-    overlay_min_sale_price = _money_field()
-    overlay_max_sale_price = _money_field()
+    overlay_sale_price = _money_field("Local sale price")
+    overlay_recommended_price = _money_field("Local recommended price")
+    overlay_min_sale_price = _money_field("Local minimum sale price")
+    overlay_max_sale_price = _money_field("Local maximum sale price")
     overlay_general_stock = forms.IntegerField(required=False, min_value=0, max_value=65535)
     overlay_handling_time = forms.IntegerField(
         required=False, min_value=0, max_value=255, label="Local handling days"
@@ -221,6 +224,9 @@ class OfferOverlayForm(forms.ModelForm):
         coerce=int,
         empty_value=None,
         choices=[("", "eMAG's value"), *OfferStatus.choices],
+    )
+    overlay_vat_id = forms.IntegerField(
+        required=False, min_value=1, label="Local VAT rate id", help_text="One of eMAG's vat/read."
     )
     overlay_name = forms.CharField(required=False, max_length=255)
     overlay_brand = forms.CharField(required=False, max_length=255)
@@ -280,13 +286,14 @@ class OfferOverlayForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for field, value in self.overlay_changes():
-            if value is None:
-                continue
-            try:
-                normalize_local_value(field, value)
-            except LocalEditError as error:
-                self.add_error(OVERLAY_PREFIX + field, str(error))
+        changes = dict(self.overlay_changes())
+        try:
+            # All together: eMAG's rules between prices see every value entered.
+            local_edits_check(offer=self.instance, edits=changes)
+        except LocalEditError as error:
+            for field, messages in error.errors.items():
+                for message in messages:
+                    self.add_error(OVERLAY_PREFIX + field, message)
         return data
 
     def overlay_changes(self) -> list[tuple[str, object]]:

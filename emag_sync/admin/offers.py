@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.views.main import ChangeList
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -26,6 +27,7 @@ from emag_sync.admin.filters import (
     InStockFilter,
     MissingFilter,
     OfferValidationStatusFilter,
+    PushStateFilter,
     ReadWarningsFilter,
     ValidationStatusFilter,
 )
@@ -34,14 +36,16 @@ from emag_sync.admin.mirror import EmagMirrorMixin
 from emag_sync.admin.pagination import CappedCountMixin
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.exports import offer_csv_rows
-from emag_sync.models import EditableField, Offer
+from emag_sync.models import EditableField, LocalEdit, Offer, PushState
 from emag_sync.selectors import (
     offer_change_history,
+    offer_current_push,
     offer_open_conflicts,
     offer_overlay_prefetch,
     offer_search,
 )
-from emag_sync.services.local_edits import emag_value, local_edit_clear, local_edit_set
+from emag_sync.services.local_edits import emag_value, offer_local_update
+from emag_sync.services.offer_push import offer_push_now
 
 # The columns the changelist shows: the raw payload (and what is read from it) stays in the
 # database instead of crossing the wire for every row.
@@ -84,6 +88,7 @@ class OfferAdmin(
         "status",
         "validation",
         "synced_at",
+        "push_state",
         "flags",
     ]
     list_display_links = ["sku"]
@@ -97,6 +102,7 @@ class OfferAdmin(
         ReadWarningsFilter,
         HasLocalEditsFilter,
         HasOpenConflictsFilter,
+        PushStateFilter,
     ]
     # The search itself is get_search_results; a non-empty list shows the search box.
     search_fields = ["part_number"]
@@ -105,7 +111,7 @@ class OfferAdmin(
     # Facet counts would COUNT the whole table once per filter choice.
     show_facets = admin.ShowFacets.NEVER
     ordering = ["account", "emag_id"]
-    actions = ["export_selected_csv"]
+    actions = ["export_selected_csv", "push_now"]
     csv_rows = staticmethod(offer_csv_rows)
     change_form_template = "admin/emag_sync/offer/change_form.html"
     fieldsets = [
@@ -114,11 +120,15 @@ class OfferAdmin(
             {
                 "description": "Your values for this offer. They take precedence over eMAG's "
                 "until eMAG changes the same field (then the sync's conflict strategy decides). "
-                "They are kept here only; sending them to eMAG is not implemented yet.",
+                "Prices are without VAT, as eMAG's are. Prices, stock, handling time, status "
+                "and VAT rate are checked with eMAG's rules and pushed to eMAG; name, brand "
+                "and description stay local.",
                 "fields": [
                     ("overlay_sale_price", "overlay_recommended_price"),
                     ("overlay_min_sale_price", "overlay_max_sale_price"),
                     ("overlay_general_stock", "overlay_handling_time", "overlay_status"),
+                    "overlay_vat_id",
+                    "push_detail",
                     ("overlay_name", "overlay_brand"),
                     "overlay_description",
                     "local_notes",
@@ -225,7 +235,7 @@ class OfferAdmin(
             return [*warnings, *self.fieldsets]
         # A viewer sees the local values in the table below the fieldsets, not as inputs.
         (title, options), *rest = self.fieldsets
-        local_only = {**options, "fields": ["local_notes", "custom_attributes"]}
+        local_only = {**options, "fields": ["push_detail", "local_notes", "custom_attributes"]}
         return [*warnings, (title, local_only), *rest]
 
     read_warnings_list = read_warnings_list
@@ -296,6 +306,55 @@ class OfferAdmin(
     @admin.display(description="translation validation")
     def translation_validation(self, offer):
         return validation_label(offer.translation_validation_status, VALIDATION_STATUS_LABELS)
+
+    def has_push_permission(self, request):
+        # Pushing spends the account's eMAG request budget, as a sync does.
+        return request.user.has_perm("emag_sync.run_sync")
+
+    @admin.action(description="Push to eMAG now", permissions=["push"])
+    def push_now(self, request, queryset):
+        queued = 0
+        with transaction.atomic():
+            for offer in queryset.only("pk", "account", "emag_id"):
+                queued += offer_push_now(offer=offer, user=request.user) is not None
+        if queued:
+            self.message_user(request, f"Pushing {queued} offer(s) to eMAG now.")
+        else:
+            self.message_user(
+                request,
+                "Nothing to push: no selected offer has a local value waiting.",
+                messages.WARNING,
+            )
+
+    @admin.display(description="push")
+    def push_state(self, offer):
+        push = offer_current_push(offer)
+        if push is None:
+            return "—"
+        # eMAG's messages say why a push was refused: shown on hover.
+        return format_html(
+            '<span class="mf-push mf-push-{}" title="{}">{}</span>',
+            push.state,
+            "; ".join(push.messages),
+            PushState(push.state).label.lower(),
+        )
+
+    @admin.display(description="Push to eMAG")
+    def push_detail(self, offer):
+        push = offer_current_push(offer)
+        history = reverse("admin:emag_sync_offerpush_changelist") + f"?q={offer.part_number}"
+        if push is None:
+            return format_html(
+                'Nothing on its way. <a href="{}">Every push of this offer</a>', history
+            )
+        return format_html(
+            '<strong class="mf-push mf-push-{}">{}</strong>{} <a href="{}">Every push of this '
+            "offer</a>",
+            push.state,
+            PushState(push.state).label,
+            f": eMAG said {'; '.join(push.messages)}." if push.messages else ".",
+            history,
+        )
 
     @admin.display(description="")
     def flags(self, offer):
@@ -387,12 +446,17 @@ class OfferAdmin(
         local_columns = [name for name in LOCAL_COLUMNS if name in form.changed_data]
         if local_columns:
             obj.save(update_fields=local_columns)
-        for field, value in form.overlay_changes():
+        changes = dict(form.overlay_changes())
+        if not changes:
+            return
+        # All at once, as the form checked them: a new price range and a price inside it.
+        offer_local_update(offer=obj, edits=changes, user=request.user)
+        kept = set(LocalEdit.objects.filter(offer=obj).values_list("field", flat=True))
+        for field, value in changes.items():
             label = EditableField(field).label.lower()
             if value is None:
-                local_edit_clear(offer=obj, field=field)
                 self.message_user(request, f"Dropped the local {label}: eMAG's value applies.")
-            elif local_edit_set(offer=obj, field=field, value=value, user=request.user) is None:
+            elif field not in kept:
                 self.message_user(
                     request,
                     f"The {label} you entered equals eMAG's, so no local value is kept.",

@@ -13,8 +13,10 @@ from emag_sync.models import (
     ConflictStatus,
     EditableField,
     Offer,
+    OfferPush,
     OfferStatus,
     Order,
+    PushState,
     SyncMode,
     SyncRun,
     SyncStatus,
@@ -184,6 +186,20 @@ class SyncRunFilter(ApiFilterSet):
     class Meta:
         model = SyncRun
         fields: list[str] = []
+
+
+class OfferPushFilter(ApiFilterSet):
+    account_type = AccountTypeFilter()
+    state = django_filters.ChoiceFilter(choices=PushState.choices)
+    field = django_filters.ChoiceFilter(
+        choices=EditableField.choices, field_name="values", lookup_expr="has_key"
+    )
+    offer = IntegerFilter(field_name="offer_id", min_value=1, max_value=MAX_BIGINT)
+    run = IntegerFilter(field_name="run_id", min_value=1, max_value=MAX_BIGINT)
+
+    class Meta:
+        model = OfferPush
+        fields = []
 
 
 class ConflictFilter(ApiFilterSet):

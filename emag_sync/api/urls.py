@@ -5,7 +5,7 @@ The predecessor's clients use /api/v1 (emag_sync/api/v1/), an adapter over the s
 
 from django.urls import path
 
-from emag_sync.api.views import auth, conflicts, health, orders, products, syncs
+from emag_sync.api.views import auth, conflicts, health, orders, products, pushes, syncs
 
 app_name = "api"
 
@@ -31,6 +31,13 @@ urlpatterns = [
         products.OfferDetailView.as_view(),
         name="products-detail",
     ),
+    path(
+        "emag/products/products/<int:pk>/push",
+        pushes.ProductPushView.as_view(),
+        name="products-push-one",
+    ),
+    path("emag/products/push", pushes.PushView.as_view(), name="products-push"),
+    path("emag/pushes", pushes.PushListView.as_view(), name="pushes-list"),
     path(
         "emag/products/products/<int:pk>/changes",
         products.OfferChangesView.as_view(),

@@ -21,6 +21,7 @@ from .orders import (
     PaymentMode,
     StatusChangeSource,
 )
+from .pushes import CLOSED_STATES, IN_FLIGHT_STATES, OfferPush, PushState
 from .runs import (
     ACTIVE_STATUSES,
     ConflictStrategy,
@@ -35,6 +36,8 @@ from .runs import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CLOSED_STATES",
+    "IN_FLIGHT_STATES",
     "MONEY",
     "AlertIncident",
     "Conflict",
@@ -49,6 +52,7 @@ __all__ = [
     "LocalEdit",
     "Offer",
     "OfferChange",
+    "OfferPush",
     "OfferStatus",
     "Order",
     "OrderLine",
@@ -56,6 +60,7 @@ __all__ = [
     "OrderStatusChange",
     "OrderType",
     "PaymentMode",
+    "PushState",
     "RateLimitBucket",
     "StatusChangeSource",
     "SyncKind",

@@ -181,7 +181,7 @@ class Offer(models.Model):
 
 
 class EditableField(models.TextChoices):
-    """Offer fields a seller may override locally (written back to eMAG in a later release)."""
+    """Offer fields a seller may override locally; the PUSHABLE ones are sent to eMAG."""
 
     SALE_PRICE = "sale_price", "Sale price"
     RECOMMENDED_PRICE = "recommended_price", "Recommended price"
@@ -190,6 +190,7 @@ class EditableField(models.TextChoices):
     STOCK = "general_stock", "Stock"
     HANDLING_TIME = "handling_time", "Handling time"
     STATUS = "status", "Status"
+    VAT_ID = "vat_id", "VAT rate"
     NAME = "name", "Name"
     DESCRIPTION = "description", "Description"
     BRAND = "brand", "Brand"

@@ -8,6 +8,7 @@ class SyncKind(models.TextChoices):
     OFFERS = "offers", "Offers"
     ORDERS = "orders", "Orders"
     ACKNOWLEDGE = "acknowledge", "Acknowledge"
+    PUSH = "push", "Push"
 
 
 class SyncMode(models.TextChoices):
@@ -63,6 +64,13 @@ class SyncRun(models.Model):
     items_missing = models.IntegerField(default=0)
     items_warned = models.IntegerField(
         default=0, help_text="Items stored with a field that could not be read (left empty)."
+    )
+    # Push runs: offers sent to eMAG and what became of them.
+    items_sent = models.IntegerField(default=0, help_text="Push: offers sent (each send counts).")
+    items_applied = models.IntegerField(default=0, help_text="Push: offers eMAG accepted.")
+    items_rejected = models.IntegerField(default=0, help_text="Push: offers eMAG refused.")
+    items_uncertain = models.IntegerField(
+        default=0, help_text="Push: sends whose outcome was unknown (then read back)."
     )
     requests = models.IntegerField(default=0)
     throttled = models.IntegerField(default=0, help_text="429 responses.")

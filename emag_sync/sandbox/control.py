@@ -14,6 +14,9 @@ They exist only in the simulator and need no credentials:
     POST   /_sandbox/reset               {"account"}: back to the generated data
     GET    /_sandbox/offers/<account>    the current offers
     GET    /_sandbox/orders/<account>    the current orders
+    GET    /_sandbox/saves/<account>     applied offer writes per offer id
+    POST   /_sandbox/campaigns           {"account", "offer_id", "campaign"}: null ends it
+    POST   /_sandbox/save-result-key     {"key": "id" | "offer_id"}: how offer/save keys results
 """
 
 import json
@@ -91,6 +94,18 @@ def _dispatch(sandbox: Sandbox, method: str, route: str, payload: dict[str, Any]
     if (method, route) == ("POST", "reset"):
         sandbox.reset(payload.get("account"))
         return {"ok": True}
+    if (method, route) == ("POST", "campaigns"):
+        if "account" not in payload or "offer_id" not in payload:
+            raise ValueError("a campaign needs an account and an offer_id")
+        sandbox.set_campaign(
+            str(payload["account"]), int(payload["offer_id"]), payload.get("campaign")
+        )
+        return {"ok": True}
+    if (method, route) == ("POST", "save-result-key"):
+        sandbox.set_save_result_key(str(payload.get("key")))
+        return {"ok": True, "key": sandbox.save_result_key}
+    if method == "GET" and kind == "saves" and account:
+        return {str(offer_id): count for offer_id, count in sandbox.offer_saves(account).items()}
     if method == "GET" and kind == "offers" and account:
         return sandbox.offers(account)
     if method == "GET" and kind == "orders" and account:

@@ -62,6 +62,7 @@ from emag_sync.sandbox.wire import (
     lowercase_keys,
     parse_parameters,
 )
+from emag_sync.sandbox.writes import RESULT_KEYS, patch_offer_stock, save_offers_light
 
 DEFAULT_ACCOUNTS = ("main", "fbe")
 TRANSPORT_TIMEOUT = "timeout"
@@ -105,6 +106,7 @@ class Sandbox:
         currencies: Mapping[str, str] | None = None,
         credentials: Mapping[str, tuple[str, str]] | None = None,
         fulfilled_by_emag: Iterable[str] | None = None,
+        save_result_key: str = "id",
     ) -> None:
         names = list(dict.fromkeys(accounts))
         for option, mapping in (("offers", offers), ("orders", orders), ("timezones", timezones)):
@@ -113,6 +115,7 @@ class Sandbox:
                 raise ValueError(f"{option}: unknown sandbox accounts {sorted(unknown)}")
         self.seed = seed
         self.rate_limit = rate_limit
+        self.save_result_key = _result_key(save_result_key)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._monotonic = monotonic
         self._lock = threading.RLock()
@@ -169,6 +172,15 @@ class Sandbox:
                 counters["faults"] += 1
                 if fault.kind == FaultKind.CONNECTION_RESET:
                     return SandboxResponse(0, {}, b"", transport_fault=TRANSPORT_RESET)
+                if fault.kind == FaultKind.TIMEOUT_UNAPPLIED:
+                    # A gateway's late 504; the client has given up on it long before.
+                    return SandboxResponse(
+                        504,
+                        {"Content-Type": "text/html"},
+                        b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                        transport_fault=TRANSPORT_TIMEOUT,
+                        delay_seconds=fault.slow_seconds,
+                    )
                 reply = fault_reply(fault.kind, client_ip=client_ip)
                 if reply is not None:
                     status, fault_headers, fault_body = reply
@@ -190,12 +202,29 @@ class Sandbox:
     def _respond(
         self, state: AccountState, route: Route, method: str, headers: dict[str, str], body: bytes
     ) -> SandboxResponse:
-        if method.upper() not in ("POST", "GET"):
+        # Reference §1.2: classic routes are POST (some reads GET too); offer_stock is PATCH.
+        allowed = ("PATCH",) if route.action == "offer_stock" else ("POST", "GET")
+        if method.upper() not in allowed:
             return SandboxResponse(
                 405, dict(JSON_HEADERS), json_bytes({"message": "Method not allowed"})
             )
-        if basic_credentials(headers.get("authorization")) != (state.username, state.password):
+        authorized = basic_credentials(headers.get("authorization")) == (
+            state.username,
+            state.password,
+        )
+        if route.action == "offer_stock":
+            if not authorized:
+                # Reference §1.3: the official offer_stock example answers 403.
+                return SandboxResponse(403, dict(JSON_HEADERS), error_envelope(NOT_ALLOWED_MESSAGE))
+            return self._patch_offer_stock(state, route, body)
+        if not authorized:
             return _ok(error_envelope(NOT_ALLOWED_MESSAGE))
+        if route.action == "offer/save":
+            try:
+                parameters = parse_parameters(body, headers.get("content-type", ""))
+                return _ok(save_offers_light(state, parameters, result_key=self.save_result_key))
+            except InputError as error:
+                return _ok(error_envelope(str(error)))
         handler = HANDLERS.get(route.action)
         if handler is None:
             return SandboxResponse(404, dict(JSON_HEADERS), json_bytes({"message": "Invalid URL"}))
@@ -203,9 +232,17 @@ class Sandbox:
             parameters = parse_parameters(body, headers.get("content-type", ""), route.query)
             if not isinstance(parameters, dict):
                 raise InputError("The data parameter must be an object for this action")
-            return _ok(handler(Request(state, parameters, route.order_id, self._clock)))
+            return _ok(handler(Request(state, parameters, route.resource_id, self._clock)))
         except InputError as error:
             return _ok(error_envelope(str(error)))
+
+    def _patch_offer_stock(self, state: AccountState, route: Route, body: bytes) -> SandboxResponse:
+        try:
+            parsed = json.loads(body) if body.strip() else None
+        except ValueError:
+            parsed = None
+        status, answer = patch_offer_stock(state, route.resource_id, parsed)
+        return SandboxResponse(status, dict(JSON_HEADERS) if answer else {}, answer)
 
     # --- Control (tests, the management command, the HTTP control endpoints) -----------------
 
@@ -270,6 +307,27 @@ class Sandbox:
             store = self._state(account).offers
             del store.items[offer_id]
             store.changed([offer_id])
+
+    def offer_saves(self, account: str) -> dict[int, int]:
+        """Return how many writes (offer/save items, offer_stock patches) each offer took."""
+        with self._lock:
+            return dict(sorted(self._state(account).saves.items()))
+
+    def set_campaign(self, account: str, offer_id: int, campaign: str | None) -> None:
+        """Put an offer in a stock campaign (its stock then cannot change), or take it out."""
+        with self._lock:
+            state = self._state(account)
+            if offer_id not in state.offers.items:
+                raise ValueError(f"account {account!r} has no offer {offer_id}")
+            if campaign:
+                state.campaigns[offer_id] = str(campaign)
+            else:
+                state.campaigns.pop(offer_id, None)
+
+    def set_save_result_key(self, key: str) -> None:
+        """Key offer/save results by the seller's `id` or by eMAG's `offer_id`."""
+        with self._lock:
+            self.save_result_key = _result_key(key)
 
     def drift(
         self, account: str | None = None, *, changes: int = 20, seed: int | None = None
@@ -447,6 +505,14 @@ class Sandbox:
             for group, limits in DEFAULT_LIMITS.items()
         }
         state.drift_rounds = 0
+        state.saves.clear()
+        state.campaigns.clear()
+
+
+def _result_key(key: str) -> str:
+    if key not in RESULT_KEYS:
+        raise ValueError(f"offer/save results are keyed by one of {', '.join(RESULT_KEYS)}")
+    return key
 
 
 def _fault_kind(kind: str) -> FaultKind:

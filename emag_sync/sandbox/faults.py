@@ -34,11 +34,19 @@ class FaultKind(StrEnum):
     HTML_200 = "html_200"
     # eMAG calling the request invalid, as it does for a bad parameter or filter.
     INVALID_REQUEST = "invalid_request"
+    # No answer in time, and the request was NOT carried out (it died before eMAG): with
+    # `timeout` (carried out, answer lost) it makes the two sides of an uncertain write.
+    TIMEOUT_UNAPPLIED = "timeout_unapplied"
 
 
 PERMANENT_KINDS = frozenset({FaultKind.AUTH, FaultKind.IP_WHITELIST, FaultKind.INVALID_REQUEST})
-# What a flaky eMAG does on any call, and no retry of a read should fail on.
-TRANSIENT_KINDS = tuple(kind for kind in FaultKind if kind not in PERMANENT_KINDS)
+# What a flaky eMAG does on any call, and no retry of a read should fail on. The unapplied
+# timeout is left out: to a read it is a timeout, and seeded fault decks stay as they were.
+TRANSIENT_KINDS = tuple(
+    kind
+    for kind in FaultKind
+    if kind not in PERMANENT_KINDS and kind != FaultKind.TIMEOUT_UNAPPLIED
+)
 INVALID_REQUEST_MESSAGE = "Invalid value for currentPage: it must be between 1 and 65535"
 
 

@@ -28,6 +28,8 @@ from emag_sync.sandbox.wire import InputError, as_int, envelope, list_envelope
 
 # Reduced VAT rates per currency, next to the standard one of VAT_RATE_BY_CURRENCY.
 REDUCED_VAT_RATES = {"RON": 0.11, "BGN": 0.09, "HUF": 0.18}
+# The ids vat/read lists (standard, reduced, super-reduced, zero); offer writes accept these.
+VAT_IDS = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Route:
     account: str
     action: str
     group: str
-    order_id: str | None
+    # The id in the path: an order to acknowledge, an offer whose stock to patch.
+    resource_id: str | None
     query: str
 
 
@@ -49,6 +52,8 @@ def parse_route(path: str) -> Route | None:
     group = ORDERS_GROUP if rest[0] == "order" else OTHER_GROUP
     if rest[:2] == ["order", "acknowledge"] and len(rest) == 3:
         return Route(account, "order/acknowledge", group, rest[2], query)
+    if rest[0] == "offer_stock" and len(rest) == 2:
+        return Route(account, "offer_stock", group, rest[1], query)
     return Route(account, "/".join(rest), group, None, query)
 
 
@@ -69,6 +74,10 @@ class AccountState:
     limiters: dict[str, SlidingWindowLimiter] = field(default_factory=dict)
     stats: dict[str, Counter[str]] = field(default_factory=dict)
     drift_rounds: int = 0
+    # Applied offer writes per offer id, so a test can tell a write sent twice.
+    saves: Counter[int] = field(default_factory=Counter)
+    # Offers in a stock campaign (offer id -> campaign name): their stock cannot change.
+    campaigns: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,11 +116,16 @@ def count_orders(request: Request) -> bytes:
 def read_vat(request: Request) -> bytes:
     # docs/emag-api.md §3.6: the item field names are undocumented; these read naturally.
     currency = request.state.currency
-    rates = (
-        (1, VAT_RATE_BY_CURRENCY.get(currency, 0.21), 1),
-        (2, REDUCED_VAT_RATES.get(currency, 0.09), 0),
-        (3, 0.05, 0),
-        (4, 0.0, 0),
+    rates = zip(
+        VAT_IDS,
+        (
+            VAT_RATE_BY_CURRENCY.get(currency, 0.21),
+            REDUCED_VAT_RATES.get(currency, 0.09),
+            0.05,
+            0.0,
+        ),
+        (1, 0, 0, 0),
+        strict=True,
     )
     return envelope(
         [

@@ -23,7 +23,7 @@ def register(
     sandbox: Sandbox,
     base_url: str,
     *,
-    methods: Iterable[str] = ("POST", "GET"),
+    methods: Iterable[str] = ("POST", "GET", "PATCH"),
 ) -> None:
     """Answer every request under `base_url` (any account, any action) from the sandbox.
 

@@ -16,7 +16,9 @@ from emag_sync.models import (
     EmagRequestLog,
     HealthCheck,
     Offer,
+    OfferPush,
     Order,
+    PushState,
     SyncKind,
     SyncRun,
     SyncStatus,
@@ -26,9 +28,13 @@ from emag_sync.selectors.orders import OrderCounts, order_counts_by_account
 FAILING_STATUSES = (SyncStatus.FAILED, SyncStatus.PARTIAL)
 
 
-def stale_after(kind: str) -> timedelta:
-    """Return how old a stream's last success may be before it is stale (as alerts judge it)."""
-    return timedelta(minutes=settings.SYNC_STALE_AFTER_MINUTES[kind])
+def stale_after(kind: str) -> timedelta | None:
+    """Return how old a stream's last success may be before it is stale (as alerts judge it).
+
+    None for a stream that runs only when it has work (pushes): it is never stale.
+    """
+    minutes = settings.SYNC_STALE_AFTER_MINUTES.get(kind)
+    return timedelta(minutes=minutes) if minutes else None
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class StreamOverview:
     checked_at: datetime
 
     @property
-    def stale_after(self) -> timedelta:
+    def stale_after(self) -> timedelta | None:
         return stale_after(self.kind)
 
     @property
@@ -53,6 +59,8 @@ class StreamOverview:
         streams are judged as the health check judges them: one that never ran is not (it
         may not be scheduled), one that has been trying for longer than the threshold is.
         """
+        if self.stale_after is None:
+            return False
         if self.last_success is not None and self.last_success.finished_at is not None:
             return self.checked_at - self.last_success.finished_at > self.stale_after
         if self.kind == SyncKind.OFFERS:
@@ -100,6 +108,9 @@ class AccountOverview:
     # The newest eMAG call, standing in for health until a health check has run.
     last_call: EmagRequestLog | None
     incidents: list[AlertIncident] = field(default_factory=list)
+    # Offers whose latest push waits to be sent, or was refused by eMAG.
+    pending_pushes: int = 0
+    rejected_pushes: int = 0
 
     @property
     def offer_stream(self) -> StreamOverview:
@@ -112,6 +123,10 @@ class AccountOverview:
     @property
     def acknowledge_stream(self) -> StreamOverview:
         return self.streams[SyncKind.ACKNOWLEDGE]
+
+    @property
+    def push_stream(self) -> StreamOverview:
+        return self.streams[SyncKind.PUSH]
 
     # The card's headline is its offers: these name the offer stream.
     @property
@@ -173,6 +188,17 @@ def account_overview(
         .values_list("offer__account")
         .annotate(open=Count("pk"))
     )
+    pushes = {
+        (row["account"], row["state"]): row["count"]
+        for row in OfferPush.objects.filter(
+            account__in=accounts,
+            is_current=True,
+            state__in=(PushState.PENDING, PushState.REJECTED),
+        )
+        .order_by()
+        .values("account", "state")
+        .annotate(count=Count("pk"))
+    }
     orders = order_counts_by_account(orders=Order.objects.filter(account__in=accounts))
     streams = _streams(accounts=accounts, now=timezone.now())
     incidents: dict[str, list[AlertIncident]] = {}
@@ -189,6 +215,8 @@ def account_overview(
                 missing=row.get("missing", 0),
                 open_conflicts=conflicts.get(name, 0),
                 streams=streams[name],
+                pending_pushes=pushes.get((name, PushState.PENDING), 0),
+                rejected_pushes=pushes.get((name, PushState.REJECTED), 0),
                 orders=orders.get(name, OrderCounts()),
                 health=_account_health(health, name),
                 last_call=None if health else _last_call(name),

@@ -10,7 +10,9 @@ from emag_sync.models import (
     LocalEdit,
     Offer,
     OfferChange,
+    OfferPush,
     OfferStatus,
+    PushState,
     SyncKind,
     SyncRun,
     SyncStatus,
@@ -46,9 +48,40 @@ def offer_list_with_overlay() -> QuerySet[Offer]:
         .annotate(has_open_conflicts=Exists(open_conflicts))
         # An attribute, not the related manager's cache: Django then skips building a
         # filtered queryset for every offer of the page.
-        .prefetch_related(Prefetch("local_edits", queryset=local_edits, to_attr="local_edit_list"))
+        .prefetch_related(
+            Prefetch("local_edits", queryset=local_edits, to_attr="local_edit_list"),
+            _current_push_prefetch(),
+        )
         .order_by("account", "emag_id")
     )
+
+
+def _current_push_prefetch() -> Prefetch:
+    # One row an offer at most (the current push), so one query a page.
+    return Prefetch(
+        "pushes",
+        queryset=OfferPush.objects.filter(is_current=True)
+        .order_by()
+        .only("id", "offer_id", "state", "messages", "finished_at"),
+        to_attr="current_push_list",
+    )
+
+
+def offer_current_push(offer: Offer) -> OfferPush | None:
+    """Return the push an offer's push state shows (prefetched by the list selectors).
+
+    None when nothing was ever pushed, or the last push had nothing left to send.
+    """
+    pushes = getattr(offer, "current_push_list", None)
+    if pushes is None:
+        pushes = list(OfferPush.objects.filter(offer=offer, is_current=True))
+    push = pushes[0] if pushes else None
+    return None if push is None or push.state == PushState.DROPPED else push
+
+
+def offer_has_push_state(state: str) -> Exists:
+    """A condition for offers whose current push is in a state."""
+    return Exists(OfferPush.objects.filter(offer=OuterRef("pk"), is_current=True, state=state))
 
 
 def offer_get(*, offer_id: int) -> Offer:
@@ -203,6 +236,20 @@ def _recent_runs_summary(runs: list[SyncRun]) -> dict:
     }
 
 
+def push_list() -> QuerySet[OfferPush]:
+    """Return every push of every offer, newest first, with its offer and requester."""
+    return (
+        OfferPush.objects.select_related("offer", "requested_by")
+        .only(
+            *(f.name for f in OfferPush._meta.concrete_fields),
+            "offer__emag_id",
+            "offer__part_number",
+            "requested_by__username",
+        )
+        .order_by("-requested_at", "-id")
+    )
+
+
 def conflict_list() -> QuerySet[Conflict]:
     """Return conflicts, newest first, with their offer and resolver in the same query."""
     return (
@@ -224,7 +271,7 @@ def conflict_open_count() -> int:
 def offer_overlay_prefetch(offers: QuerySet[Offer] | None = None) -> QuerySet[Offer]:
     """Return offers (all, or the given ones) with local values and open conflicts prefetched.
 
-    Two extra queries per page, whatever its size. Per-row subqueries in the SELECT would
+    Three extra queries per page, whatever its size. Per-row subqueries in the SELECT would
     be evaluated for every row an OFFSET skips, and they inflate PostgreSQL's cost estimate
     enough to switch on JIT compilation, which costs more than the query.
     """
@@ -241,6 +288,7 @@ def offer_overlay_prefetch(offers: QuerySet[Offer] | None = None) -> QuerySet[Of
             .only("offer_id", "field"),
             to_attr="open_conflict_list",
         ),
+        _current_push_prefetch(),
     )
 
 

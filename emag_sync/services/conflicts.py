@@ -20,7 +20,8 @@ from emag_sync.models import (
     ConflictStrategy,
     LocalEdit,
 )
-from emag_sync.services.local_edits import LocalEditError, local_edit_set
+from emag_sync.services.local_edits import PUSHABLE_FIELDS, LocalEditError, local_edit_set
+from emag_sync.services.push_outbox import outbox_forget, outbox_record
 
 
 @transaction.atomic
@@ -44,8 +45,17 @@ def conflict_resolve(
     for conflict in open_conflicts:
         if resolution == ConflictResolution.ACCEPT_EMAG:
             LocalEdit.objects.filter(offer_id=conflict.offer_id, field=conflict.field).delete()
+            # The push held back for the review has nothing left to send.
+            outbox_forget(offer=conflict.offer, fields=[conflict.field])
         elif resolution == ConflictResolution.SET:
             local_edit_set(offer=conflict.offer, field=conflict.field, value=value, user=user)
+        elif conflict.field in PUSHABLE_FIELDS:
+            # Keeping the local value over eMAG's: the push held back for the review goes.
+            kept = LocalEdit.objects.filter(
+                offer_id=conflict.offer_id, field=conflict.field
+            ).first()
+            if kept is not None:
+                outbox_record(offer=conflict.offer, values={kept.field: kept.value}, user=user)
         conflict.status = ConflictStatus.RESOLVED
         conflict.resolution = resolution
         conflict.resolved_by = user

@@ -102,9 +102,14 @@ def _stream_health(*, account: str, kind: str, now: datetime) -> dict:
     """Describe one stream of one account: last success, its age, how the latest run ended."""
     last_success = sync_run_last_successful(account=account, kind=kind)
     latest = sync_run_latest_finished(account=account, kind=kind)
-    stale_after = timedelta(minutes=settings.SYNC_STALE_AFTER_MINUTES[kind])
+    minutes = settings.SYNC_STALE_AFTER_MINUTES.get(kind)
+    stale_after = timedelta(minutes=minutes) if minutes else None
     last_success_at = last_success.finished_at if last_success else None
-    if last_success_at:
+    if stale_after is None:
+        # A stream that runs only when it has work (pushes) is judged by its runs alone.
+        age = now - last_success_at if last_success_at else None
+        stale = False
+    elif last_success_at:
         age = now - last_success_at
         stale = age > stale_after
     else:
@@ -118,7 +123,7 @@ def _stream_health(*, account: str, kind: str, now: datetime) -> dict:
         "stream": kind,
         "last_success_at": last_success_at.isoformat() if last_success_at else None,
         "age_seconds": round(age.total_seconds()) if age is not None else None,
-        "stale_after_seconds": round(stale_after.total_seconds()),
+        "stale_after_seconds": round(stale_after.total_seconds()) if stale_after else None,
         "stale": stale,
         "latest_run_id": latest.pk if latest else None,
         "latest_status": latest.status if latest else None,

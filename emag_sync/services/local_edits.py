@@ -3,8 +3,12 @@
 The eMAG columns of an offer always hold what eMAG last returned. A seller's local value
 for an editable field is a LocalEdit; the effective value is the local one while it exists.
 When a sync sees eMAG change a field that also has a local edit, the run's conflict
-strategy decides (`conflicts.decide_conflict`). Writing local edits back to eMAG is a later
-feature: today they only live here.
+strategy decides (`conflicts.decide_conflict`).
+
+Local values of the pushable fields reach eMAG through the outbox (`push_outbox`): every
+write here records, in the same transaction, what the next push must send. Values are
+checked with eMAG's own rules first (`local_edits_check`), so the outbox only ever holds
+values eMAG can accept.
 """
 
 import math
@@ -34,8 +38,16 @@ MONEY_FIELDS = frozenset(
         EditableField.MAX_SALE_PRICE,
     }
 )
-INTEGER_FIELDS = frozenset({EditableField.STOCK, EditableField.HANDLING_TIME, EditableField.STATUS})
+INTEGER_FIELDS = frozenset(
+    {EditableField.STOCK, EditableField.HANDLING_TIME, EditableField.STATUS, EditableField.VAT_ID}
+)
 TEXT_LIMITS = {EditableField.NAME: 255, EditableField.BRAND: 255, EditableField.DESCRIPTION: None}
+# What the light offer/save can change on an existing offer (emag-api-reference.md §3.5).
+# Name, brand and description stay local: content updates need eMAG's documentation flow
+# and ownership of the product.
+PUSHABLE_FIELDS = frozenset({*MONEY_FIELDS, *INTEGER_FIELDS})
+# Fields kept per warehouse on eMAG: an offer stocked in several warehouses cannot take one value.
+PER_WAREHOUSE_FIELDS = {EditableField.STOCK: "stock", EditableField.HANDLING_TIME: "handling_time"}
 
 
 # JSON deeper than this is refused: nobody's custom attributes nest that far.
@@ -43,7 +55,20 @@ MAX_JSON_DEPTH = 32
 
 
 class LocalEditError(ValueError):
-    """A local edit that cannot be accepted (unknown field, bad value, FBE stock)."""
+    """A local edit that cannot be accepted (unknown field, bad value, FBE stock, eMAG's rules).
+
+    `errors` maps each field at fault to its messages, so forms and the API name the field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, errors=None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors: dict[str, list[str]] = errors or ({field: [message]} if field else {})
+
+    @classmethod
+    def for_fields(cls, errors: dict[str, list[str]]) -> "LocalEditError":
+        summary = "; ".join(message for messages in errors.values() for message in messages)
+        return cls(summary, errors=errors)
 
 
 def json_storage_problem(value: Any, *, depth: int = 0) -> str | None:
@@ -105,6 +130,10 @@ def normalize_local_value(field: str, value: Any) -> Any:
             raise LocalEditError(f"{field} is required")
         if field == EditableField.STATUS and number not in (0, 1, 2):
             raise LocalEditError("status must be 0 (inactive), 1 (active) or 2 (end of life)")
+        if field == EditableField.VAT_ID:
+            if number < 1:
+                raise LocalEditError("vat_id must be one of eMAG's VAT rate ids (1 or more)")
+            return number
         limit = 65535 if field == EditableField.STOCK else 255
         if field != EditableField.STATUS and not 0 <= number <= limit:
             raise LocalEditError(f"{field} must be between 0 and {limit}")
@@ -122,38 +151,188 @@ def normalize_local_value(field: str, value: Any) -> Any:
 def local_edit_check(*, offer: Offer, field: str, value: Any) -> Any:
     """Return the stored form of a local value for an offer's field, or raise LocalEditError.
 
-    Writes nothing: forms and the API use it to report every bad field before any is saved.
+    Checks the value alone (see `local_edits_check` for the rules between fields). Writes
+    nothing: forms and the API use it to report every bad field before any is saved.
     """
     from emag_sync.accounts import get_accounts
 
     account = get_accounts().get(offer.account)
     if field == EditableField.STOCK and account and account.is_fulfilled_by_emag:
-        raise LocalEditError("stock of an offer fulfilled by eMAG (FBE) is managed by eMAG")
-    return normalize_local_value(field, value)
+        raise LocalEditError(
+            "stock of an offer fulfilled by eMAG (FBE) is managed by eMAG", field=field
+        )
+    try:
+        normalized = normalize_local_value(field, value)
+    except LocalEditError as error:
+        raise LocalEditError(error.message, field=field) from None
+    if field in PER_WAREHOUSE_FIELDS:
+        entries = getattr(offer, PER_WAREHOUSE_FIELDS[field]) or []
+        if len(entries) > 1:
+            raise LocalEditError(
+                f"{field}: this offer has {len(entries)} warehouses on eMAG; set it per "
+                "warehouse on eMAG, one value cannot be pushed",
+                field=field,
+            )
+    if field == EditableField.VAT_ID:
+        _check_vat_id(offer=offer, vat_id=normalized)
+    return normalized
+
+
+def _check_vat_id(*, offer: Offer, vat_id: int) -> None:
+    from emag_sync.services.vat_rates import VatRatesUnavailable, vat_ids_accepted
+
+    try:
+        accepted = vat_ids_accepted(account=offer.account)
+    except VatRatesUnavailable as error:
+        raise LocalEditError(
+            f"vat_id cannot be checked now: eMAG's list of VAT rates is unavailable "
+            f"({error}); try again later",
+            field=EditableField.VAT_ID,
+        ) from None
+    if vat_id not in accepted:
+        known = ", ".join(str(known_id) for known_id in sorted(accepted)) or "none"
+        raise LocalEditError(
+            f"vat_id {vat_id} is not one eMAG accepts (vat/read lists: {known})",
+            field=EditableField.VAT_ID,
+        )
+
+
+def local_edits_check(*, offer: Offer, edits: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stored forms of several local values for one offer, or raise LocalEditError.
+
+    `edits` maps fields to new local values (None: drop the local value). Each value is
+    checked alone, then eMAG's rules between prices (reference §3.4) are checked on the
+    effective values the change leaves (a local value where one is set, else eMAG's):
+    min_sale_price < max_sale_price, sale_price inside [min, max], recommended_price above
+    sale_price. Only a rule that involves a field being changed is checked, and the error
+    names the changed fields. Writes nothing.
+    """
+    errors: dict[str, list[str]] = {}
+    normalized: dict[str, Any] = {}
+    for field, value in edits.items():
+        if value is None:
+            if field not in EditableField.values:
+                errors.setdefault(field, []).append(f"{field!r} is not an editable field")
+            normalized[field] = None
+            continue
+        try:
+            normalized[field] = local_edit_check(offer=offer, field=field, value=value)
+        except LocalEditError as error:
+            for name, messages in (error.errors or {field: [error.message]}).items():
+                errors.setdefault(name, []).extend(messages)
+    if not errors:
+        for field, message in _price_rule_problems(offer=offer, changes=normalized):
+            errors.setdefault(field, []).append(message)
+    if errors:
+        raise LocalEditError.for_fields(errors)
+    return normalized
+
+
+def _price_rule_problems(*, offer: Offer, changes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return (field, message) for each of eMAG's price rules the changed prices break."""
+    if not MONEY_FIELDS & changes.keys():
+        return []
+    current = {
+        edit.field: edit.value
+        for edit in LocalEdit.objects.filter(offer=offer, field__in=list(MONEY_FIELDS))
+    }
+
+    def effective(field: str) -> Decimal | None:
+        value = changes[field] if field in changes else current.get(field)
+        if value is None:
+            value = emag_value(offer, field)
+        return None if value is None else Decimal(str(value))
+
+    sale, low, high = (
+        effective(EditableField.SALE_PRICE),
+        effective(EditableField.MIN_SALE_PRICE),
+        effective(EditableField.MAX_SALE_PRICE),
+    )
+    recommended = effective(EditableField.RECOMMENDED_PRICE)
+    problems: list[tuple[str, str]] = []
+    range_fields = [
+        field
+        for field in (EditableField.MIN_SALE_PRICE, EditableField.MAX_SALE_PRICE)
+        if field in changes
+    ]
+    if low is not None and high is not None and high <= low:
+        for field in range_fields:
+            problems.append(
+                (field, f"max_sale_price ({high:.2f}) must be above min_sale_price ({low:.2f})")
+            )
+        return problems
+    in_range = [
+        *range_fields,
+        *([EditableField.SALE_PRICE] if EditableField.SALE_PRICE in changes else []),
+    ]
+    if sale is not None and low is not None and high is not None and not low <= sale <= high:
+        for field in in_range:
+            problems.append(
+                (
+                    field,
+                    f"sale_price {sale:.2f} must be within [{low:.2f}, {high:.2f}] "
+                    "(min_sale_price and max_sale_price: the local ones where set, else eMAG's)",
+                )
+            )
+    recommended_fields = [
+        field
+        for field in (EditableField.RECOMMENDED_PRICE, EditableField.SALE_PRICE)
+        if field in changes
+    ]
+    if recommended is not None and sale is not None and recommended <= sale:
+        for field in recommended_fields:
+            problems.append(
+                (
+                    field,
+                    f"recommended_price ({recommended:.2f}) must be above sale_price "
+                    f"({sale:.2f}); eMAG shows it as the price before a discount",
+                )
+            )
+    return problems
 
 
 @transaction.atomic
 def local_edit_set(
     *, offer: Offer, field: str, value: Any, user: User | None = None
 ) -> LocalEdit | None:
-    """Record a local value for one field; a value equal to eMAG's removes the edit instead."""
-    normalized = local_edit_check(offer=offer, field=field, value=value)
+    """Record a local value for one field; a value equal to eMAG's removes the edit instead.
+
+    The value is checked with eMAG's rules first; a pushable one is queued for the next
+    push in the same transaction.
+    """
+    normalized = local_edits_check(offer=offer, edits={field: value})[field]
+    return _local_value_write(offer=offer, field=field, normalized=normalized, user=user)
+
+
+def _local_value_write(*, offer: Offer, field: str, normalized: Any, user) -> LocalEdit | None:
+    """Store a checked local value and queue it (or, equal to eMAG's, drop the edit)."""
+    from emag_sync.services.push_outbox import outbox_forget, outbox_record
+
     if normalized == emag_value(offer, field):
         LocalEdit.objects.filter(offer=offer, field=field).delete()
         _close_conflicts(offer_ids=[offer.pk], field=field, resolution=ConflictResolution.CONVERGED)
+        outbox_forget(offer=offer, fields=[field])
         return None
     edit, _ = LocalEdit.objects.update_or_create(
         offer=offer,
         field=field,
         defaults={"value": normalized, "edited_by": user, "edited_at": timezone.now()},
     )
+    if field in PUSHABLE_FIELDS:
+        outbox_record(offer=offer, values={field: normalized}, user=user)
     return edit
 
 
 @transaction.atomic
 def local_edit_clear(*, offer: Offer, field: str) -> int:
-    """Drop the local value of a field so eMAG's value shows again; return rows deleted."""
+    """Drop the local value of a field so eMAG's value shows again; return rows deleted.
+
+    A push of that field not yet sent is dropped with it.
+    """
+    from emag_sync.services.push_outbox import outbox_forget
+
     deleted, _ = LocalEdit.objects.filter(offer=offer, field=field).delete()
+    outbox_forget(offer=offer, fields=[field])
     return deleted
 
 
@@ -168,9 +347,11 @@ def offer_local_update(
     """Apply several local changes to an offer at once: all of them, or none on an error.
 
     `edits` maps editable fields to local values; None drops the local value so eMAG's shows
-    again. `local_data` sets the local-only `local_notes` and `custom_attributes`.
+    again. `local_data` sets the local-only `local_notes` and `custom_attributes`. The
+    values are checked together first (eMAG's rules between prices see them all).
     """
-    for field, value in (edits or {}).items():
+    normalized = local_edits_check(offer=offer, edits=edits or {})
+    for field, value in normalized.items():
         if value is None:
             local_edit_clear(offer=offer, field=field)
             # Dropping the local value takes eMAG's: a conflict over it has nothing left.
@@ -181,7 +362,7 @@ def offer_local_update(
                 user=user,
             )
         else:
-            local_edit_set(offer=offer, field=field, value=value, user=user)
+            _local_value_write(offer=offer, field=field, normalized=value, user=user)
     local_columns = {
         name: value
         for name, value in (local_data or {}).items()

@@ -47,6 +47,7 @@ from emag_sync.services.offer_upsert import (
     offers_insert,
     offers_upsert,
 )
+from emag_sync.services.push_outbox import pushed_values_in_flight, pushes_confirm
 from emag_sync.services.request_log import PageResult, page_progress_record
 
 # What tells whether a stored offer is new, unchanged, changed or coming back.
@@ -278,9 +279,18 @@ def _page_write(
         offers_upsert(rewritten_rows)
         if changes:
             OfferChange.objects.bulk_create(changes)
+        in_flight = pushed_values_in_flight(offer_ids=changed_columns) if changed_columns else {}
         _apply_conflict_strategy(
-            run=run, strategy=strategy, changed_columns=changed_columns, fetched_at=fetched_at
+            run=run,
+            strategy=strategy,
+            changed_columns=changed_columns,
+            fetched_at=fetched_at,
+            in_flight=in_flight,
         )
+        if in_flight:
+            pushes_confirm(
+                offer_columns_by_id={pk: new for pk, (_, new) in changed_columns.items()}
+            )
         if checkpoint is not None:
             _save_checkpoint(checkpoint, run)
         page_progress_record(run=run, result=result, page=page, calls=calls)
@@ -329,8 +339,13 @@ def _apply_conflict_strategy(
     strategy: str,
     changed_columns: dict[int, tuple[dict, dict]],
     fetched_at: datetime,
+    in_flight: dict[tuple[int, str], list[Any]] | None = None,
 ) -> None:
-    """Settle local edits on fields that eMAG changed in this page, per the run's strategy."""
+    """Settle local edits on fields that eMAG changed in this page, per the run's strategy.
+
+    eMAG showing a value a push of ours sent (`in_flight`) is our own write arriving, not a
+    change of eMAG's: a newer local edit of that field stands, with no conflict.
+    """
     if not changed_columns:
         return
     edits = list(LocalEdit.objects.filter(offer_id__in=list(changed_columns)))
@@ -350,6 +365,10 @@ def _apply_conflict_strategy(
         base, current = emag_value(old, edit.field), emag_value(new, edit.field)
         if base == current:
             continue  # only the local side changed: the edit stands
+        if edit.value != current and current in (in_flight or {}).get(
+            (edit.offer_id, edit.field), ()
+        ):
+            continue  # eMAG took a value we pushed before this newer edit: it stands
         outcome = decide_conflict(
             strategy=strategy, edit=edit, new_emag_value=current, fetched_at=fetched_at
         )

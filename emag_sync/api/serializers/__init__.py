@@ -12,6 +12,7 @@ from emag_sync.api.serializers.offers import (
     OfferListOutput,
     OfferUpdateInput,
 )
+from emag_sync.api.serializers.pushes import OfferPushOutput, PushInput
 from emag_sync.api.serializers.syncs import (
     ConnectionCheckOutput,
     ConnectionTestQuery,
@@ -37,9 +38,11 @@ __all__ = [
     "OfferDetailOutput",
     "OFFER_LIST_COLUMNS",
     "OfferListOutput",
+    "OfferPushOutput",
     "OfferSyncFiltersInput",
     "OfferUpdateInput",
     "ProductSyncInput",
+    "PushInput",
     "RefreshInput",
     "StatisticsOutput",
     "StrictInputSerializer",

@@ -10,7 +10,7 @@ from emag_sync.models import (
     ConflictResolution,
     Offer,
 )
-from emag_sync.services.local_edits import LocalEditError, local_edit_check
+from emag_sync.services.local_edits import LocalEditError, local_edits_check
 
 
 class ConflictOfferOutput(serializers.ModelSerializer):
@@ -78,7 +78,7 @@ class ConflictResolveInput(StrictInputSerializer):
             raise serializers.ValidationError({"value": ["Resolution set needs a value."]})
         try:
             storable_json(attrs["value"])
-            local_edit_check(offer=conflict.offer, field=conflict.field, value=attrs["value"])
+            local_edits_check(offer=conflict.offer, edits={conflict.field: attrs["value"]})
         except LocalEditError as error:
             raise serializers.ValidationError({"value": [str(error)]}) from None
         except serializers.ValidationError as error:

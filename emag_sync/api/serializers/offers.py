@@ -17,7 +17,8 @@ from emag_sync.models import (
     OfferChange,
 )
 from emag_sync.payloads.values import MONEY_QUANTUM
-from emag_sync.services.local_edits import LocalEditError, local_edit_check
+from emag_sync.selectors import offer_current_push
+from emag_sync.services.local_edits import LocalEditError, local_edits_check
 
 
 class LocalEditOutput(serializers.ModelSerializer):
@@ -75,6 +76,8 @@ OFFER_LIST_FIELDS = [
     "missing_since",
     "local_edits",
     "has_open_conflicts",
+    "push_state",
+    "push_messages",
 ]
 
 
@@ -84,7 +87,8 @@ OFFER_LIST_COLUMNS = [
     *(
         name
         for name in OFFER_LIST_FIELDS
-        if name not in {"account_type", "local_edits", "has_open_conflicts"}
+        if name
+        not in {"account_type", "local_edits", "has_open_conflicts", "push_state", "push_messages"}
     ),
 ]
 
@@ -103,11 +107,26 @@ class OfferOutput(serializers.ModelSerializer):
         help_text="Local values that override eMAG's (the overlay).",
     )
     has_open_conflicts = serializers.BooleanField()
+    push_state = serializers.SerializerMethodField(
+        help_text="The latest push of the local values to eMAG: pending, sending, applied, "
+        "confirmed, rejected or uncertain; null when nothing is on its way."
+    )
+    push_messages = serializers.SerializerMethodField(
+        help_text="eMAG's messages on the latest push (why it was rejected)."
+    )
 
     class Meta:
         model = Offer
         fields = OFFER_LIST_FIELDS
         read_only_fields = fields
+
+    def get_push_state(self, offer: Offer) -> str | None:
+        push = offer_current_push(offer)
+        return push.state if push else None
+
+    def get_push_messages(self, offer: Offer) -> list[str]:
+        push = offer_current_push(offer)
+        return list(push.messages) if push else []
 
 
 class OfferListOutput(OfferOutput):
@@ -158,6 +177,8 @@ class OfferListOutput(OfferOutput):
                 else []
             ),
             "has_open_conflicts": offer.has_open_conflicts,
+            "push_state": self.get_push_state(offer),
+            "push_messages": self.get_push_messages(offer),
         }
 
     @cached_property
@@ -241,6 +262,7 @@ def _price_input() -> serializers.DecimalField:
         min_value=Decimal("0.0001"),
         required=False,
         allow_null=True,
+        help_text="Without VAT, as eMAG's prices are.",
     )
 
 
@@ -262,6 +284,9 @@ class OfferUpdateInput(StrictInputSerializer):
         min_value=0, max_value=255, required=False, allow_null=True
     )
     status = serializers.IntegerField(min_value=0, max_value=2, required=False, allow_null=True)
+    vat_id = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="One of eMAG's vat/read ids."
+    )
     name = serializers.CharField(max_length=255, required=False, allow_null=True)
     brand = serializers.CharField(max_length=255, required=False, allow_null=True)
     description = serializers.CharField(
@@ -276,15 +301,12 @@ class OfferUpdateInput(StrictInputSerializer):
         if not attrs:
             raise serializers.ValidationError("Send at least one field to change.")
         offer = self.context["offer"]
-        errors = {}
-        for field, value in attrs.items():
-            if field in EditableField.values and value is not None:
-                try:
-                    local_edit_check(offer=offer, field=field, value=value)
-                except LocalEditError as error:
-                    errors[field] = [str(error)]
-        if errors:
-            raise serializers.ValidationError(errors)
+        edits = {field: value for field, value in attrs.items() if field in EditableField.values}
+        try:
+            # Together: eMAG's rules between prices see every value sent.
+            local_edits_check(offer=offer, edits=edits)
+        except LocalEditError as error:
+            raise serializers.ValidationError(error.errors) from None
         return attrs
 
     def split(self) -> tuple[dict, dict]:

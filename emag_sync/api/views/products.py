@@ -115,7 +115,7 @@ class OfferDetailView(ApiView):
                 offer=offer, edits=edits, local_data=local_data, user=acting_user(request)
             )
         except LocalEditError as error:
-            raise ValidationError({"non_field_errors": [str(error)]}) from None
+            raise ValidationError(error.errors or {"non_field_errors": [str(error)]}) from None
         return Response(OfferDetailOutput(self._offer(pk)).data)
 
 

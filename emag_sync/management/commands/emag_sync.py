@@ -5,6 +5,8 @@
     python manage.py emag_sync orders --account all
     python manage.py emag_sync orders --account main --mode full --since 2025-01-01
     python manage.py emag_sync acknowledge --account main
+    python manage.py emag_sync push --account main --dry-run
+    python manage.py emag_sync push --account all --json
     python manage.py emag_sync cancel 42
 
 Exit status: 0 when every run completed, 3 when a sync of that stream was already
@@ -19,7 +21,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from emag_sync.accounts import resolve_account_names
+from emag_sync.accounts import get_account, resolve_account_names
 from emag_sync.models import (
     ConflictStrategy,
     StatusChangeSource,
@@ -28,14 +30,19 @@ from emag_sync.models import (
     SyncRun,
     SyncStatus,
 )
+from emag_sync.services.offer_push import offers_push
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.order_acknowledge import orders_acknowledge
 from emag_sync.services.order_sync import ORDER_SYNC_MODES, order_sync
+from emag_sync.services.push_outbox import pushes_preview
+from emag_sync.services.push_plan import request_preview, request_preview_text
 from emag_sync.services.sync_engine import SyncOptionsError, side_by_side
 from emag_sync.services.sync_runs import SyncAlreadyRunning, sync_run_cancel
 
 EXIT_ALREADY_RUNNING = 3
 EXIT_USAGE = 2
+# A dry run shows at most this many offers per account (20 requests).
+PREVIEW_LIMIT = 1000
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -77,6 +84,13 @@ def run_summary(run: SyncRun) -> dict:
         "throttled": run.throttled,
         "duration_s": round(run.duration_seconds or 0.0, 3),
     }
+    if run.kind == SyncKind.PUSH:
+        summary.update(
+            sent=run.items_sent,
+            applied=run.items_applied,
+            rejected=run.items_rejected,
+            uncertain=run.items_uncertain,
+        )
     if run.kind == SyncKind.ACKNOWLEDGE:
         summary["acknowledged"] = run.order_status_changes.filter(
             source=StatusChangeSource.ACKNOWLEDGE
@@ -85,7 +99,10 @@ def run_summary(run: SyncRun) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Sync offers or orders from eMAG, acknowledge new orders, or cancel a running sync."
+    help = (
+        "Sync offers or orders from eMAG, acknowledge new orders, push local values to eMAG, "
+        "or cancel a running sync."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         streams = parser.add_subparsers(dest="stream", required=True)
@@ -138,6 +155,16 @@ class Command(BaseCommand):
         )
         acknowledge.add_argument("--account", default="all", help="Account name, all or both.")
         acknowledge.add_argument("--json", action="store_true", help="Print a JSON summary.")
+        push = streams.add_parser(
+            "push", help="Send pending local values (prices, stock, status...) to eMAG."
+        )
+        push.add_argument("--account", default="all", help="Account name, all or both.")
+        push.add_argument("--json", action="store_true", help="Print a JSON summary.")
+        push.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print the requests a push would send now, and send nothing.",
+        )
         cancel = streams.add_parser("cancel", help="Ask a running sync to stop.")
         cancel.add_argument("run_id", type=int)
 
@@ -148,6 +175,8 @@ class Command(BaseCommand):
             return self._orders(options)
         if options["stream"] == "acknowledge":
             return self._acknowledge(options)
+        if options["stream"] == "push":
+            return self._push(options)
         return self._products(options)
 
     def _cancel(self, run_id: int) -> None:
@@ -212,6 +241,36 @@ class Command(BaseCommand):
             as_json=options["json"],
         )
 
+    def _push(self, options: dict) -> None:
+        accounts = self._accounts(options)
+        if options["dry_run"]:
+            return self._push_preview(accounts, as_json=options["json"])
+        self._run_each(
+            accounts,
+            lambda account, on_progress: offers_push(
+                account=account, triggered_by="cli", on_progress=on_progress
+            ),
+            as_json=options["json"],
+        )
+
+    def _push_preview(self, accounts: list[str], *, as_json: bool) -> None:
+        previews = {
+            account: request_preview(
+                get_account(account).api_url, pushes_preview(account=account, limit=PREVIEW_LIMIT)
+            )
+            for account in accounts
+        }
+        if as_json:
+            self.stdout.write(json.dumps({"dry_run": True, "requests": previews}))
+            return
+        for account, requests in previews.items():
+            offers = sum(len(request["body"]) for request in requests)
+            self.stdout.write(
+                f"{account}: {len(requests)} request(s) for {offers} offer(s) would be sent"
+            )
+            if requests:
+                self.stdout.write(request_preview_text(requests))
+
     def _accounts(self, options: dict) -> list[str]:
         try:
             return resolve_account_names(options["account"])
@@ -262,6 +321,14 @@ class Command(BaseCommand):
                 f"{result.items_failed} failed, {result.items_missing} missing, "
                 f"{result.requests} requests ({result.throttled} throttled)"
             )
+            if result.kind == SyncKind.PUSH:
+                line = (
+                    f"{result.account}: push #{result.pk} {result.status} in "
+                    f"{summary['duration_s']} s, {result.items_sent} sent, "
+                    f"{result.items_applied} applied, {result.items_rejected} rejected, "
+                    f"{result.items_uncertain} uncertain, {result.requests} requests "
+                    f"({result.throttled} throttled)"
+                )
             if "acknowledged" in summary:
                 line += f", {summary['acknowledged']} acknowledged"
             if result.items_warned:
@@ -277,6 +344,8 @@ class Command(BaseCommand):
 def _where(error: dict) -> str:
     if error.get("order") is not None:
         return f"order {error['order']}"
+    if error.get("batch") is not None:
+        return f"batch {error['batch']}"
     if error.get("page") is not None:
         return f"page {error['page']}"
     return "run"

@@ -8,7 +8,7 @@ other arguments) stays as they left it. A deleted entry comes back on the next s
 disable an entry to turn it off.
 
 Minutes are deliberately off the round ones, as eMAG asks of integrators, and spread so
-two jobs rarely start together. Daily entries run at night on the sellers' wall clock
+two jobs rarely start together; the minutely push is an interval, off the round second. Daily entries run at night on the sellers' wall clock
 (SCHEDULE_TIMEZONE); sub-daily ones in UTC, so a daylight-saving change neither skips nor
 repeats them. Each entry expires before its next tick, so missed ticks never pile up.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import IntegrityError, transaction
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,14 @@ class Cron:
 class DefaultEntry:
     name: str
     task: str
-    cron: Cron
+    # A crontab, or (every_seconds) an interval counted from when beat first runs the entry.
+    cron: Cron | None
     expire_seconds: int
     description: str
     kwargs: dict = field(default_factory=dict)
     # Created disabled when EMAG_ENABLE_SCHEDULED_SYNC is false.
     scheduled_sync: bool = False
+    every_seconds: int | None = None
 
 
 def default_schedule() -> list[DefaultEntry]:
@@ -87,6 +89,19 @@ def default_schedule() -> list[DefaultEntry]:
             description="Acknowledge new orders on eMAG, as eMAG expects of sellers.",
         ),
         DefaultEntry(
+            name="eMAG products: push local values, every minute",
+            task="emag_sync.push_offers",
+            # An interval, not a crontab: a crontab fires at second 0 of each minute, the
+            # round time eMAG asks integrators to avoid; an interval keeps the second beat
+            # first ran it at. Edits are pushed at once anyway; this drains what is left.
+            cron=None,
+            every_seconds=60,
+            kwargs={"account": "all"},
+            expire_seconds=50,
+            description="Send pending local values (prices, stock, handling time, status, "
+            "VAT rate) to eMAG and settle uncertain pushes; an empty outbox starts no run.",
+        ),
+        DefaultEntry(
             name="Cleanup: old runs, request logs and history, daily",
             task="emag_sync.cleanup",
             cron=Cron(minute="13", hour="3", timezone=local),  # https://crontab.guru/#13_3_*_*_*
@@ -119,6 +134,15 @@ def crontab_for(cron: Cron) -> CrontabSchedule:
     return existing or CrontabSchedule.objects.create(**spec)
 
 
+def _timing(entry: DefaultEntry) -> dict:
+    if entry.cron is not None:
+        return {"crontab": crontab_for(entry.cron)}
+    spec = {"every": entry.every_seconds, "period": IntervalSchedule.SECONDS}
+    # No unique key on intervals: reuse the oldest identical one, as crontab_for does.
+    existing = IntervalSchedule.objects.filter(**spec).order_by("pk").first()
+    return {"interval": existing or IntervalSchedule.objects.create(**spec)}
+
+
 class Command(BaseCommand):
     help = "Create the default periodic tasks (django-celery-beat); keep existing ones as they are."
 
@@ -143,7 +167,7 @@ class Command(BaseCommand):
                 PeriodicTask.objects.create(
                     name=entry.name,
                     task=entry.task,
-                    crontab=crontab_for(entry.cron),
+                    **_timing(entry),
                     kwargs=json.dumps(entry.kwargs),
                     expire_seconds=entry.expire_seconds,
                     description=entry.description,

@@ -1,0 +1,68 @@
+"""Pushes: every send of local values to eMAG, with its outcome and eMAG's messages."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from emag_sync.admin.display import account_tag
+from emag_sync.admin.filters import AccountFilter
+from emag_sync.models import OfferPush, PushState
+from emag_sync.services.push_outbox import outbox_retry
+
+
+@admin.register(OfferPush)
+class OfferPushAdmin(admin.ModelAdmin):
+    """Each push of each offer: fields and values, who set them, the run, the outcome."""
+
+    list_display = [
+        "offer_link",
+        "account_badge",
+        "state",
+        "values",
+        "requested_by",
+        "requested_at",
+        "run",
+        "sends",
+        "finished_at",
+        "emag_messages",
+    ]
+    list_filter = [AccountFilter, "state"]
+    search_fields = ["offer__part_number"]
+    ordering = ["-requested_at", "-id"]
+    actions = ["retry_rejected"]
+    show_facets = admin.ShowFacets.NEVER
+    list_select_related = ["offer", "requested_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="offer", ordering="offer__part_number")
+    def offer_link(self, push):
+        url = reverse("admin:emag_sync_offer_change", args=[push.offer_id])
+        return format_html('<a href="{}">{}</a>', url, push.offer.part_number or push.offer.emag_id)
+
+    @admin.display(description="account", ordering="account")
+    def account_badge(self, push):
+        return account_tag(push.account)
+
+    @admin.display(description="eMAG's messages")
+    def emag_messages(self, push):
+        return "; ".join(push.messages) or "—"
+
+    def has_retry_permission(self, request):
+        # Sending again spends the account's request budget, like a sync.
+        return request.user.has_perm("emag_sync.run_sync")
+
+    @admin.action(description="Send the selected rejected pushes again", permissions=["retry"])
+    def retry_rejected(self, request, queryset):
+        queued = outbox_retry(
+            pushes=queryset.filter(state=PushState.REJECTED).select_related("offer"),
+            user=request.user,
+        )
+        self.message_user(request, f"Queued {queued} push(es) for the next push to eMAG.")
