@@ -460,7 +460,7 @@ class EmagClient:
         # the sandbox says `vat_id`, the predecessor looked items up by `id`.
         ids = set()
         for item in self.read_vat():
-            value = item.get("vat_id", item.get("id"))
+            value: Any = item.get("vat_id", item.get("id"))
             try:
                 ids.add(int(value))
             except (TypeError, ValueError):
@@ -773,7 +773,7 @@ class EmagClient:
         except requests.Timeout as exc:
             phase = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting"
             limit = self._timeouts[0 if phase == "connecting" else 1]
-            error = EmagTimeout(
+            error: EmagError = EmagTimeout(
                 f"eMAG {route}: timed out {phase} for {self.account.api_url} (limit {limit:g} s)"
             )
             # No connection, no request: nothing can have reached eMAG.

@@ -199,7 +199,7 @@ class OfferPushFilter(ApiFilterSet):
 
     class Meta:
         model = OfferPush
-        fields = []
+        fields: list[str] = []
 
 
 class ConflictFilter(ApiFilterSet):

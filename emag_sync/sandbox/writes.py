@@ -129,7 +129,9 @@ def _offer_changes(
     for name in PRICE_FIELDS:
         if name in offer:
             amount = _decimal(offer[name])
-            if amount is None or amount <= 0 or amount.as_tuple().exponent < -4:
+            # NaN and infinities have a letter for an exponent: refused with the others.
+            exponent = amount.as_tuple().exponent if amount is not None else None
+            if amount is None or not isinstance(exponent, int) or amount <= 0 or exponent < -4:
                 problems.append(f"The {name} must be a number above 0 with at most 4 decimals")
                 continue
             prices[name] = amount

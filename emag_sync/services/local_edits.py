@@ -47,7 +47,10 @@ TEXT_LIMITS = {EditableField.NAME: 255, EditableField.BRAND: 255, EditableField.
 # and ownership of the product.
 PUSHABLE_FIELDS = frozenset({*MONEY_FIELDS, *INTEGER_FIELDS})
 # Fields kept per warehouse on eMAG: an offer stocked in several warehouses cannot take one value.
-PER_WAREHOUSE_FIELDS = {EditableField.STOCK: "stock", EditableField.HANDLING_TIME: "handling_time"}
+PER_WAREHOUSE_FIELDS: dict[str, str] = {
+    EditableField.STOCK: "stock",
+    EditableField.HANDLING_TIME: "handling_time",
+}
 
 
 # JSON deeper than this is refused: nobody's custom attributes nest that far.

@@ -19,7 +19,8 @@ left in flight and read back by the next run. See emag-api-reference.md ยง1.5, ย
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
+from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
@@ -82,7 +83,7 @@ class PushStream(Stream):
     def request(self) -> RunRequest:
         return PUSH_REQUEST
 
-    def units(self, context: RunContext) -> Iterator[Unit]:
+    def units(self, context: RunContext) -> Generator[Unit, None, None]:
         unknown = pushes_unfinished(account=context.account.name, run=context.run)
         if unknown:
             read_back = _ReadBack(context, unknown)
@@ -236,7 +237,7 @@ def offer_pushes_enqueue(*, accounts: list[str], triggered_by: str) -> list[Sync
     with transaction.atomic():
         runs = queued_runs_claim(accounts=accounts, request=PUSH_REQUEST, triggered_by=triggered_by)
         for run in runs:
-            transaction.on_commit(lambda run=run: _send_push_run(run, triggered_by))
+            transaction.on_commit(partial(_send_push_run, run, triggered_by))
     return list(SyncRun.objects.filter(pk__in=[run.pk for run in runs]).order_by("id"))
 
 

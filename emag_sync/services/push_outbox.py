@@ -226,7 +226,7 @@ def _split(pushes: list[OfferPush]) -> list[tuple[OfferPush, dict, dict]]:
 
 def pushes_preview(*, account: str, limit: int) -> list[ClaimedPush]:
     """Return what a push of the account would send now, changing nothing (`--dry-run`)."""
-    preview = []
+    preview: list[ClaimedPush] = []
     for push, send, _held in _split(_selection(account, limit=limit, lock=False)):
         if send and len(preview) < limit:
             push.values = send

@@ -29,7 +29,7 @@ class OfferPushOutput(serializers.ModelSerializer):
     account_type = serializers.CharField(source="account")
     pushed_fields = serializers.SerializerMethodField(help_text="The offer fields it carries.")
     values = JsonObjectField(help_text="Field -> value; prices without VAT, 4-decimal strings.")
-    requested_by = serializers.SlugRelatedField(
+    requested_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     run_id = serializers.IntegerField(allow_null=True, help_text="The push run that sent it.")
