@@ -37,6 +37,7 @@ from tenacity import (
 )
 
 from emag_sync.accounts import EmagAccount
+from emag_sync.observability import metrics
 from emag_sync.ratelimit import RateLimiter, bucket_for, get_rate_limiter
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ EXCERPT_CHARS = 200
 MESSAGE_CHARS = 1000
 # Concurrent page fetches share one session; keep their connections alive.
 POOL_SIZE = 16
+# The stream a page read belongs to, for the pages-in-flight gauge.
+PAGE_STREAMS = {"product_offer": "offers", "order": "orders"}
 USER_AGENT = f"MagFlow-eMAG-Sync/0.1 python-requests/{requests.__version__}"
 # eMAG's date filters: local time of the account's platform, no zone (§1.4, §5.3).
 EMAG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -570,7 +573,9 @@ class EmagClient:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
         payload = {**self._encode_filters(filters), "currentPage": page, "itemsPerPage": per_page}
-        return self._as_list(f"{resource}/read", self._call(resource, "read", payload))
+        stream = PAGE_STREAMS.get(resource, resource)
+        with metrics.page_in_flight(account=self.account.name, stream=stream):
+            return self._as_list(f"{resource}/read", self._call(resource, "read", payload))
 
     def _count(
         self,
@@ -704,7 +709,9 @@ class EmagClient:
         def attempt() -> Any:
             progress.attempts += 1
             progress.status_code = None
-            progress.waited_seconds += self._rate_limiter.acquire(self.account.name, bucket)
+            waited = self._rate_limiter.acquire(self.account.name, bucket)
+            metrics.limiter_wait_observe(account=self.account.name, bucket=bucket, seconds=waited)
+            progress.waited_seconds += waited
             return self._send(url, route, payload, progress, method=method)
 
         def sleep(seconds: float) -> None:
@@ -733,7 +740,7 @@ class EmagClient:
             before_sleep=lambda state: self._log_retry(route, state),
             reraise=True,
         )
-        error = ""
+        error, failure = "", None
         try:
             return retrying(attempt)
         except EmagError as exc:
@@ -745,8 +752,12 @@ class EmagClient:
             raise
         except Exception as exc:
             error = self._redact(str(exc), EXCERPT_CHARS) or type(exc).__name__
+            failure = exc
             raise
         finally:
+            metrics.emag_call_observe(
+                account=self.account.name, attempts=progress.attempts, error=failure
+            )
             report = EmagCall(
                 account=self.account.name,
                 resource=resource,
@@ -768,6 +779,7 @@ class EmagClient:
         self, url: str, route: str, payload: dict | list, progress: _Progress, *, method: str
     ) -> Any:
         started = time.monotonic()
+        response = None
         try:
             response = self.session.request(method, url, json=payload, timeout=self._timeouts)
         except requests.Timeout as exc:
@@ -791,7 +803,15 @@ class EmagClient:
             error.never_sent = _never_connected(exc)
             raise error from exc
         finally:
-            progress.http_seconds += time.monotonic() - started
+            seconds = time.monotonic() - started
+            progress.http_seconds += seconds
+            metrics.emag_request_observe(
+                account=self.account.name,
+                resource=route.split("/", 1)[0],
+                action=route.split("/", 1)[1],
+                status=response.status_code if response is not None else None,
+                seconds=seconds,
+            )
         progress.status_code = response.status_code
         if response.status_code == 429:
             progress.throttled += 1

@@ -5,10 +5,12 @@ two cheap probes for load balancers; a *health check* is the periodic, stored in
 accounts and sync freshness that raises alerts (services/health.py, `GET /emag/health`).
 """
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from emag_sync.observability.exposition import Access, metrics_access, web_scrape
 from emag_sync.probes import probe_broker, probe_database
 
 
@@ -28,3 +30,22 @@ def liveness(request: HttpRequest) -> JsonResponse:
         "broker": "ok" if broker.ok else "down",
     }
     return JsonResponse(body, status=200 if up else 503)
+
+
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Serve the Prometheus metrics to a scraper with the token (see `metrics_access`)."""
+    access = metrics_access(
+        authorization=request.headers.get("Authorization", ""),
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+    )
+    if access == Access.OFF:
+        return HttpResponseNotFound("not found\n", content_type="text/plain")
+    if access == Access.UNAUTHORISED:
+        response = HttpResponse(
+            "a bearer token (METRICS_TOKEN) is required\n", status=401, content_type="text/plain"
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(web_scrape(), content_type=CONTENT_TYPE_LATEST)

@@ -9,13 +9,16 @@ The reaper also fails queued runs whose task message the broker no longer holds.
 On a warm shutdown (SIGTERM, SIGINT) a running sync stops after its current page and ends
 `interrupted`; the next worker to start queues every interrupted full sync again, and it
 continues from its checkpoint.
+
+A worker started with METRICS_WORKER_PORT serves its processes' Prometheus counters there.
 """
 
 import logging
 import multiprocessing
+import os
 
 from celery import bootsteps
-from celery.signals import worker_shutting_down
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutting_down
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +92,23 @@ class DeadRunReaper(bootsteps.StartStopStep):
         if self.timer_entry is not None:
             self.timer_entry.cancel()
             self.timer_entry = None
+
+
+@worker_ready.connect
+def _serve_worker_metrics(**_kwargs) -> None:
+    """Serve this worker's counters on METRICS_WORKER_PORT (unset: not served)."""
+    from django.conf import settings
+
+    if settings.METRICS_WORKER_PORT:
+        from emag_sync.observability.exposition import worker_metrics_serve
+
+        worker_metrics_serve(settings.METRICS_WORKER_PORT)
+
+
+@worker_process_shutdown.connect
+def _forget_live_gauges(**_kwargs) -> None:
+    """Drop an exiting pool process's share of the live gauges (pages in flight)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())

@@ -369,6 +369,16 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 
+# --- Metrics ----------------------------------------------------------------------------------
+# Prometheus scrapes /metrics on the web with `Authorization: Bearer <METRICS_TOKEN>`; unset,
+# /metrics answers 404 in production mode and only loopback clients in DEBUG mode (make run).
+# A worker started with METRICS_WORKER_PORT serves its own counters there (same token rule).
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself) is the folder the processes of one
+# host share; the process that starts them empties it (scripts/run.py, the docker entrypoint).
+
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0, minimum=0)
+
 # --- Cache -----------------------------------------------------------------------------------
 # The API's throttles count requests in the cache. With Redis configured the count is shared by
 # every web process; otherwise each process counts alone, which is enough for the embedded
@@ -497,8 +507,9 @@ if _csp_report_uri:
 # `manage.py check --deploy --fail-level WARNING` is clean with these (tests/test_security_settings.py).
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    # Load balancers and monitors probe /health over plain HTTP inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    # Load balancers, monitors and Prometheus call /health and /metrics over plain HTTP inside
+    # the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

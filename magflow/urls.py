@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from emag_sync.admin.login import admin_login
 from emag_sync.api.v1.schema import SCHEMA_SETTINGS as V1_SCHEMA_SETTINGS
-from emag_sync.views import liveness
+from emag_sync.views import liveness, metrics
 
 admin.site.site_header = "MagFlow eMAG Sync"
 admin.site.site_title = "MagFlow eMAG Sync"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("health", liveness, name="health"),
+    path("metrics", metrics, name="metrics"),
     # The API (v2) and, for clients of the predecessor, its contract (v1); each has its schema.
     path("", include("magflow.urls_api_v2")),
     path("", include("magflow.urls_api_v1")),

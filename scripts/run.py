@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess  # nosec B404  (starts the app's own processes, fixed argument lists)
@@ -137,9 +138,13 @@ def procfile(**options) -> str:
 def before_children_start() -> None:
     """Prepare what the processes share before any of them starts.
 
-    The place for state a previous run may have left behind and every process must find
-    fresh (a metrics folder, say). Nothing yet.
+    The Prometheus multiprocess folder (PROMETHEUS_MULTIPROC_DIR, default var/metrics): web
+    and the worker's pool write their counts there and /metrics adds them up. It is emptied
+    here, once, so counts start from zero; a process restarted later keeps its siblings'.
     """
+    folder = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "metrics")))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
 
 
 def _log(message: str) -> None:

@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from emag_sync.models import ACTIVE_STATUSES, SyncKind, SyncMode, SyncRun, SyncStatus
+from emag_sync.observability import metrics
 from emag_sync.services.request_log import request_log_write
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def sync_run_reap(
     if kind:
         runs = runs.filter(kind=kind)
     reaped = 0
-    for run in runs.only("pk", "status", "errors", "heartbeat_at"):
+    for run in runs.only("pk", "status", "errors", "heartbeat_at", "account", "kind"):
         if run.status == SyncStatus.QUEUED:
             from magflow.broker import broker_holds_task
 
@@ -98,9 +99,11 @@ def sync_run_reap(
         else:
             message = "reaped: the run never started"
         errors = [*run.errors, {"message": message, "at": now.isoformat()}][-MAX_ERRORS_KEPT:]
-        reaped += SyncRun.objects.filter(pk=run.pk, status=run.status).update(
+        if SyncRun.objects.filter(pk=run.pk, status=run.status).update(
             status=SyncStatus.FAILED, finished_at=now, errors=errors
-        )
+        ):
+            reaped += 1
+            metrics.SYNC_RUNS_FINISHED.labels(run.account, run.kind, SyncStatus.FAILED).inc()
     if reaped:
         logger.error("Reaped %d sync run(s): a cold heartbeat or a lost task message", reaped)
     return reaped
@@ -121,7 +124,7 @@ def sync_run_claim(
     now = timezone.now()
     try:
         with transaction.atomic():
-            return SyncRun.objects.create(
+            run = SyncRun.objects.create(
                 kind=kind,
                 account=account,
                 mode=mode,
@@ -137,6 +140,9 @@ def sync_run_claim(
             account=account, kind=kind, status__in=ACTIVE_STATUSES
         ).first()
         raise SyncAlreadyRunning(account, kind, holder) from None
+    if not queued:
+        metrics.run_started(account=account, stream=kind)
+    return run
 
 
 def sync_run_start(*, run_id: int) -> SyncRun:
@@ -147,7 +153,9 @@ def sync_run_start(*, run_id: int) -> SyncRun:
     )
     if not started:
         raise SyncRunLost(f"run #{run_id} is not queued any more")
-    return SyncRun.objects.get(pk=run_id)
+    run = SyncRun.objects.get(pk=run_id)
+    metrics.run_started(account=run.account, stream=run.kind)
+    return run
 
 
 def sync_run_finish(
@@ -169,7 +177,7 @@ def sync_run_finish(
     all_warnings = [*fresh.warnings, *(warnings or [])][-MAX_ERRORS_KEPT:]
     if fresh.cancel_requested and status == SyncStatus.COMPLETED:
         status = SyncStatus.CANCELLED
-    SyncRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+    finished = SyncRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
         status=status,
         finished_at=now,
         heartbeat_at=now,
@@ -178,6 +186,8 @@ def sync_run_finish(
         **counters,
     )
     run.refresh_from_db()
+    if finished:
+        metrics.run_finished(run)
     return run
 
 
