@@ -159,6 +159,7 @@ def stack(django_db_setup, tmp_path_factory):
     try:
         yield {
             "broker_url": broker_url,
+            "sandbox": sandbox.sandbox,
             "web": f"http://127.0.0.1:{web_port}",
             "worker": f"http://127.0.0.1:{worker_port}",
             "prometheus": f"http://127.0.0.1:{prometheus_port}",
@@ -214,6 +215,8 @@ def _answers(url: str) -> bool:
 
 
 def test_prometheus_scrapes_web_and_worker_and_answers_every_panel_and_rule(stack):
+    # One 429, retried: the throttling panels and rule have a series to show.
+    stack["sandbox"].inject_fault("main", "rate_limit", count=1, action="product_offer/read")
     send(sync_products_task, stack["broker_url"], kwargs={"account": "all", "mode": "full"})
     send(sync_orders_task, stack["broker_url"], kwargs={"account": "all"})
     wait_until(
