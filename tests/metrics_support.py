@@ -19,7 +19,11 @@ def exported_names(exposition: str) -> set[str]:
     names = set()
     for line in exposition.splitlines():
         if line.startswith("# TYPE "):
-            names.add(line.split()[2])
+            _, _, name, kind = line.split()
+            names.add(name)
+            # A histogram's series exist once it has a label set; its family is declared.
+            if kind == "histogram":
+                names.update(f"{name}{suffix}" for suffix in ("_bucket", "_count", "_sum"))
         elif line and not line.startswith("#"):
             names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
     return names
