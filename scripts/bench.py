@@ -613,9 +613,8 @@ def scenario_scrape() -> dict:
     with psycopg.connect(DATABASE_URL, autocommit=True) as db:
         db.execute("VACUUM ANALYZE emag_sync_offer")
     env = base_environment(free_port(), ["main"], throttled=False)
-    env.update(
-        SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver", METRICS_TOKEN="bench-metrics-token"
-    )
+    env.update(SECURE_SSL_REDIRECT="0", ALLOWED_HOSTS="testserver")
+    env["METRICS_TOKEN"] = "bench-metrics-token"  # nosec B105  (a throwaway benchmark token)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     # Fixed argument list, no shell, no user input.
     output = subprocess.run(  # nosec B603
