@@ -2,8 +2,8 @@
 
 Every other setting comes from the command line (docker-compose.yml, Dockerfile). The
 multiprocess folder (PROMETHEUS_MULTIPROC_DIR) is emptied before gunicorn starts, by the
-docker entrypoint or scripts/production_check.py, not here: a restarted worker must keep
-its siblings' counts.
+docker entrypoint (docker/entrypoint.sh), not here: a restarted worker must keep its
+siblings' counts.
 """
 
 import os
