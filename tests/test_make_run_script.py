@@ -24,3 +24,15 @@ def test_the_box_never_repeats_a_password_chosen_in_the_environment_or_set_befor
 
     assert "from-env" not in chosen and "DJANGO_SUPERUSER_PASSWORD" in chosen
     assert "unchanged (set when the user was created)" in existing
+
+
+def test_the_metrics_folder_is_emptied_once_before_the_processes_start(tmp_path, monkeypatch):
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_4242.db").write_bytes(b"a previous run's counts")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+
+    run.before_children_start()
+
+    assert folder.is_dir()
+    assert list(folder.iterdir()) == []
