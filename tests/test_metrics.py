@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from emag_sync.models import Offer, SyncKind, SyncStatus
+from emag_sync.models import Offer, OfferPush, PushState, SyncKind, SyncStatus
 from emag_sync.observability.metrics import normalised_action
 from emag_sync.services.sync_runs import sync_run_claim, sync_run_finish
 from tests.conftest import _missing_service
@@ -90,6 +90,49 @@ def test_a_finished_run_counts_its_status_duration_and_items():
     assert REGISTRY.get_sample_value("magflow_sync_runs_finished_total", done) == finished + 1
     assert REGISTRY.get_sample_value("magflow_sync_items_total", created) == items + 7
     assert REGISTRY.get_sample_value("magflow_sync_run_duration_seconds_count", labels) >= 1
+
+
+@pytest.mark.django_db
+def test_a_finished_push_run_counts_its_outcomes():
+    labels = {"account": "main", "outcome": "rejected"}
+    rejected = REGISTRY.get_sample_value("magflow_pushes_total", labels) or 0
+    applied_labels = {**labels, "outcome": "applied"}
+    applied = REGISTRY.get_sample_value("magflow_pushes_total", applied_labels) or 0
+
+    run = sync_run_claim(account="main", kind=SyncKind.PUSH)
+    sync_run_finish(
+        run=run, status=SyncStatus.COMPLETED, items_sent=5, items_applied=3, items_rejected=2
+    )
+
+    assert REGISTRY.get_sample_value("magflow_pushes_total", labels) == rejected + 2
+    assert REGISTRY.get_sample_value("magflow_pushes_total", applied_labels) == applied + 3
+
+
+@pytest.mark.django_db
+def test_the_push_backlog_gauge_counts_each_offers_current_push(client, settings):
+    settings.DEBUG, settings.METRICS_TOKEN = True, None
+    now = timezone.now()
+    common = {"content_hash": b"\x00", "synced_at": now, "first_seen_at": now}
+    first, second, third = Offer.objects.bulk_create(
+        [Offer(account="main", emag_id=n, status=1, **common) for n in (1, 2, 3)]
+    )
+    pushed = {"account": "main", "requested_at": now, "values": {"stock": 4}}
+    OfferPush.objects.bulk_create(
+        [
+            OfferPush(offer=first, state=PushState.PENDING, **pushed),
+            # An older rejected push of the same offer is history, not backlog.
+            OfferPush(offer=first, state=PushState.REJECTED, is_current=False, **pushed),
+            OfferPush(offer=second, state=PushState.REJECTED, **pushed),
+            OfferPush(offer=third, state=PushState.CONFIRMED, **pushed),
+        ]
+    )
+
+    text = client.get("/metrics").content.decode()
+
+    assert 'magflow_pushes_waiting{account="main",state="pending"} 1.0' in text
+    assert 'magflow_pushes_waiting{account="main",state="rejected"} 1.0' in text
+    assert 'magflow_pushes_waiting{account="main",state="uncertain"} 0.0' in text
+    assert 'magflow_pushes_waiting{account="fbe",state="pending"} 0.0' in text
 
 
 def test_request_labels_carry_no_ids():

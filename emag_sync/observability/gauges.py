@@ -21,14 +21,25 @@ from emag_sync.models import (
     Conflict,
     ConflictStatus,
     HealthCheck,
+    IncidentKind,
     Offer,
+    OfferPush,
     OfferStatus,
     Order,
     OrderStatus,
+    PushState,
     SyncKind,
     SyncRun,
 )
 from emag_sync.selectors.runs import sync_run_last_successful
+
+# Push states that still need something: sending, the seller's attention, or a read-back.
+BACKLOG_PUSH_STATES = (
+    PushState.PENDING,
+    PushState.SENDING,
+    PushState.REJECTED,
+    PushState.UNCERTAIN,
+)
 
 
 def _accounts() -> list[str]:
@@ -116,6 +127,24 @@ class DatabaseCollector(Collector):
         yield open_conflicts
         yield to_acknowledge
 
+        # Each offer's current push only: older rows are its history, not backlog.
+        pushes = {
+            (row["account"], row["state"]): row["n"]
+            for row in OfferPush.objects.filter(is_current=True, state__in=BACKLOG_PUSH_STATES)
+            .order_by()
+            .values("account", "state")
+            .annotate(n=Count("*"))
+        }
+        pushes_waiting = _gauge(
+            "magflow_pushes_waiting",
+            "Offers whose local edit has not reached eMAG yet, by push state.",
+            ["account", "state"],
+        )
+        for account in accounts:
+            for state in BACKLOG_PUSH_STATES:
+                pushes_waiting.add_metric([account, state], pushes.get((account, state), 0))
+        yield pushes_waiting
+
     def _offers(self, accounts: list[str]) -> Iterator[GaugeMetricFamily]:
         by_status = {
             (row["account"], row["status"]): row["n"]
@@ -158,8 +187,8 @@ class DatabaseCollector(Collector):
         open_incidents = _gauge(
             "magflow_incidents_open", "Built-in alert incidents open now, by kind.", ["kind"]
         )
-        for kind in AlertIncident._meta.get_field("kind").choices:
-            open_incidents.add_metric([kind[0]], incidents.get(kind[0], 0))
+        for kind in IncidentKind.values:
+            open_incidents.add_metric([kind], incidents.get(kind, 0))
         yield open_incidents
 
         check = HealthCheck.objects.order_by("-checked_at", "-id").first()

@@ -106,10 +106,17 @@ def run_finished(run) -> None:
         count = getattr(run, f"items_{outcome}", 0) or 0
         if count:
             SYNC_ITEMS.labels(run.account, run.kind, outcome).inc(count)
+    if run.kind == "push":
+        pushes_record(
+            account=run.account,
+            applied=run.items_applied,
+            rejected=run.items_rejected,
+            uncertain=run.items_uncertain,
+        )
 
 
 def pushes_record(*, account: str, applied: int = 0, rejected: int = 0, uncertain: int = 0):
-    """Count the outcomes of a push run (for the push stream to call when it finishes)."""
+    """Count the outcomes of a finished push run."""
     for outcome, count in zip(PUSH_OUTCOMES, (applied, rejected, uncertain), strict=True):
         if count:
             PUSHES.labels(account, outcome).inc(count)
