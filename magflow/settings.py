@@ -134,6 +134,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "corsheaders",
+    # The offers' Import (CSV/XLSX) preview and run; rows are written by emag_sync's services.
+    "import_export",
     "emag_sync",
 ]
 

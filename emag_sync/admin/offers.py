@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from emag_sync.admin.bulk import BulkChangeMixin
 from emag_sync.admin.display import (
     OFFER_VALIDATION_STATUS_LABELS,
     READ_WARNINGS_FIELDSET,
@@ -32,6 +33,7 @@ from emag_sync.admin.filters import (
     ValidationStatusFilter,
 )
 from emag_sync.admin.forms import OVERLAY_PREFIX, OfferOverlayForm
+from emag_sync.admin.imports import OfferImportMixin
 from emag_sync.admin.mirror import EmagMirrorMixin
 from emag_sync.admin.pagination import CappedCountMixin
 from emag_sync.admin.selection import CheckedSelectionMixin
@@ -76,7 +78,13 @@ class OfferChangeList(ChangeList):
 
 @admin.register(Offer)
 class OfferAdmin(
-    EmagMirrorMixin, CheckedSelectionMixin, CsvExportMixin, CappedCountMixin, admin.ModelAdmin
+    EmagMirrorMixin,
+    CheckedSelectionMixin,
+    OfferImportMixin,
+    BulkChangeMixin,
+    CsvExportMixin,
+    CappedCountMixin,
+    admin.ModelAdmin,
 ):
     form = OfferOverlayForm
     list_display = [
@@ -111,7 +119,7 @@ class OfferAdmin(
     # Facet counts would COUNT the whole table once per filter choice.
     show_facets = admin.ShowFacets.NEVER
     ordering = ["account", "emag_id"]
-    actions = ["export_selected_csv", "push_now"]
+    actions = ["export_selected_csv", "bulk_change", "push_now"]
     csv_rows = staticmethod(offer_csv_rows)
     change_form_template = "admin/emag_sync/offer/change_form.html"
     fieldsets = [

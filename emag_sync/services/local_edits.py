@@ -200,7 +200,9 @@ def _check_vat_id(*, offer: Offer, vat_id: int) -> None:
         )
 
 
-def local_edits_check(*, offer: Offer, edits: Mapping[str, Any]) -> dict[str, Any]:
+def local_edits_check(
+    *, offer: Offer, edits: Mapping[str, Any], current_local: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Return the stored forms of several local values for one offer, or raise LocalEditError.
 
     `edits` maps fields to new local values (None: drop the local value). Each value is
@@ -208,7 +210,8 @@ def local_edits_check(*, offer: Offer, edits: Mapping[str, Any]) -> dict[str, An
     effective values the change leaves (a local value where one is set, else eMAG's):
     min_sale_price < max_sale_price, sale_price inside [min, max], recommended_price above
     sale_price. Only a rule that involves a field being changed is checked, and the error
-    names the changed fields. Writes nothing.
+    names the changed fields. Writes nothing. `current_local` (field -> local value) saves
+    the read of the offer's local prices when the caller has them for many offers at once.
     """
     errors: dict[str, list[str]] = {}
     normalized: dict[str, Any] = {}
@@ -224,21 +227,30 @@ def local_edits_check(*, offer: Offer, edits: Mapping[str, Any]) -> dict[str, An
             for name, messages in (error.errors or {field: [error.message]}).items():
                 errors.setdefault(name, []).extend(messages)
     if not errors:
-        for field, message in _price_rule_problems(offer=offer, changes=normalized):
+        problems = _price_rule_problems(
+            offer=offer, changes=normalized, current_local=current_local
+        )
+        for field, message in problems:
             errors.setdefault(field, []).append(message)
     if errors:
         raise LocalEditError.for_fields(errors)
     return normalized
 
 
-def _price_rule_problems(*, offer: Offer, changes: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _price_rule_problems(
+    *, offer: Offer, changes: Mapping[str, Any], current_local: Mapping[str, Any] | None = None
+) -> list[tuple[str, str]]:
     """Return (field, message) for each of eMAG's price rules the changed prices break."""
     if not MONEY_FIELDS & changes.keys():
         return []
-    current = {
-        edit.field: edit.value
-        for edit in LocalEdit.objects.filter(offer=offer, field__in=list(MONEY_FIELDS))
-    }
+    current = (
+        current_local
+        if current_local is not None
+        else {
+            edit.field: edit.value
+            for edit in LocalEdit.objects.filter(offer=offer, field__in=list(MONEY_FIELDS))
+        }
+    )
 
     def effective(field: str) -> Decimal | None:
         value = changes[field] if field in changes else current.get(field)
