@@ -115,6 +115,10 @@ class OfferLocalValuesResource(resources.ModelResource):
         import_order = (*KEY_COLUMNS, *IMPORT_COLUMNS)
         skip_unchanged = False
         report_skipped = True
+        # The library's HTML diff styles each change inline, which the Content-Security-Policy
+        # blocks; `after_import_row` writes a plain "before → after" per cell instead.
+        skip_html_diff = True
+        store_instance = True
 
     def before_import(self, dataset, **kwargs):
         """Load every offer the file names in two queries, with its local values."""
@@ -218,6 +222,7 @@ class OfferLocalValuesResource(resources.ModelResource):
                 }
             ) from None
         instance.import_edits = normalized
+        instance.import_before = dict(instance.import_values)
         instance.import_values.update(normalized)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
@@ -228,6 +233,17 @@ class OfferLocalValuesResource(resources.ModelResource):
         if self._is_dry_run(kwargs):
             return
         offer_local_update(offer=instance, edits=instance.import_edits, user=kwargs.get("user"))
+
+    def after_import_row(self, row, row_result, **kwargs):
+        offer = row_result.instance
+        before = getattr(offer, "import_before", None)
+        if before is None:
+            return
+        cells = [offer.account, offer.part_number, str(offer.emag_id)]
+        for field in IMPORT_COLUMNS.values():
+            old, new = before.get(field), offer.import_values.get(field)
+            cells.append(f"{old} → {new}" if old != new else ("" if old is None else str(old)))
+        row_result.diff = cells
 
     def save_m2m(self, instance, row, **kwargs):
         """Offers have no relations an import sets."""
@@ -241,4 +257,3 @@ def _whole_number(value: Any) -> Any:
     except ArithmeticError:
         return value
     return int(number) if number.is_finite() and number == number.to_integral_value() else value
-

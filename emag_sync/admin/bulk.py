@@ -73,7 +73,9 @@ class BulkChangeMixin:
                 )
                 label = EditableField(data["field"]).label.lower()
                 self.message_user(
-                    request, f"Changed the local {label} of {changed} offer(s); queued to push."
+                    request,
+                    f"Changed the local {label} of {changed} offer(s); queued to push.",
+                    messages.SUCCESS,
                 )
                 if refused:
                     self.message_user(
