@@ -16,11 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from import_export import fields, resources
 from import_export.formats import base_formats
 
-from emag_sync.models import EditableField, LocalEdit, Offer
+from emag_sync.models import EditableField, Offer
+from emag_sync.selectors import offer_local_values_prefetch
 from emag_sync.services.local_edits import (
     MONEY_FIELDS,
     LocalEditError,
@@ -142,19 +143,13 @@ class OfferLocalValuesResource(resources.ModelResource):
             for row in dataset.dict
             if str(row.get("emag_id") or "").strip().isdigit()
         }
-        offers = Offer.objects.filter(
-            Q(part_number__in=part_numbers) | Q(emag_id__in=emag_ids)
-        ).prefetch_related(
-            Prefetch(
-                "local_edits",
-                queryset=LocalEdit.objects.order_by().only("offer_id", "field", "value"),
-                to_attr="import_local_edits",
-            )
+        offers = offer_local_values_prefetch(
+            Offer.objects.filter(Q(part_number__in=part_numbers) | Q(emag_id__in=emag_ids))
         )
         self.offers_by_sku: dict[str, list[Offer]] = {}
         self.offers_by_id: dict[int, list[Offer]] = {}
         for offer in offers:
-            offer.import_local = {edit.field: edit.value for edit in offer.import_local_edits}
+            offer.import_local = {edit.field: edit.value for edit in offer.overlay_edits}
             offer.import_values = {
                 field: offer.import_local.get(field, emag_value(offer, field))
                 for field in IMPORT_COLUMNS.values()

@@ -268,6 +268,19 @@ def conflict_open_count() -> int:
     return Conflict.objects.filter(status=ConflictStatus.OPEN).count()
 
 
+def offer_local_values_prefetch(offers: QuerySet[Offer]) -> QuerySet[Offer]:
+    """Return the offers with their local values prefetched as `overlay_edits`: one query."""
+    return offers.prefetch_related(_local_values_prefetch())
+
+
+def _local_values_prefetch() -> Prefetch:
+    return Prefetch(
+        "local_edits",
+        queryset=LocalEdit.objects.order_by().only("offer_id", "field", "value"),
+        to_attr="overlay_edits",
+    )
+
+
 def offer_overlay_prefetch(offers: QuerySet[Offer] | None = None) -> QuerySet[Offer]:
     """Return offers (all, or the given ones) with local values and open conflicts prefetched.
 
@@ -276,11 +289,7 @@ def offer_overlay_prefetch(offers: QuerySet[Offer] | None = None) -> QuerySet[Of
     enough to switch on JIT compilation, which costs more than the query.
     """
     return (Offer.objects.all() if offers is None else offers).prefetch_related(
-        Prefetch(
-            "local_edits",
-            queryset=LocalEdit.objects.order_by().only("offer_id", "field", "value"),
-            to_attr="overlay_edits",
-        ),
+        _local_values_prefetch(),
         Prefetch(
             "conflicts",
             queryset=Conflict.objects.filter(status=ConflictStatus.OPEN)

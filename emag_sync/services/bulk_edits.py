@@ -15,9 +15,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from emag_sync.models import EditableField, LocalEdit, Offer
+from emag_sync.models import EditableField, Offer
+from emag_sync.selectors import offer_local_values_prefetch
 from emag_sync.services.local_edits import (
     MONEY_FIELDS,
     LocalEditError,
@@ -76,16 +77,14 @@ def bulk_change_rows(
     Two queries whatever the number of offers: the offers and their local values.
     """
     bulk_change_check(field=field, operation=operation, amount=amount)
-    offers = offers.order_by("account", "emag_id").prefetch_related(
-        Prefetch(
-            "local_edits",
-            queryset=LocalEdit.objects.order_by().only("offer_id", "field", "value"),
-            to_attr="bulk_local_edits",
-        )
+    # Whole rows and only this prefetch: a changelist's queryset defers the price range
+    # (one query per offer later) and prefetches local values under the same name.
+    offers = offer_local_values_prefetch(
+        offers.defer(None).prefetch_related(None).order_by("account", "emag_id")
     )
     rows = []
     for offer in offers:
-        local = {edit.field: edit.value for edit in offer.bulk_local_edits}
+        local = {edit.field: edit.value for edit in offer.overlay_edits}
         rows.append(_row(offer=offer, local=local, field=field, operation=operation, amount=amount))
     return rows
 
