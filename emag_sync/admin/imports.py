@@ -16,9 +16,8 @@ class OfferImportMixin(ImportMixin):
     resource_classes = [OfferLocalValuesResource]
     import_formats = IMPORT_FORMATS
     import_template_name = "admin/emag_sync/offer/import.html"
-    # The offers' own changelist template adds the Import link next to Export CSV: the
+    # OfferAdmin's own changelist template adds the Import link next to Export CSV: the
     # library's would show its tools only to users who may add offers (nobody may).
-    change_list_template = "admin/emag_sync/offer/change_list.html"
     import_export_change_list_template = None
     # One log entry per imported row would be 1,000 inserts; the local edits say who and when.
     skip_admin_log = True

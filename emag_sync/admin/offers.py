@@ -86,6 +86,8 @@ class OfferAdmin(
     CappedCountMixin,
     admin.ModelAdmin,
 ):
+    # Export CSV's changelist with the Import link beside it (see OfferImportMixin).
+    change_list_template = "admin/emag_sync/offer/change_list.html"
     form = OfferOverlayForm
     list_display = [
         "sku",

@@ -10,11 +10,10 @@ Applying writes through the local-edit service, so every accepted value enters t
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 
 from emag_sync.models import EditableField, Offer
@@ -37,18 +36,12 @@ BULK_FIELDS = (
 )
 
 
-class BulkOperation(StrEnum):
+class BulkOperation(models.TextChoices):
     SET = "set", "Set to"
     RAISE_PERCENT = "raise_percent", "Raise by %"
     LOWER_PERCENT = "lower_percent", "Lower by %"
     RAISE_AMOUNT = "raise_amount", "Raise by an amount"
     LOWER_AMOUNT = "lower_amount", "Lower by an amount"
-
-    def __new__(cls, value: str, label: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
 
 
 class BulkChangeError(ValueError):
@@ -84,7 +77,8 @@ def bulk_change_rows(
     )
     rows = []
     for offer in offers:
-        local = {edit.field: edit.value for edit in offer.overlay_edits}
+        # `overlay_edits` is the prefetch's to_attr (offer_local_values_prefetch).
+        local = {edit.field: edit.value for edit in offer.overlay_edits}  # type: ignore[attr-defined]
         rows.append(_row(offer=offer, local=local, field=field, operation=operation, amount=amount))
     return rows
 
