@@ -33,7 +33,6 @@ from emag_sync.accounts import get_account, get_accounts
 from emag_sync.api.filters import OfferFilter, SyncRunFilter
 from emag_sync.api.parsers import JSONParser
 from emag_sync.api.serializers import ConnectionTestQuery, ErrorOutput, RefreshInput
-from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.v1.parsers import FormOrJsonParser
 from emag_sync.api.v1.serializers import (
     V1_PRODUCT_COLUMNS,
@@ -53,7 +52,15 @@ from emag_sync.api.v1.serializers import (
     V1UserOutput,
 )
 from emag_sync.api.views.auth import LoginView
-from emag_sync.api.views.base import RUN_SYNC, VIEW_OFFER, VIEW_SYNC_RUN, ApiView
+from emag_sync.api.views.base import (
+    RUN_SYNC,
+    VIEW_OFFER,
+    VIEW_SYNC_RUN,
+    ApiView,
+    SyncTriggerMixin,
+    detail_response,
+    validated,
+)
 from emag_sync.api.views.syncs import (
     RECENT_SYNCS_SHOWN,
     finished_sync_body,
@@ -105,7 +112,15 @@ def error_sentence(detail, prefix: str = "") -> str:
 
 
 def _refused(message: str, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
-    return Response({"detail": message}, status=code)
+    return detail_response(message, code)
+
+
+def _filtered(filterset_class, query: dict, keys: tuple[str, ...], queryset):
+    """Return `queryset` filtered by the v2 FilterSet on the query's `keys`; bad values raise."""
+    filterset = filterset_class(data={key: query.get(key) for key in keys}, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
 
 
 class V1ErrorsMixin:
@@ -145,9 +160,7 @@ class V1LoginView(V1ErrorsMixin, LoginView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        credentials = V1LoginInput(data=request.data)
-        credentials.is_valid(raise_exception=True)
-        data = credentials.validated_data
+        data = validated(V1LoginInput, request.data)
         identity = (data.get("username") or data.get("email") or "").strip()
         if not identity or not data.get("password"):
             return _refused("Username and password are required")
@@ -203,10 +216,7 @@ class V1CurrentUserView(V1ErrorsMixin, APIView):
         return Response(V1UserOutput(request.user).data)
 
 
-class V1ProductSyncView(V1View):
-    write_permission = RUN_SYNC
-    throttle_classes = [SyncTriggerThrottle]
-
+class V1ProductSyncView(SyncTriggerMixin, V1View):
     @extend_schema(
         tags=["sync"],
         summary="Start an offer sync (run_async false: answered when it ends)",
@@ -225,9 +235,7 @@ class V1ProductSyncView(V1View):
         },
     )
     def post(self, request: Request) -> Response:
-        sync_request = V1ProductSyncInput(data=request.data)
-        sync_request.is_valid(raise_exception=True)
-        data = sync_request.validated_data
+        data = validated(V1ProductSyncInput, request.data)
         try:
             runs = offer_syncs_start(data, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
@@ -338,13 +346,11 @@ class V1ProductHistoryView(V1View):
         responses={200: V1HistoryOutput, **v1_errors(401, 403, 422)},
     )
     def get(self, request: Request) -> Response:
-        query = V1HistoryQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        chosen = {key: query.validated_data.get(key) for key in ("account_type", "status")}
-        runs = SyncRunFilter(data=chosen, queryset=sync_run_list(kind=SyncKind.OFFERS))
-        if not runs.is_valid():
-            raise ValidationError(runs.errors)
-        syncs = list(runs.qs[: query.validated_data["limit"]])
+        query = validated(V1HistoryQuery, request.query_params)
+        runs = _filtered(
+            SyncRunFilter, query, ("account_type", "status"), sync_run_list(kind=SyncKind.OFFERS)
+        )
+        syncs = list(runs[: query["limit"]])
         return Response(
             V1HistoryOutput(
                 {"status": "success", "data": {"syncs": syncs, "count": len(syncs)}}
@@ -362,29 +368,26 @@ class V1ProductListView(V1View):
         responses={200: V1ProductListOutput, **v1_errors(401, 403, 422)},
     )
     def get(self, request: Request) -> Response:
-        query = V1ProductQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        chosen = {key: data.get(key) for key in ("account_type", "search")}
-        offers = OfferFilter(data=chosen, queryset=offer_list().only(*V1_PRODUCT_COLUMNS))
-        if not offers.is_valid():
-            raise ValidationError(offers.errors)
+        data = validated(V1ProductQuery, request.query_params)
+        offers = _filtered(
+            OfferFilter,
+            data,
+            ("account_type", "search"),
+            offer_list().only(*V1_PRODUCT_COLUMNS),
+        )
         skip, limit = data["skip"], data["limit"]
-        page = list(offers.qs[skip : skip + limit])
+        page = list(offers[skip : skip + limit])
         body = {
             "status": "success",
             "data": {
                 "products": page,
-                "pagination": {"skip": skip, "limit": limit, "total": offers.qs.count()},
+                "pagination": {"skip": skip, "limit": limit, "total": offers.count()},
             },
         }
         return Response(V1ProductListOutput(body).data)
 
 
-class V1ProductTestConnectionView(V1View):
-    write_permission = RUN_SYNC
-    throttle_classes = [SyncTriggerThrottle]
-
+class V1ProductTestConnectionView(SyncTriggerMixin, V1View):
     @extend_schema(
         tags=["sync"],
         summary="Test an account's connection to eMAG",
@@ -400,9 +403,7 @@ class V1ProductTestConnectionView(V1View):
         responses={200: V1ConnectionOutput, **v1_errors(400, 401, 403, 422, 429, 502)},
     )
     def post(self, request: Request) -> Response:
-        query = ConnectionTestQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        account = get_account(query.validated_data["account_type"])
+        account = get_account(validated(ConnectionTestQuery, request.query_params)["account_type"])
         if not account.has_credentials:
             return _refused(f"Missing credentials for {account.name} account.")
         check = account_connection_test(account=account.name)

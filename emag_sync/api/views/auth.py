@@ -12,6 +12,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 from emag_sync.api.openapi import error_responses
 from emag_sync.api.serializers import AccessOutput, LoginInput, RefreshInput, TokenPairOutput
 from emag_sync.api.throttles import LoginAddressThrottle, LoginUsernameThrottle
+from emag_sync.api.views.base import validated
 from emag_sync.services.api_tokens import api_token_pair_issue
 
 
@@ -33,13 +34,12 @@ class LoginView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        credentials = LoginInput(data=request.data)
-        credentials.is_valid(raise_exception=True)
+        credentials = validated(LoginInput, request.data)
         tokens = api_token_pair_issue(
             request=request._request,
-            username=credentials.validated_data.get("username"),
-            email=credentials.validated_data.get("email"),
-            password=credentials.validated_data["password"],
+            username=credentials.get("username"),
+            email=credentials.get("email"),
+            password=credentials["password"],
         )
         if tokens is None:
             raise AuthenticationFailed("No active account found with the given credentials.")

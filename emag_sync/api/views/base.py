@@ -1,10 +1,15 @@
-"""What the API views share: the permission rule, its permission names, and CSV lists."""
+"""What the API views share: the permission rule, its permission names, CSV lists, and the
+steps every view takes alike (validating input, a 404 for an unknown object, a `detail` answer).
+"""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, StreamingHttpResponse
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -13,6 +18,7 @@ from rest_framework.views import APIView
 
 from emag_sync.api.permissions import ReadWithViewPermission
 from emag_sync.api.renderers import CsvRenderer
+from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.exports import csv_lines
 
 VIEW_OFFER = "emag_sync.view_offer"
@@ -24,6 +30,27 @@ RUN_SYNC = "emag_sync.run_sync"
 def acting_user(request: Request) -> User | None:
     """Return who acts, for a service's record of it (writes need a signed-in user anyway)."""
     return request.user if isinstance(request.user, User) else None
+
+
+def validated(serializer_class: type[serializers.Serializer], data, **context) -> dict:
+    """Return the validated data of an input serializer; raise ValidationError (a 400) if bad."""
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@contextmanager
+def not_found_as_404(message: str) -> Iterator[None]:
+    """Turn a selector's DoesNotExist inside the block into a 404 with `message`."""
+    try:
+        yield
+    except ObjectDoesNotExist:
+        raise NotFound(message) from None
+
+
+def detail_response(message: str, code: int = status.HTTP_409_CONFLICT) -> Response:
+    """Return a refusal as `{"detail": message}` with its status code (409 unless told)."""
+    return Response({"detail": message}, status=code)
 
 
 # Reads need every permission in `read_permissions`; writes need staff status or
@@ -39,6 +66,12 @@ class ApiListView(ListAPIView):
     permission_classes = [ReadWithViewPermission]
     read_permissions: tuple[str, ...] = ()
     write_permission: str | None = None
+
+
+# A view that starts syncs (or calls eMAG): the run permission, and the trigger throttle.
+class SyncTriggerMixin:
+    write_permission: str | None = RUN_SYNC
+    throttle_classes = [SyncTriggerThrottle]
 
 
 # A list that streams every filtered row as CSV (unpaged) on ?format=csv or Accept: text/csv;

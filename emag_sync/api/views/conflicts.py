@@ -2,8 +2,7 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +14,15 @@ from emag_sync.api.serializers import (
     ConflictResolveInput,
     ErrorOutput,
 )
-from emag_sync.api.views.base import VIEW_CONFLICT, ApiListView, ApiView, acting_user
+from emag_sync.api.views.base import (
+    VIEW_CONFLICT,
+    ApiListView,
+    ApiView,
+    acting_user,
+    detail_response,
+    not_found_as_404,
+    validated,
+)
 from emag_sync.models import Conflict, ConflictStatus
 from emag_sync.selectors import (
     conflict_get,
@@ -23,8 +30,6 @@ from emag_sync.selectors import (
 )
 from emag_sync.services.conflicts import conflict_resolve
 from emag_sync.services.local_edits import LocalEditError
-
-# How many runs the status answer lists besides the live ones (as the predecessor did).
 
 
 @extend_schema(
@@ -56,19 +61,16 @@ class ConflictResolveView(ApiView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        try:
+        with not_found_as_404(f"No conflict #{pk}."):
             conflict = conflict_get(conflict_id=pk)
-        except Conflict.DoesNotExist:
-            raise NotFound(f"No conflict #{pk}.") from None
         if conflict.status != ConflictStatus.OPEN:
             return self._already_resolved(conflict)
-        resolve = ConflictResolveInput(data=request.data, context={"conflict": conflict})
-        resolve.is_valid(raise_exception=True)
+        resolution = validated(ConflictResolveInput, request.data, conflict=conflict)
         try:
             resolved = conflict_resolve(
                 conflicts=[conflict],
-                resolution=resolve.validated_data["resolution"],
-                value=resolve.validated_data.get("value"),
+                resolution=resolution["resolution"],
+                value=resolution.get("value"),
                 user=acting_user(request),
             )
         except LocalEditError as error:
@@ -79,7 +81,4 @@ class ConflictResolveView(ApiView):
 
     @staticmethod
     def _already_resolved(conflict: Conflict) -> Response:
-        return Response(
-            {"detail": f"Conflict #{conflict.pk} is already resolved."},
-            status=status.HTTP_409_CONFLICT,
-        )
+        return detail_response(f"Conflict #{conflict.pk} is already resolved.")

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,9 +13,15 @@ from emag_sync.api.pagination import DetailListPagination
 from emag_sync.api.serializers import ErrorOutput, SyncQueuedOutput, SyncRunOutput
 from emag_sync.api.serializers.orders import OrderDetailOutput, OrderListOutput, OrderSyncInput
 from emag_sync.api.serializers.syncs import SyncBusyOutput
-from emag_sync.api.throttles import SyncTriggerThrottle
-from emag_sync.api.views.base import RUN_SYNC, ApiView, CsvListView
-from emag_sync.api.views.syncs import worst_status
+from emag_sync.api.views.base import (
+    ApiView,
+    CsvListView,
+    SyncTriggerMixin,
+    detail_response,
+    not_found_as_404,
+    validated,
+)
+from emag_sync.api.views.syncs import sync_busy_response, worst_status
 from emag_sync.exports import order_csv_rows
 from emag_sync.models import Order, OrderStatus
 from emag_sync.selectors import order_get, order_list_with_history
@@ -60,16 +66,12 @@ class OrderDetailView(ApiView):
         responses={200: OrderDetailOutput, **error_responses(*READ_ERRORS, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        try:
-            return Response(OrderDetailOutput(order_get(order_id=pk)).data)
-        except Order.DoesNotExist:
-            raise NotFound(f"No order #{pk}.") from None
+        with not_found_as_404(f"No order #{pk}."):
+            order = order_get(order_id=pk)
+        return Response(OrderDetailOutput(order).data)
 
 
-class OrderSyncView(ApiView):
-    write_permission = RUN_SYNC
-    throttle_classes = [SyncTriggerThrottle]
-
+class OrderSyncView(SyncTriggerMixin, ApiView):
     @extend_schema(
         tags=["orders"],
         summary="Start an order sync",
@@ -82,9 +84,7 @@ class OrderSyncView(ApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        sync_request = OrderSyncInput(data=request.data)
-        sync_request.is_valid(raise_exception=True)
-        data = sync_request.validated_data
+        data = validated(OrderSyncInput, request.data)
         start = order_syncs_enqueue if data["run_async"] else order_syncs_run
         try:
             runs = start(
@@ -94,8 +94,7 @@ class OrderSyncView(ApiView):
                 triggered_by=request.user.get_username(),
             )
         except SyncAlreadyRunning as busy:
-            body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
-            return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
+            return sync_busy_response(busy)
         except SyncOptionsError as error:
             raise ValidationError({"run_async": [str(error)]}) from None
         body = {
@@ -127,19 +126,14 @@ class OrderAcknowledgeView(ApiView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        try:
+        with not_found_as_404(f"No order #{pk}."):
             order = order_get(order_id=pk)
-        except Order.DoesNotExist:
-            raise NotFound(f"No order #{pk}.") from None
         if order.status != OrderStatus.NEW:
-            return Response(
-                {"detail": f"Order #{pk} is not new (status {order.status})."},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return detail_response(f"Order #{pk} is not new (status {order.status}).")
         try:
             run = orders_acknowledge_now(
                 account=order.account, triggered_by=request.user.get_username()
             )
         except SyncAlreadyRunning as busy:
-            return Response({"detail": str(busy)}, status=status.HTTP_409_CONFLICT)
+            return detail_response(str(busy))
         return Response(SyncRunOutput(run).data)

@@ -3,7 +3,7 @@ its change history."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,6 +26,7 @@ from emag_sync.api.views.base import (
     ApiView,
     CsvListView,
     acting_user,
+    not_found_as_404,
 )
 from emag_sync.exports import offer_csv_rows
 from emag_sync.models import Offer
@@ -82,10 +83,8 @@ class OfferDetailView(ApiView):
     write_permission = "emag_sync.change_offer"
 
     def _offer(self, pk: int) -> Offer:
-        try:
+        with not_found_as_404(f"No offer #{pk}."):
             return offer_get(offer_id=pk)
-        except Offer.DoesNotExist:
-            raise NotFound(f"No offer #{pk}.") from None
 
     @extend_schema(
         tags=["products"],
@@ -131,7 +130,5 @@ class OfferChangesView(ApiListView):
     filter_backends = []
 
     def get_queryset(self):
-        try:
+        with not_found_as_404(f"No offer #{self.kwargs['pk']}."):
             return offer_change_list(offer_id=self.kwargs["pk"])
-        except Offer.DoesNotExist:
-            raise NotFound(f"No offer #{self.kwargs['pk']}.") from None

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,8 +21,16 @@ from emag_sync.api.serializers import (
     SyncRunOutput,
     SyncStatusOutput,
 )
-from emag_sync.api.throttles import SyncTriggerThrottle
-from emag_sync.api.views.base import RUN_SYNC, VIEW_SYNC_RUN, ApiListView, ApiView
+from emag_sync.api.views.base import (
+    RUN_SYNC,
+    VIEW_SYNC_RUN,
+    ApiListView,
+    ApiView,
+    SyncTriggerMixin,
+    detail_response,
+    not_found_as_404,
+    validated,
+)
 from emag_sync.models import SyncKind, SyncRun, SyncStatus
 from emag_sync.selectors import (
     sync_run_active_list,
@@ -53,7 +61,8 @@ def worst_status(runs: list[SyncRun]) -> str:
     return next((candidate for candidate in STATUS_SEVERITY if candidate in statuses), "failed")
 
 
-def _sync_busy_response(busy: SyncAlreadyRunning) -> Response:
+def sync_busy_response(busy: SyncAlreadyRunning) -> Response:
+    """Return the 409 answer to a sync request while an account's sync is queued or running."""
     body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
     return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
 
@@ -101,10 +110,7 @@ def offer_syncs_start(data: dict, *, triggered_by: str) -> list[SyncRun]:
     return start(accounts=data["accounts"], options=options, triggered_by=triggered_by)
 
 
-class ProductSyncView(ApiView):
-    write_permission = RUN_SYNC
-    throttle_classes = [SyncTriggerThrottle]
-
+class ProductSyncView(SyncTriggerMixin, ApiView):
     @extend_schema(
         tags=["sync"],
         summary="Start an offer sync",
@@ -123,13 +129,11 @@ class ProductSyncView(ApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        sync_request = ProductSyncInput(data=request.data)
-        sync_request.is_valid(raise_exception=True)
-        data = sync_request.validated_data
+        data = validated(ProductSyncInput, request.data)
         try:
             runs = offer_syncs_start(data, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
-            return _sync_busy_response(busy)
+            return sync_busy_response(busy)
         except SyncOptionsError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from None
         if data["run_async"]:
@@ -148,10 +152,8 @@ def offer_run_cancel(pk: int) -> tuple[SyncRun, bool]:
 
     Raises NotFound for an unknown run.
     """
-    try:
+    with not_found_as_404(f"No offer sync run #{pk}."):
         run = sync_run_get(run_id=pk, kind=SyncKind.OFFERS)
-    except SyncRun.DoesNotExist:
-        raise NotFound(f"No offer sync run #{pk}.") from None
     if not run.is_active:
         return run, True
     run = sync_run_cancel(run_id=run.pk)
@@ -179,10 +181,7 @@ class ProductSyncCancelView(ApiView):
     def delete(self, request: Request, pk: int) -> Response:
         run, ended_on_its_own = offer_run_cancel(pk)
         if ended_on_its_own:
-            return Response(
-                {"detail": f"Run #{run.pk} already ended ({run.status})."},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return detail_response(f"Run #{run.pk} already ended ({run.status}).")
         return Response(SyncRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -216,10 +215,7 @@ class ProductHistoryView(ApiListView):
         return sync_run_list(kind=SyncKind.OFFERS)
 
 
-class ProductTestConnectionView(ApiView):
-    write_permission = RUN_SYNC
-    throttle_classes = [SyncTriggerThrottle]
-
+class ProductTestConnectionView(SyncTriggerMixin, ApiView):
     @extend_schema(
         tags=["sync"],
         summary="Test an account's connection to eMAG",
@@ -232,9 +228,7 @@ class ProductTestConnectionView(ApiView):
         responses={200: ConnectionCheckOutput, **error_responses(400, *READ_ERRORS, 429)},
     )
     def post(self, request: Request) -> Response:
-        query = ConnectionTestQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        account = query.validated_data["account_type"]
+        account = validated(ConnectionTestQuery, request.query_params)["account_type"]
         check = account_connection_test(account=account)
         body = {
             "account_type": account,
