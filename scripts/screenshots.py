@@ -31,6 +31,8 @@ from smoke import (  # type: ignore[import-not-found]  # noqa: E402
     _stop,
     embedded_environment,
     free_port,
+    log_tail,
+    start_make_run,
 )
 
 OUTPUT = ROOT / "docs" / "screenshots"
@@ -180,24 +182,14 @@ def main() -> int:
         env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
         env["SANDBOX_ORDERS"] = SANDBOX_ORDERS
         log_path = workdir / "run.log"
-        with open(log_path, "w") as log:
-            # Fixed argument list, no shell, no user input.
-            process = subprocess.Popen(  # nosec B603
-                [sys.executable, str(ROOT / "scripts" / "run.py")],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = start_make_run(env, log_path)
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base_url}/admin/login/", process)
             capture(base_url)
             return 0
         except Exception as error:
-            print(f"screenshots: FAILED: {error}\n--- last lines of the run log ---")
-            print("\n".join(log_path.read_text(errors="replace").splitlines()[-40:]))
+            print(f"screenshots: FAILED: {error}\n{log_tail(log_path, 40)}")
             return 1
         finally:
             _stop(process)

@@ -174,16 +174,7 @@ def main() -> int:
         workdir = Path(tmp)
         log_path = workdir / "run.log"
         env = embedded_environment(workdir, port, sandbox_port)
-        with open(log_path, "w") as log:
-            # Fixed argument list, no shell, no user input.
-            process = subprocess.Popen(  # nosec B603
-                [sys.executable, str(ROOT / "scripts" / "run.py")],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = start_make_run(env, log_path)
         try:
             db_path = workdir / "db.sqlite3"
             while time.monotonic() - started < DEADLINE_SECONDS:
@@ -217,11 +208,30 @@ def main() -> int:
             )
             return 0
         except Exception as error:
-            print(f"smoke: FAILED: {error}\n--- last lines of the run log ---")
-            print("\n".join(log_path.read_text(errors="replace").splitlines()[-60:]))
+            print(f"smoke: FAILED: {error}\n{log_tail(log_path, 60)}")
             return 1
         finally:
             _stop(process)
+
+
+def start_make_run(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start scripts/run.py (what `make run` runs) in its own process group, logging to a file."""
+    with open(log_path, "w") as log:
+        # Fixed argument list, no shell, no user input.
+        return subprocess.Popen(  # nosec B603
+            [sys.executable, str(ROOT / "scripts" / "run.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def log_tail(log_path: Path, count: int) -> str:
+    """Return the last `count` lines of the run log under a heading, for a failure's report."""
+    lines = log_path.read_text(errors="replace").splitlines()[-count:]
+    return "--- last lines of the run log ---\n" + "\n".join(lines)
 
 
 def _stop(process: subprocess.Popen) -> None:
