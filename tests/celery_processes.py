@@ -16,10 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-import redis as redis_lib
 from django.db import connection
 
-from tests.conftest import _missing_service
+from tests.conftest import redis_flushed
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).parent / "celery")
@@ -30,18 +29,7 @@ TEST_REAP_AFTER = 10
 
 def require_redis() -> str:
     """Return the test Redis URL (flushed), or skip (fail under REQUIRE_SERVICES=1)."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        _missing_service("REDIS_URL is not set; real Celery workers need the Redis broker")
-    client = redis_lib.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-        client.flushdb()
-    except redis_lib.RedisError as error:
-        _missing_service(f"Redis at {url} is unreachable: {error}")
-    finally:
-        client.close()
-    return url
+    return redis_flushed("real Celery workers need the Redis broker")
 
 
 def database_environment() -> dict[str, str]:

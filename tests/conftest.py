@@ -70,19 +70,29 @@ def _generous_login_throttles(settings):
     settings.API_THROTTLE_LOGIN_IP = "10000/minute"
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """Return the URL of a reachable, flushed Redis database, or skip (fail under CI)."""
+def redis_flushed(needed_for: str) -> str:
+    """Return REDIS_URL once its server answers, its database flushed; else skip (fail under
+    REQUIRE_SERVICES=1), saying what needed it."""
     url = os.environ.get("REDIS_URL")
     if not url:
-        _missing_service("REDIS_URL is not set; Redis tests need a real server")
+        _missing_service(f"REDIS_URL is not set; {needed_for}")
     client = redis_lib.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.ping()
+        client.flushdb()
     except redis_lib.RedisError as error:
         _missing_service(f"Redis at {url} is unreachable: {error}")
-    client.flushdb()
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Return the URL of a reachable, flushed Redis database, or skip (fail under CI)."""
+    url = redis_flushed("Redis tests need a real server")
     yield url
+    client = redis_lib.Redis.from_url(url, socket_connect_timeout=2)
     client.flushdb()
     client.close()
 
