@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from emag_sync.models import Conflict, HealthCheck, Offer, Order, SyncKind, SyncRun
+from emag_sync.models import Conflict, HealthCheck, LocalEdit, Offer, Order, SyncKind, SyncRun
 
 _emag_ids = itertools.count(700_000)
 
@@ -77,6 +77,13 @@ def make_conflict(offer: Offer, *, field="sale_price", status="open", **fields) 
     }
     defaults.update(fields)
     return Conflict.objects.create(offer=offer, field=field, status=status, **defaults)
+
+
+def make_local_edit(offer: Offer, field: str, value: str, *, edited_by=None) -> LocalEdit:
+    """Store a local value of an offer, edited now (by `edited_by`, or by nobody named)."""
+    return LocalEdit.objects.create(
+        offer=offer, field=field, value=value, edited_by=edited_by, edited_at=timezone.now()
+    )
 
 
 def make_order(account="main", *, emag_id, status=1, order_type=3, ordered_at=None, **fields):

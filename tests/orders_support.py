@@ -3,6 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
+from emag_sync.models import Offer
+from emag_sync.services.order_pages import order_page_write
+
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 # A fixed "now" for the sandbox and the sync alike: 12:30 in Bucharest (summer time).
 NOW = datetime(2025, 9, 15, 9, 30, tzinfo=UTC)
@@ -42,3 +47,25 @@ def order_writes(queries) -> list[str]:
         if query["sql"].startswith(("INSERT", "UPDATE", "DELETE"))
         and any(table in query["sql"] for table in ORDER_TABLES)
     ]
+
+
+def write_order_page(run, payloads, *, account: str = "main", **options):
+    """Write order payloads as page 1 of `run`, fetched now, in Bucharest time."""
+    return order_page_write(
+        run=run,
+        account=account,
+        zone=BUCHAREST,
+        payloads=payloads,
+        fetched_at=timezone.now(),
+        page=1,
+        **options,
+    )
+
+
+def store_bare_offers(emag_ids, *, account: str = "main") -> None:
+    """Store offers with only their ids (no payload), for order lines to link to."""
+    now = timezone.now()
+    Offer.objects.bulk_create(
+        Offer(account=account, emag_id=emag_id, content_hash=b"x", synced_at=now, first_seen_at=now)
+        for emag_id in emag_ids
+    )

@@ -19,7 +19,7 @@ from emag_sync.services.order_pages import order_page_write
 from emag_sync.services.sync_runs import sync_run_claim
 from emag_sync.services.sync_triggers import orders_acknowledge_enqueue
 from tests.admin_support import client_with, make_offers, make_orders
-from tests.orders_support import BUCHAREST, NOW
+from tests.orders_support import BUCHAREST, NOW, write_order_page
 
 pytestmark = [
     pytest.mark.django_db,
@@ -190,14 +190,7 @@ def test_an_order_from_emag_shows_its_payload_totals_and_customer(admin_client):
     """A realistic order (the sandbox's payload, stored by the page writer) on its page."""
     payloads = generate_orders("main", 8, 42, NOW)
     run = sync_run_claim(account="main", kind="orders", mode="incremental")
-    order_page_write(
-        run=run,
-        account="main",
-        zone=BUCHAREST,
-        payloads=payloads,
-        fetched_at=timezone.now(),
-        page=1,
-    )
+    write_order_page(run, payloads)
     order = Order.objects.get(emag_id=payloads[0]["id"])
 
     page = admin_client.get(

@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from emag_sync.models import (
-    Offer,
     Order,
     OrderLine,
     OrderStatusChange,
@@ -20,10 +19,14 @@ from emag_sync.sandbox import generate_offers, generate_orders
 from emag_sync.services.order_pages import (
     CursorAdvance,
     order_lines_link_offers,
-    order_page_write,
 )
 from emag_sync.services.sync_runs import sync_run_claim
-from tests.orders_support import BUCHAREST, NOW, order_writes
+from tests.orders_support import (
+    NOW,
+    order_writes,
+    store_bare_offers,
+    write_order_page,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,22 +39,10 @@ def run():
     return sync_run_claim(account="main", kind=SyncKind.ORDERS, mode="incremental")
 
 
-def write(run, payloads, **options):
-    return order_page_write(
-        run=run,
-        account="main",
-        zone=BUCHAREST,
-        payloads=payloads,
-        fetched_at=timezone.now(),
-        page=1,
-        **options,
-    )
-
-
 def test_a_stored_id_of_two_to_the_fortieth_reads_back_exactly(run):
     payload = {**ORDERS[0], "id": 2**40}
 
-    write(run, [payload])
+    write_order_page(run, [payload])
 
     order = Order.objects.get(account="main", emag_id=2**40)
     assert order.emag_id == 1_099_511_627_776
@@ -59,7 +50,7 @@ def test_a_stored_id_of_two_to_the_fortieth_reads_back_exactly(run):
 
 
 def test_new_orders_are_stored_with_lines_a_first_status_and_counters(run):
-    result = write(run, ORDERS[:50])
+    result = write_order_page(run, ORDERS[:50])
 
     assert (result.seen, result.created, result.updated, result.unchanged) == (50, 50, 0, 0)
     assert Order.objects.count() == 50
@@ -71,28 +62,28 @@ def test_new_orders_are_stored_with_lines_a_first_status_and_counters(run):
 
 def test_the_statement_count_of_a_page_does_not_grow_with_its_size(run):
     with CaptureQueriesContext(connection) as small:
-        write(run, ORDERS[:5])
+        write_order_page(run, ORDERS[:5])
     with CaptureQueriesContext(connection) as large:
-        write(run, ORDERS[5:105])
+        write_order_page(run, ORDERS[5:105])
 
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
 def test_an_unchanged_page_writes_no_order_rows(run):
-    write(run, ORDERS[:100])
+    write_order_page(run, ORDERS[:100])
 
     with CaptureQueriesContext(connection) as queries:
-        result = write(run, ORDERS[:100])
+        result = write_order_page(run, ORDERS[:100])
 
     assert order_writes(queries) == []
     assert (result.unchanged, result.created, result.updated) == (100, 0, 0)
 
 
 def test_a_changed_order_rewrites_its_lines_and_records_its_status_move(run):
-    write(run, ORDERS[:10])
+    write_order_page(run, ORDERS[:10])
     changed = {**ORDERS[3], "status": 0, "modified": "2025-09-15 12:40:00", "products": []}
 
-    result = write(run, [changed, *ORDERS[4:6]])
+    result = write_order_page(run, [changed, *ORDERS[4:6]])
 
     assert (result.updated, result.unchanged) == (1, 2)
     order = Order.objects.get(emag_id=changed["id"])
@@ -104,25 +95,10 @@ def test_a_changed_order_rewrites_its_lines_and_records_its_status_move(run):
 
 
 def test_lines_link_to_the_local_offer_with_the_seller_product_id(run):
-    Offer.objects.bulk_create(
-        Offer(
-            account="main",
-            emag_id=offer["id"],
-            content_hash=b"x",
-            synced_at=timezone.now(),
-            first_seen_at=timezone.now(),
-        )
-        for offer in OFFERS
-    )
-    Offer.objects.create(  # the same seller id on another account is not a match
-        account="fbe",
-        emag_id=10**9,
-        content_hash=b"x",
-        synced_at=timezone.now(),
-        first_seen_at=timezone.now(),
-    )
+    store_bare_offers(offer["id"] for offer in OFFERS)
+    store_bare_offers([10**9], account="fbe")  # the same seller id on another account: no match
 
-    write(run, ORDERS[:30])
+    write_order_page(run, ORDERS[:30])
 
     lines = OrderLine.objects.select_related("offer")
     assert lines.exists()
@@ -131,18 +107,9 @@ def test_lines_link_to_the_local_offer_with_the_seller_product_id(run):
 
 
 def test_lines_stored_before_their_offer_are_linked_once_it_arrives(run):
-    write(run, ORDERS[:20])
+    write_order_page(run, ORDERS[:20])
     assert not OrderLine.objects.filter(offer__isnull=False).exists()
-    Offer.objects.bulk_create(
-        Offer(
-            account="main",
-            emag_id=offer["id"],
-            content_hash=b"x",
-            synced_at=timezone.now(),
-            first_seen_at=timezone.now(),
-        )
-        for offer in OFFERS
-    )
+    store_bare_offers(offer["id"] for offer in OFFERS)
 
     linked = order_lines_link_offers(account="main")
 
@@ -153,7 +120,7 @@ def test_lines_stored_before_their_offer_are_linked_once_it_arrives(run):
 def test_an_order_without_an_id_fails_alone(run):
     broken = {**ORDERS[1], "id": None}
 
-    result = write(run, [ORDERS[0], broken, ORDERS[2]])
+    result = write_order_page(run, [ORDERS[0], broken, ORDERS[2]])
 
     assert (result.created, result.failed) == (2, 1)
     assert result.errors[0]["position"] == 1
@@ -163,7 +130,7 @@ def test_an_order_without_an_id_fails_alone(run):
 def test_an_order_with_an_unreadable_field_is_stored_and_counted_as_a_warning(run):
     broken = {**ORDERS[1], "shipping_tax": "free"}
 
-    result = write(run, [ORDERS[0], broken, ORDERS[2]])
+    result = write_order_page(run, [ORDERS[0], broken, ORDERS[2]])
 
     assert (result.created, result.failed, result.warned) == (3, 0, 1)
     assert result.warnings[0]["order"] == ORDERS[1]["id"]
@@ -175,7 +142,7 @@ def test_an_order_with_an_unreadable_field_is_stored_and_counted_as_a_warning(ru
 
 
 def test_an_order_without_a_status_is_stored_with_none_and_no_status_move(run):
-    result = write(run, [{**ORDERS[0], "status": None}])
+    result = write_order_page(run, [{**ORDERS[0], "status": None}])
 
     order = Order.objects.get(emag_id=ORDERS[0]["id"])
     assert result.created == 1 and order.status is None
@@ -187,7 +154,7 @@ def test_the_cursor_commits_with_the_page_at_the_newest_modified_within_its_boun
     floor = NOW - timedelta(days=200)
     advance = CursorAdvance(mode="incremental", floor=floor, ceiling=NOW)
 
-    result = write(run, ORDERS[:40], cursor=advance)
+    result = write_order_page(run, ORDERS[:40], cursor=advance)
 
     state = SyncState.objects.get(account="main", stream="orders", mode="incremental")
     assert (
@@ -198,18 +165,20 @@ def test_the_cursor_commits_with_the_page_at_the_newest_modified_within_its_boun
     assert state.run_id == run.pk
 
     ceiling = floor + timedelta(hours=1)
-    write(run, ORDERS[:40], cursor=CursorAdvance(mode="incremental", floor=floor, ceiling=ceiling))
+    write_order_page(
+        run, ORDERS[:40], cursor=CursorAdvance(mode="incremental", floor=floor, ceiling=ceiling)
+    )
     state.refresh_from_db()
     assert state.cursor == ceiling
 
 
 def test_acknowledged_orders_record_when_and_the_source_of_their_move(run):
     new_order = next(order for order in ORDERS if order["status"] == 1)
-    write(run, [new_order])
+    write_order_page(run, [new_order])
     acknowledged = {**new_order, "status": 2, "modified": "2025-09-15 12:31:00"}
     at = timezone.now()
 
-    write(run, [acknowledged], acknowledged_at=at)
+    write_order_page(run, [acknowledged], acknowledged_at=at)
 
     order = Order.objects.get(emag_id=new_order["id"])
     assert (order.status, order.acknowledged_at) == (2, at)

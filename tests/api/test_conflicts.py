@@ -1,11 +1,10 @@
 """The conflict queue: listing conflicts and resolving them one at a time."""
 
 import pytest
-from django.utils import timezone
 
 from emag_sync.models import Conflict, LocalEdit
 from tests.api.conftest import API, client_for
-from tests.factories import make_conflict, make_offer
+from tests.factories import make_conflict, make_local_edit, make_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +15,7 @@ CONFLICTS = f"{API}/emag/conflicts"
 def conflicted_offer():
     """An offer whose local price (90) and eMAG's new price (110) disagree."""
     offer = make_offer("main", emag_id=5, part_number="SKU-5")
-    LocalEdit.objects.create(
-        offer=offer, field="sale_price", value="90.0000", edited_at=timezone.now()
-    )
+    make_local_edit(offer, "sale_price", "90.0000")
     return offer
 
 

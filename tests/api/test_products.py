@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from emag_sync.models import Conflict, LocalEdit, Offer, OfferChange
 from tests.api.conftest import API, client_for
-from tests.factories import make_conflict, make_offer
+from tests.factories import make_conflict, make_local_edit, make_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +25,7 @@ def emag_ids(response) -> list[int]:
 
 def test_the_list_shows_offers_with_their_local_values_and_conflict_flag(api, superuser):
     offer = make_offer(emag_id=11, sale_price=Decimal("12.5000"), ean=["5941234567890"])
-    LocalEdit.objects.create(
-        offer=offer,
-        field="sale_price",
-        value="11.0000",
-        edited_by=superuser,
-        edited_at=timezone.now(),
-    )
+    make_local_edit(offer, "sale_price", "11.0000", edited_by=superuser)
     make_conflict(offer)
 
     response = api.get(PRODUCTS)
@@ -60,13 +54,7 @@ def test_a_page_of_50_offers_takes_as_many_queries_as_a_page_of_5(api, superuser
         Offer.objects.all().delete()
         for _ in range(count):
             offer = make_offer()
-            LocalEdit.objects.create(
-                offer=offer,
-                field="name",
-                value="Local",
-                edited_by=superuser,
-                edited_at=timezone.now(),
-            )
+            make_local_edit(offer, "name", "Local", edited_by=superuser)
             make_conflict(offer)
         with CaptureQueriesContext(connection) as queries:
             response = api.get(PRODUCTS, {"limit": 100})
@@ -266,9 +254,7 @@ def test_patch_sets_local_values_and_null_drops_them(api):
 
 def test_dropping_a_local_value_closes_its_conflict_in_emags_favour(api):
     offer = make_offer()
-    LocalEdit.objects.create(
-        offer=offer, field="sale_price", value="90.0000", edited_at=timezone.now()
-    )
+    make_local_edit(offer, "sale_price", "90.0000")
     conflict = make_conflict(offer)
 
     api.patch(f"{PRODUCTS}/{offer.pk}", {"sale_price": None}, format="json")
