@@ -10,20 +10,15 @@ from pathlib import Path
 from celery import Celery
 from kombu.transport import TRANSPORT_ALIASES
 
+from tests.broker_support import filesystem_broker_options
+
 TRANSPORT_ALIASES["filesystem"] = "magflow.broker:AtomicFilesystemTransport"
 
 FOLDER = Path(os.environ["STRESS_BROKER_DIR"])
 
 app = Celery("broker_stress", broker="filesystem://")
 app.conf.update(
-    broker_transport_options={
-        "data_folder_in": str(FOLDER / "queue"),
-        "data_folder_out": str(FOLDER / "queue"),
-        "processed_folder": str(FOLDER / "processed"),
-        "control_folder": str(FOLDER / "control"),
-        "store_processed": False,
-        "polling_interval": 0.05,
-    },
+    broker_transport_options=filesystem_broker_options(FOLDER, polling_interval=0.05),
     task_ignore_result=True,
     task_serializer="json",
     accept_content=["json"],

@@ -11,28 +11,18 @@ from queue import Empty
 import pytest
 from kombu import Connection
 
+from tests.broker_support import filesystem_broker_options
+
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 10_000
 PRODUCERS = 4
 STRESS_TIMEOUT = 240
 
 
-def _options(folder: Path) -> dict:
-    return {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-        "polling_interval": 0.05,
-    }
-
-
 def _connection(folder: Path) -> Connection:
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
     return Connection(
-        transport="magflow.broker:AtomicFilesystemTransport", transport_options=_options(folder)
+        transport="magflow.broker:AtomicFilesystemTransport",
+        transport_options=filesystem_broker_options(folder, polling_interval=0.05),
     )
 
 

@@ -1,5 +1,6 @@
 """Runs never block a stream: lost queued runs are failed, interrupted syncs resume by themselves."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -19,31 +20,33 @@ from emag_sync.services.sync_runs import (
 )
 from emag_sync.services.sync_triggers import offer_syncs_resume_interrupted
 from magflow.celery import app
+from tests.broker_support import filesystem_broker_options
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextmanager
+def _broker_swapped(url: str, options: dict):
+    """Point this process's Celery app at another broker inside the block, then back."""
+    saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
+    app.conf.broker_url, app.conf.broker_transport_options = url, options
+    # Connections made to the old broker must not be reused.
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app._pool = None
+        app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def embedded_broker(tmp_path):
     """Point this process's Celery app at a private embedded broker folder; return the folder."""
     folder = tmp_path / "celery"
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True)
-    saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
-    app.conf.broker_url = "filesystem://"
-    app.conf.broker_transport_options = {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-    }
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield folder
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+    with _broker_swapped("filesystem://", filesystem_broker_options(folder)):
+        yield folder
 
 
 def _queued_run(account: str = "main", *, age: timedelta) -> SyncRun:
@@ -144,15 +147,8 @@ def test_a_shutdown_interrupts_a_full_sync_after_a_page_and_the_next_start_resum
 
 @pytest.fixture
 def redis_broker(redis_url):
-    saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
-    app.conf.broker_url = redis_url
-    app.conf.broker_transport_options = {}
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield redis_url
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+    with _broker_swapped(redis_url, {}):
+        yield redis_url
 
 
 def test_on_redis_the_reaper_finds_a_waiting_message_and_fails_a_run_without_one(redis_broker):
