@@ -31,6 +31,13 @@ def make_user(username: str, *, permissions=(), **fields):
     return get_user_model().objects.get(pk=user.pk)  # drop the permission cache
 
 
+def make_superuser(username: str):
+    """Create a superuser whose password is `<username>-password-1`, as make_user's."""
+    return get_user_model().objects.create_superuser(
+        username=username, password=f"{username}-password-1", email=f"{username}@example.com"
+    )
+
+
 def make_offer(account: str = "main", **fields) -> Offer:
     """Store an offer as a sync would have, with sensible defaults for what a test omits."""
     now = timezone.now()

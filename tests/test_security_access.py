@@ -269,6 +269,11 @@ def test_users_who_are_not_staff_never_reach_the_admin(world, nothing_leaves, dj
     assert_nothing_happened(before, nothing_leaves)
 
 
+def changelist_action(changelist: str, action: str) -> tuple[str, dict]:
+    """Return the path and form of running `action` on object ID from an admin changelist."""
+    return changelist, {"action": action, "_selected_action": [ID], "index": 0}
+
+
 # What the admin lets a user do, each with the form data it posts.
 ADMIN_ACTIONS = {
     # Valid forms: a refusal must come from the permission, not from a bad value.
@@ -283,31 +288,18 @@ ADMIN_ACTIONS = {
         {"overlay_sale_price": "75", "local_notes": "mine", "custom_attributes": "{}"},
     ),
     "resolve a conflict": (f"admin/emag_sync/conflict/{ID}/resolve/", {"resolution": "keep_local"}),
-    "resolve conflicts in bulk": (
-        "admin/emag_sync/conflict/",
-        {"action": "keep_local", "_selected_action": [ID], "index": 0},
-    ),
-    "drop a local value": (
-        "admin/emag_sync/localedit/",
-        {"action": "drop_local_values", "_selected_action": [ID], "index": 0},
-    ),
+    "resolve conflicts in bulk": changelist_action("admin/emag_sync/conflict/", "keep_local"),
+    "drop a local value": changelist_action("admin/emag_sync/localedit/", "drop_local_values"),
     "edit a run": (f"admin/emag_sync/syncrun/{ID}/change/", {"status": "completed"}),
     "delete a run": (f"admin/emag_sync/syncrun/{ID}/delete/", {"post": "yes"}),
     "edit an order": (f"admin/emag_sync/order/{ID}/change/", {"status": 2}),
     "delete an order": (f"admin/emag_sync/order/{ID}/delete/", {"post": "yes"}),
-    "acknowledge new orders": (
-        "admin/emag_sync/order/",
-        {"action": "acknowledge_new_orders", "_selected_action": [ID], "index": 0},
-    ),
+    "acknowledge new orders": changelist_action("admin/emag_sync/order/", "acknowledge_new_orders"),
     "edit a checkpoint": (f"admin/emag_sync/syncstate/{ID}/change/", {"next_page": 1}),
-    "disable a schedule": (
-        "admin/django_celery_beat/periodictask/",
-        {"action": "disable_tasks", "_selected_action": [ID], "index": 0},
+    "disable a schedule": changelist_action(
+        "admin/django_celery_beat/periodictask/", "disable_tasks"
     ),
-    "run a schedule now": (
-        "admin/django_celery_beat/periodictask/",
-        {"action": "run_tasks", "_selected_action": [ID], "index": 0},
-    ),
+    "run a schedule now": changelist_action("admin/django_celery_beat/periodictask/", "run_tasks"),
     "make a user staff": (
         f"admin/auth/user/{ID}/change/",
         {

@@ -1,11 +1,10 @@
 """Fixtures of the API tests: users with and without permissions, and clients."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import make_user
+from tests.factories import make_superuser, make_user
 
 API = "/api/v2"
 VIEW_PERMISSIONS = ["view_offer", "view_syncrun", "view_conflict", "view_offerchange"]
@@ -24,9 +23,7 @@ def _fresh_throttles(settings):
 
 @pytest.fixture
 def superuser(db):
-    return get_user_model().objects.create_superuser(
-        username="root", password="root-password-1", email="root@example.com"
-    )
+    return make_superuser("root")
 
 
 @pytest.fixture

@@ -27,6 +27,19 @@ def finishing(status="completed"):
     return fake_service
 
 
+@pytest.fixture
+def order_sync_calls(monkeypatch) -> list[dict]:
+    """Record the arguments of every order sync the API starts; each then finishes."""
+    calls = []
+
+    def recording(**kwargs):
+        calls.append(kwargs)
+        return finishing()(**kwargs)
+
+    monkeypatch.setattr("emag_sync.services.order_sync.order_sync", recording)
+    return calls
+
+
 def test_the_order_list_filters_by_account_status_type_and_date(api):
     now = timezone.now()
     make_order("main", emag_id=1, status=1, ordered_at=now - timedelta(days=3))
@@ -152,14 +165,7 @@ def test_an_order_sync_of_a_busy_account_is_a_409(api):
     assert api.post(f"{ORDERS}/sync", {"account_type": "main"}, format="json").status_code == 409
 
 
-def test_the_predecessors_order_sync_fields_map_onto_modes_and_a_start(api, monkeypatch):
-    calls = []
-
-    def recording(**kwargs):
-        calls.append(kwargs)
-        return finishing()(**kwargs)
-
-    monkeypatch.setattr("emag_sync.services.order_sync.order_sync", recording)
+def test_the_predecessors_order_sync_fields_map_onto_modes_and_a_start(api, order_sync_calls):
     body = {
         "account_type": "main",
         "sync_mode": "full",
@@ -170,8 +176,8 @@ def test_the_predecessors_order_sync_fields_map_onto_modes_and_a_start(api, monk
     }
 
     assert api.post(f"{ORDERS}/sync", body, format="json").status_code == 200
-    assert calls[0]["mode"] == "full"
-    assert calls[0]["since"] == timezone.localdate() - timedelta(days=7)
+    assert order_sync_calls[0]["mode"] == "full"
+    assert order_sync_calls[0]["since"] == timezone.localdate() - timedelta(days=7)
 
 
 @pytest.mark.parametrize(
@@ -212,18 +218,14 @@ def test_acknowledging_an_order_that_is_not_new_is_a_409_and_unknown_a_404(api, 
     assert client_for(reader).post(f"{ORDERS}/{done.pk}/acknowledge").status_code == 403
 
 
-def test_a_historical_order_sync_starts_on_its_start_date(api, monkeypatch):
-    calls = []
-
-    def recording(**kwargs):
-        calls.append(kwargs)
-        return finishing()(**kwargs)
-
-    monkeypatch.setattr("emag_sync.services.order_sync.order_sync", recording)
+def test_a_historical_order_sync_starts_on_its_start_date(api, order_sync_calls):
     body = {"account_type": "fbe", "sync_mode": "historical", "start_date": "2026-01-15"}
 
     assert api.post(f"{ORDERS}/sync", body, format="json").status_code == 200
-    assert (calls[0]["mode"], str(calls[0]["since"])) == ("full", "2026-01-15")
+    assert (order_sync_calls[0]["mode"], str(order_sync_calls[0]["since"])) == (
+        "full",
+        "2026-01-15",
+    )
 
 
 def test_the_health_check_is_shown_in_detail_to_logged_in_users(api):

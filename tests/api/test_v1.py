@@ -8,13 +8,12 @@ server is tests/test_v1_replay.py.
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import Offer, SyncRun
 from tests.api.conftest import client_for
-from tests.factories import make_offer, make_run
+from tests.factories import make_offer, make_run, make_superuser
 
 V1 = "/api/v1"
 SYNC = f"{V1}/emag/products/sync"
@@ -24,9 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_user(db):
-    return get_user_model().objects.create_superuser(
-        username="admin", password="secret-password-1", email="admin@example.com"
-    )
+    return make_superuser("admin")
 
 
 @pytest.fixture
@@ -42,10 +39,10 @@ def queued_tasks(monkeypatch):
 @pytest.mark.parametrize(
     "credentials",
     [
-        {"username": "admin@example.com", "password": "secret-password-1"},  # the scripts
-        {"email": "admin@example.com", "password": "secret-password-1"},  # the React page
-        {"username": "admin", "password": "secret-password-1"},
-        {"email": "admin", "password": "secret-password-1"},
+        {"username": "admin@example.com", "password": "admin-password-1"},  # the scripts
+        {"email": "admin@example.com", "password": "admin-password-1"},  # the React page
+        {"username": "admin", "password": "admin-password-1"},
+        {"email": "admin", "password": "admin-password-1"},
     ],
     ids=["address as username", "address as email", "name as username", "name as email"],
 )
@@ -65,7 +62,7 @@ def test_it_logs_in_by_username_or_email_in_either_field_with_the_predecessors_t
 
 def test_it_takes_the_login_as_a_form_too(admin_user):
     response = client_for().post(
-        f"{V1}/auth/login", {"username": "admin@example.com", "password": "secret-password-1"}
+        f"{V1}/auth/login", {"username": "admin@example.com", "password": "admin-password-1"}
     )
 
     assert response.status_code == 200 and "access_token" in response.json()
@@ -87,7 +84,7 @@ def test_a_wrong_password_is_401_and_missing_fields_are_400_each_with_a_detail(a
 def test_refresh_token_takes_the_refresh_token_as_the_bearer_token_like_the_react_page(admin_user):
     tokens = (
         client_for()
-        .post(f"{V1}/auth/login", {"email": "admin@example.com", "password": "secret-password-1"})
+        .post(f"{V1}/auth/login", {"email": "admin@example.com", "password": "admin-password-1"})
         .json()
     )
 
