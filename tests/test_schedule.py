@@ -188,38 +188,38 @@ def test_is_due_turns_true_at_the_minute_and_not_a_second_before(schedule):
     assert 24 * 3600 - 60 < due.next <= 24 * 3600
 
 
-def test_across_the_spring_change_every_entry_fires_once_per_tick(schedule):
-    # Bucharest moves from 03:00 EET to 04:00 EEST on 29 March 2026 (01:00 UTC).
-    start = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
-    end = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
+@pytest.mark.parametrize(
+    ("start", "nightly", "cleanup"),
+    [
+        pytest.param(
+            # Bucharest moves from 03:00 EET to 04:00 EEST on 29 March 2026 (01:00 UTC).
+            datetime(2026, 3, 28, 12, 0, tzinfo=UTC),
+            ["2026-03-29 02:07 EET", "2026-03-30 02:07 EEST"],
+            # 03:13 does not exist on the 29th: cleanup runs once, an hour of wall clock later.
+            ["2026-03-29 04:13 EEST", "2026-03-30 03:13 EEST"],
+            id="spring",
+        ),
+        pytest.param(
+            # Bucharest goes back from 04:00 EEST to 03:00 EET on 25 October 2026 (01:00 UTC):
+            # 03:00-03:59 happens twice.
+            datetime(2026, 10, 24, 12, 0, tzinfo=UTC),
+            ["2026-10-25 02:07 EEST", "2026-10-26 02:07 EET"],
+            # The repeated 03:13 runs cleanup once, not twice.
+            ["2026-10-25 03:13 EEST", "2026-10-26 03:13 EET"],
+            id="autumn",
+        ),
+    ],
+)
+def test_across_a_clock_change_every_entry_fires_once_per_tick(schedule, start, nightly, cleanup):
+    end = start + timedelta(hours=48)
 
     fired = {name: fire_times(entry, start, end) for name, entry in schedule.items()}
 
-    assert local(fired[NIGHTLY]) == ["2026-03-29 02:07 EET", "2026-03-30 02:07 EEST"]
-    # 03:13 does not exist on the 29th: cleanup runs once, an hour of wall clock later.
-    assert local(fired[CLEANUP]) == ["2026-03-29 04:13 EEST", "2026-03-30 03:13 EEST"]
+    assert local(fired[NIGHTLY]) == nightly
+    assert local(fired[CLEANUP]) == cleanup
     for name, minutes in PERIOD_MINUTES.items():
         assert gaps_in_minutes(fired[name]) == {minutes}, name
         assert len(fired[name]) == 48 * 60 // minutes
-
-
-def test_across_the_autumn_change_every_entry_fires_once_per_tick(schedule):
-    # Bucharest goes back from 04:00 EEST to 03:00 EET on 25 October 2026 (01:00 UTC):
-    # 03:00-03:59 happens twice.
-    start = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
-    end = datetime(2026, 10, 26, 12, 0, tzinfo=UTC)
-
-    fired = {name: fire_times(entry, start, end) for name, entry in schedule.items()}
-
-    assert local(fired[NIGHTLY]) == ["2026-10-25 02:07 EEST", "2026-10-26 02:07 EET"]
-    # The repeated 03:13 runs cleanup once, not twice.
-    assert local(fired[CLEANUP]) == ["2026-10-25 03:13 EEST", "2026-10-26 03:13 EET"]
-    for name, minutes in PERIOD_MINUTES.items():
-        assert gaps_in_minutes(fired[name]) == {minutes}, name
-        assert len(fired[name]) == 48 * 60 // minutes
-
-
-# --- the django-celery-beat admin ---------------------------------------------------------------
 
 
 def test_an_entry_can_be_run_now_from_the_beat_admin(schedule, admin_client, monkeypatch):
