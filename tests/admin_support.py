@@ -189,3 +189,9 @@ def client_with(django_user_model, *codenames: str, username: str = "seller") ->
     client = Client()
     client.force_login(user)
     return client
+
+
+def run_changelist_action(client: Client, changelist: str, action: str, selected, **options):
+    """Post an admin changelist action on the `selected` objects (or pks); return the answer."""
+    pks = [getattr(item, "pk", item) for item in selected]
+    return client.post(changelist, {"action": action, "_selected_action": pks}, **options)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from emag_sync.admin import pagination
 from emag_sync.models import Conflict, LocalEdit, Offer
 from emag_sync.services.local_edits import local_edit_set
-from tests.admin_support import client_with, make_offers, make_overlay
+from tests.admin_support import client_with, make_offers, make_overlay, run_changelist_action
 
 pytestmark = [
     pytest.mark.django_db,
@@ -149,9 +149,8 @@ def test_the_export_link_carries_the_current_filters(admin_client, offers):
 
 def test_the_export_selected_action_exports_the_ticked_offers(admin_client, offers):
     main, _ = offers
-    response = admin_client.post(
-        CHANGELIST,
-        {"action": "export_selected_csv", "_selected_action": [main[2].pk, main[0].pk]},
+    response = run_changelist_action(
+        admin_client, CHANGELIST, "export_selected_csv", [main[2], main[0]]
     )
     assert [row["emag_id"] for row in exported(response)] == ["1", "3"]
 
@@ -305,11 +304,7 @@ def test_the_local_edits_list_shows_both_values_and_drops_them(admin_client, off
     page = admin_client.get(url).content.decode()
     assert "99.00 RON" in page and "11.50 RON" in page
 
-    admin_client.post(
-        url,
-        {
-            "action": "drop_local_values",
-            "_selected_action": list(LocalEdit.objects.values_list("pk", flat=True)),
-        },
+    run_changelist_action(
+        admin_client, url, "drop_local_values", LocalEdit.objects.values_list("pk", flat=True)
     )
     assert not LocalEdit.objects.exists()

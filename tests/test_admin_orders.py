@@ -18,7 +18,7 @@ from emag_sync.sandbox import generate_orders
 from emag_sync.services.order_pages import order_page_write
 from emag_sync.services.sync_runs import sync_run_claim
 from emag_sync.services.sync_triggers import orders_acknowledge_enqueue
-from tests.admin_support import client_with, make_offers, make_orders
+from tests.admin_support import client_with, make_offers, make_orders, run_changelist_action
 from tests.orders_support import BUCHAREST, NOW, write_order_page
 
 pytestmark = [
@@ -57,11 +57,7 @@ def exported(response) -> list[dict]:
 
 
 def acknowledge(client, orders, *, follow=True):
-    return client.post(
-        CHANGELIST,
-        {"action": ACKNOWLEDGE, "_selected_action": [order.pk for order in orders]},
-        follow=follow,
-    )
+    return run_changelist_action(client, CHANGELIST, ACKNOWLEDGE, orders, follow=follow)
 
 
 def test_the_list_shows_account_status_type_date_customer_total_and_line_count(
@@ -384,9 +380,8 @@ def test_the_export_link_carries_the_current_filters(admin_client, orders):
 def test_the_export_selected_action_exports_the_ticked_orders(admin_client, orders):
     main, _ = orders
 
-    response = admin_client.post(
-        CHANGELIST,
-        {"action": "export_selected_csv", "_selected_action": [main[5].pk, main[1].pk]},
+    response = run_changelist_action(
+        admin_client, CHANGELIST, "export_selected_csv", [main[5], main[1]]
     )
 
     assert [row["emag_id"] for row in exported(response)] == ["2", "6"]

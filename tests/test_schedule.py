@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from emag_sync.management.commands.setup_periodic_tasks import default_schedule
+from tests.admin_support import run_changelist_action
 
 pytestmark = pytest.mark.django_db
 
@@ -229,9 +230,8 @@ def test_an_entry_can_be_run_now_from_the_beat_admin(schedule, admin_client, mon
     monkeypatch.setattr(health_check_task, "apply_async", lambda **options: sent.append(options))
 
     changelist = admin_client.get("/admin/django_celery_beat/periodictask/")
-    response = admin_client.post(
-        "/admin/django_celery_beat/periodictask/",
-        {"action": "run_tasks", "_selected_action": [schedule[HEALTH].pk]},
+    response = run_changelist_action(
+        admin_client, "/admin/django_celery_beat/periodictask/", "run_tasks", [schedule[HEALTH]]
     )
 
     assert changelist.status_code == 200
