@@ -53,22 +53,6 @@ def test_the_list_filters_by_status_field_account_and_offer(api, conflicted_offe
     assert ids(offer=conflicted_offer.pk, status="open") == [open_price.pk]
 
 
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"status": "pending"}, "status"),
-        ({"field": "colour"}, "field"),
-        ({"offer": "first"}, "offer"),
-        ({"account_type": "xx"}, "account_type"),
-    ],
-)
-def test_a_bad_conflict_filter_is_a_400(api, params, field):
-    response = api.get(CONFLICTS, params)
-
-    assert response.status_code == 400
-    assert field in response.json()
-
-
 def test_accepting_emags_value_drops_the_local_one(api, superuser, conflicted_offer):
     conflict = make_conflict(conflicted_offer)
 

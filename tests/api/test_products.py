@@ -117,29 +117,6 @@ def test_filters_select_by_account_status_stock_missing_price_validation_and_syn
     assert ids(synced_since=(now + timedelta(seconds=30)).isoformat()) == [4]
 
 
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"account_type": "bg"}, "account_type"),
-        ({"status": 7}, "status"),
-        ({"in_stock": "maybe"}, "in_stock"),
-        ({"price_min": "cheap"}, "price_min"),
-        ({"price_max": "NaN"}, "price_max"),
-        ({"validation_status": "1.5"}, "validation_status"),
-        ({"validation_status": 10**20}, "validation_status"),
-        ({"synced_since": "yesterday"}, "synced_since"),
-        ({"ordering": "raw"}, "ordering"),
-        ({"search": "x" * 101}, "search"),
-        ({"search": "a\x00b"}, "search"),
-    ],
-)
-def test_a_bad_filter_value_is_a_400_naming_the_filter(api, params, field):
-    response = api.get(PRODUCTS, params)
-
-    assert response.status_code == 400
-    assert field in response.json()
-
-
 def test_search_finds_an_offer_by_emag_id_ean_pnk_any_part_of_its_sku_or_name(api):
     make_offer(
         emag_id=233746,

@@ -295,23 +295,6 @@ def test_history_filters_runs_by_account_status_and_mode_and_keeps_the_limit(api
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"status": "exploded"}, "status"),
-        ({"mode": "fast"}, "mode"),
-        ({"account_type": "nope"}, "account_type"),
-        ({"limit": 101}, "limit"),
-    ],
-)
-def test_a_bad_history_filter_is_a_400(api, params, field):
-    response = api.get(f"{API}/emag/products/history", params)
-
-    assert response.status_code == 400
-    assert field in response.json()
-
-
-@pytest.mark.django_db
 def test_statistics_count_offers_stock_conflicts_and_judge_recent_runs(api):
     now = timezone.now()
     make_offer("main", status=1, general_stock=4)
