@@ -12,7 +12,6 @@ from emag_sync.api.openapi import READ_ERRORS, csv_list_schema, error_responses
 from emag_sync.api.pagination import DetailListPagination
 from emag_sync.api.serializers import ErrorOutput, SyncQueuedOutput, SyncRunOutput
 from emag_sync.api.serializers.orders import OrderDetailOutput, OrderListOutput, OrderSyncInput
-from emag_sync.api.serializers.syncs import SyncBusyOutput
 from emag_sync.api.views.base import (
     ApiView,
     CsvListView,
@@ -21,7 +20,7 @@ from emag_sync.api.views.base import (
     not_found_as_404,
     validated,
 )
-from emag_sync.api.views.syncs import sync_busy_response, worst_status
+from emag_sync.api.views.syncs import SYNC_BUSY_ANSWER, sync_busy_response, worst_status
 from emag_sync.exports import order_csv_rows
 from emag_sync.models import Order, OrderStatus
 from emag_sync.selectors import order_get, order_list_with_history
@@ -79,7 +78,7 @@ class OrderSyncView(SyncTriggerMixin, ApiView):
         responses={
             200: SyncQueuedOutput,
             202: SyncQueuedOutput,
-            409: OpenApiResponse(SyncBusyOutput, description="An account is already syncing."),
+            409: SYNC_BUSY_ANSWER,
             **error_responses(400, *READ_ERRORS, 429),
         },
     )

@@ -61,6 +61,10 @@ def worst_status(runs: list[SyncRun]) -> str:
     return next((candidate for candidate in STATUS_SEVERITY if candidate in statuses), "failed")
 
 
+# How sync_busy_response's answer is documented.
+SYNC_BUSY_ANSWER = OpenApiResponse(SyncBusyOutput, description="An account is already syncing.")
+
+
 def sync_busy_response(busy: SyncAlreadyRunning) -> Response:
     """Return the 409 answer to a sync request while an account's sync is queued or running."""
     body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
@@ -124,7 +128,7 @@ class ProductSyncView(SyncTriggerMixin, ApiView):
         responses={
             200: SyncFinishedOutput,
             202: SyncQueuedOutput,
-            409: OpenApiResponse(SyncBusyOutput, description="An account is already syncing."),
+            409: SYNC_BUSY_ANSWER,
             **error_responses(400, *READ_ERRORS, 429),
         },
     )
