@@ -5,7 +5,10 @@ it is skipped with the reason, except under REQUIRE_SERVICES=1 (CI), where it fa
 """
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -14,6 +17,22 @@ import redis as redis_lib
 from emag_sync.accounts import get_accounts
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(
+    args: list[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess:
+    """Run this virtualenv's Python on `args` in the checkout, with `env`; capture its text."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )
 
 
 def _missing_service(reason: str) -> NoReturn:

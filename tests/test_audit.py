@@ -1,11 +1,10 @@
 """`make audit`: pip-audit's findings fail it, and an unreachable service is said, not hidden."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from scripts.audit import summarize
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,14 +63,7 @@ def test_without_the_network_it_says_service_unreachable_and_exits_0():
     env.pop("NO_PROXY", None)
     env.pop("no_proxy", None)
 
-    result = subprocess.run(
-        [sys.executable, "scripts/audit.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(["scripts/audit.py"], env)
 
     assert result.returncode == 0, result.stderr
     assert "vulnerability service unreachable" in result.stdout

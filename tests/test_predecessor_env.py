@@ -2,8 +2,6 @@
 CORS is off unless CORS_ALLOWED_ORIGINS names a front end."""
 
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from emag_sync.predecessor_env import predecessor_variables_ignored
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFER_ENTRIES = {"eMAG products: incremental sync, hourly", "eMAG products: full sync, nightly"}
@@ -41,15 +40,7 @@ def test_a_predecessors_env_seeds_offer_syncs_disabled_maps_what_it_can_and_name
     for name in ("EMAG_MAIN_API_URL", "SYNC_LOG_RETENTION_DAYS"):
         env.pop(name, None)
 
-    started = subprocess.run(
-        [sys.executable, "-c", START_AND_SCHEDULE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    started = run_python(["-c", START_AND_SCHEDULE], env, timeout=120, check=True)
 
     entries = dict(PeriodicTask.objects.values_list("name", "enabled"))
     assert {name for name, enabled in entries.items() if not enabled} == OFFER_ENTRIES

@@ -9,8 +9,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.admin_support import make_offers, make_overlay, make_runs
+from tests.conftest import run_python
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at")
 
@@ -79,12 +78,6 @@ def production_env(**overrides: str) -> dict[str, str]:
         env.pop(name, None)
     env.update(overrides)
     return env
-
-
-def run_python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture(scope="module")
