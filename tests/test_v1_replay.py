@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import SyncRun
+from tests.api.conftest import predecessor_sync_body
 from tests.browser.conftest import celery_worker  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -167,15 +168,7 @@ def test_the_predecessors_clients_get_every_key_they_read(predecessor, monkeypat
     started = client.call(
         "POST",
         "/emag/products/sync",
-        json={
-            "account_type": "both",
-            "mode": "full",
-            "max_pages": None,
-            "items_per_page": 100,
-            "include_inactive": True,
-            "conflict_strategy": "emag_priority",
-            "run_async": True,
-        },
+        json=predecessor_sync_body("both", run_async=True),
     )
     assert started.status_code == 200, started.text
     assert started.json()["status"] == "accepted"
@@ -220,15 +213,7 @@ def test_the_predecessors_clients_get_every_key_they_read(predecessor, monkeypat
     finished = client.call(
         "POST",
         "/emag/products/sync",
-        json={
-            "account_type": "main",
-            "mode": "full",
-            "max_pages": None,
-            "items_per_page": 100,
-            "include_inactive": True,
-            "conflict_strategy": "emag_priority",
-            "run_async": False,
-        },
+        json=predecessor_sync_body("main", run_async=False),
     )
     assert finished.status_code == 200, finished.text
     body = finished.json()

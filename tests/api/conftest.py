@@ -22,6 +22,32 @@ def _fresh_throttles(settings):
 
 
 @pytest.fixture
+def queued_tasks(monkeypatch):
+    """Record the offer tasks the API sends instead of sending them to a broker."""
+    sent = []
+    monkeypatch.setattr(
+        "emag_sync.tasks.sync_products_task.apply_async",
+        lambda kwargs, task_id: sent.append(kwargs),
+    )
+    return sent
+
+
+def predecessor_sync_body(account_type: str, *, run_async: bool, **changes) -> dict:
+    """Return an offer sync request with every field, as the predecessor's clients send it: a
+    full sync, inactive offers included, 100 a page, eMAG's values winning; `changes` alter it."""
+    return {
+        "account_type": account_type,
+        "mode": "full",
+        "max_pages": None,
+        "items_per_page": 100,
+        "include_inactive": True,
+        "conflict_strategy": "emag_priority",
+        "run_async": run_async,
+        **changes,
+    }
+
+
+@pytest.fixture
 def superuser(db):
     return make_superuser("root")
 

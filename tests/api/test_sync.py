@@ -8,21 +8,10 @@ from django.utils import timezone
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import EmagRequestLog, Offer, SyncRun
-from tests.api.conftest import API, client_for
+from tests.api.conftest import API, client_for, predecessor_sync_body
 from tests.factories import make_conflict, make_offer, make_run
 
 SYNC = f"{API}/emag/products/sync"
-
-
-@pytest.fixture
-def queued_tasks(monkeypatch):
-    """Record the offer tasks the API sends instead of sending them to a broker."""
-    sent = []
-    monkeypatch.setattr(
-        "emag_sync.tasks.sync_products_task.apply_async",
-        lambda kwargs, task_id: sent.append(kwargs),
-    )
-    return sent
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,17 +20,12 @@ def test_a_synchronous_sync_answers_with_the_finished_runs_like_the_predecessor(
 
     response = api.post(
         SYNC,
-        {
-            "account_type": "both",
-            "mode": "incremental",
-            "max_pages": 2,
-            "items_per_page": 50,
-            "include_inactive": False,
-            "conflict_strategy": "emag_priority",
-            "run_async": False,
-        },
+        predecessor_sync_body(
+            "both", run_async=False, mode="incremental", max_pages=2, items_per_page=50,
+            include_inactive=False,
+        ),
         format="json",
-    )
+    )  # fmt: skip
 
     assert response.status_code == 200
     body = response.json()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import Offer, SyncRun
-from tests.api.conftest import client_for
+from tests.api.conftest import client_for, predecessor_sync_body
 from tests.factories import make_offer, make_run, make_superuser
 
 V1 = "/api/v1"
@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_user(db):
     return make_superuser("admin")
-
-
-@pytest.fixture
-def queued_tasks(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "emag_sync.tasks.sync_products_task.apply_async",
-        lambda kwargs, task_id: sent.append(kwargs),
-    )
-    return sent
 
 
 @pytest.mark.parametrize(
@@ -200,17 +190,7 @@ def test_a_synchronous_sync_answers_the_totals_the_html_tool_reads(live_sandbox,
     live_sandbox(offers={"main": 30, "fbe": 20})
 
     response = client_for(admin_user).post(
-        SYNC,
-        {
-            "account_type": "both",
-            "mode": "full",
-            "max_pages": None,
-            "items_per_page": 100,
-            "include_inactive": True,
-            "conflict_strategy": "emag_priority",
-            "run_async": False,
-        },
-        format="json",
+        SYNC, predecessor_sync_body("both", run_async=False), format="json"
     )
 
     assert response.status_code == 200
