@@ -72,33 +72,27 @@ def test_only_local_changed_keeps_the_local_value(strategy, offer):
     assert not Conflict.objects.exists()
 
 
-def test_both_changed_under_emag_priority_drops_the_local_value(offer):
+@pytest.mark.parametrize(
+    ("strategy", "edited_after_fetch", "local_kept"),
+    [
+        pytest.param("emag_priority", False, None, id="emag_priority drops the local value"),
+        pytest.param("local_priority", False, "45.0000", id="local_priority keeps it"),
+        pytest.param("newest_wins", False, None, id="newest_wins: eMAG beats an older edit"),
+        pytest.param(
+            "newest_wins", True, "45.0000", id="newest_wins keeps an edit made after the fetch"
+        ),
+    ],
+)
+def test_both_changed_the_strategy_decides_whether_the_local_value_stays(
+    offer, strategy, edited_after_fetch, local_kept
+):
+    fetched_at = timezone.now() - timedelta(seconds=5) if edited_after_fetch else None
     local_edit_set(offer=offer, field="sale_price", value="45.00")
-    sync("emag_priority", payload(sale_price="39.9900"))
-    assert local_price(offer) is None
-    assert not Conflict.objects.exists()
-
-
-def test_both_changed_under_local_priority_keeps_the_local_value(offer):
-    local_edit_set(offer=offer, field="sale_price", value="45.00")
-    sync("local_priority", payload(sale_price="39.9900"))
+    sync(strategy, payload(sale_price="39.9900"), fetched_at=fetched_at)
     offer.refresh_from_db()
     assert offer.sale_price == Decimal("39.9900")  # the eMAG column still mirrors eMAG
-    assert local_price(offer) == "45.0000"
+    assert local_price(offer) == local_kept
     assert not Conflict.objects.exists()
-
-
-def test_both_changed_under_newest_wins_lets_emag_win_over_an_older_local_edit(offer):
-    local_edit_set(offer=offer, field="sale_price", value="45.00")
-    sync("newest_wins", payload(sale_price="39.9900"))
-    assert local_price(offer) is None
-
-
-def test_both_changed_under_newest_wins_keeps_a_local_edit_made_after_the_page_was_fetched(offer):
-    fetched_at = timezone.now() - timedelta(seconds=5)
-    local_edit_set(offer=offer, field="sale_price", value="45.00")
-    sync("newest_wins", payload(sale_price="39.9900"), fetched_at=fetched_at)
-    assert local_price(offer) == "45.0000"
 
 
 def test_both_changed_under_manual_keeps_local_and_opens_one_conflict(offer):
