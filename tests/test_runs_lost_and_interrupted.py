@@ -1,5 +1,6 @@
 """Runs never block a stream: lost queued runs are failed, interrupted syncs resume by themselves."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
@@ -25,20 +26,24 @@ from tests.broker_support import filesystem_broker_options
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _drop_broker_connections() -> None:
+    # Connections made to the old broker must not be reused; Celery has no public way to
+    # forget them, hence the private attributes.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
 @contextmanager
-def _broker_swapped(url: str, options: dict):
+def _broker_swapped(url: str, options: dict) -> Iterator[None]:
     """Point this process's Celery app at another broker inside the block, then back."""
-    saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
-    app.conf.broker_url, app.conf.broker_transport_options = url, options
-    # Connections made to the old broker must not be reused.
-    app._pool = None
-    app.amqp._producer_pool = None
+    saved_url, saved_options = app.conf.broker_url, dict(app.conf.broker_transport_options or {})
+    app.conf.update(broker_url=url, broker_transport_options=options)
+    _drop_broker_connections()
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-        app._pool = None
-        app.amqp._producer_pool = None
+        app.conf.update(broker_url=saved_url, broker_transport_options=saved_options)
+        _drop_broker_connections()
 
 
 @pytest.fixture

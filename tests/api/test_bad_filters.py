@@ -1,5 +1,7 @@
 """Every list of the API refuses a bad filter value with a 400 that names the filter."""
 
+from typing import Any
+
 import pytest
 
 from tests.api.conftest import API
@@ -11,7 +13,8 @@ ORDERS = f"{API}/emag/orders"
 CONFLICTS = f"{API}/emag/conflicts"
 HISTORY = f"{API}/emag/products/history"
 
-BAD_FILTERS = {
+# Per list: query parameters, and the filter the 400 must name.
+BAD_FILTERS: dict[str, list[tuple[dict[str, Any], str]]] = {
     PRODUCTS: [
         ({"account_type": "bg"}, "account_type"),
         ({"status": 7}, "status"),

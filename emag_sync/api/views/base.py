@@ -2,7 +2,7 @@
 steps every view takes alike (validating input, a 404 for an unknown object, a `detail` answer).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.contrib.auth.models import User
@@ -14,6 +14,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from emag_sync.api.permissions import ReadWithViewPermission
@@ -71,7 +72,7 @@ class ApiListView(ListAPIView):
 # A view that starts syncs (or calls eMAG): the run permission, and the trigger throttle.
 class SyncTriggerMixin:
     write_permission: str | None = RUN_SYNC
-    throttle_classes = [SyncTriggerThrottle]
+    throttle_classes: Sequence[type[BaseThrottle]] = [SyncTriggerThrottle]
 
 
 # A list that streams every filtered row as CSV (unpaged) on ?format=csv or Accept: text/csv;
