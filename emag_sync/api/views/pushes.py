@@ -20,7 +20,7 @@ from emag_sync.api.serializers import (
 )
 from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.views.base import RUN_SYNC, VIEW_OFFER, ApiListView, ApiView
-from emag_sync.api.views.syncs import _sync_busy_response
+from emag_sync.api.views.syncs import sync_busy_response
 from emag_sync.models import Offer, OfferPush
 from emag_sync.selectors import offer_current_push, push_list
 from emag_sync.services.offer_push import offer_push_now, offer_pushes_enqueue
@@ -89,7 +89,7 @@ class PushView(ApiView):
         try:
             runs = offer_pushes_enqueue(accounts=accounts, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
-            return _sync_busy_response(busy)
+            return sync_busy_response(busy)
         body = {
             "status": "accepted",
             "message": f"Queued pushes of {', '.join(accounts)}.",
