@@ -272,6 +272,23 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
+def superseded_database_message(connection=None) -> str | None:
+    """Return how to rebuild the database if migrations replaced since built it, else None.
+
+    Asked before anything migrates: such a database is left exactly as it was.
+    """
+    import django
+
+    django.setup()
+    from django.db import connection as default_connection
+
+    from emag_sync.schema_history import rebuild_instructions, superseded_migrations
+
+    connection = connection or default_connection
+    superseded = superseded_migrations(connection)
+    return rebuild_instructions(connection, superseded) if superseded else None
+
+
 def bootstrap(*, first_order_sync: bool) -> tuple[str, str | None]:
     """Migrate, seed the schedule, ensure the admin, queue first syncs; return user, password.
 
@@ -347,6 +364,11 @@ def main() -> int:
 
     # kombu notes that `filesystem://` names no host: true, and nothing to act on.
     logging.getLogger("kombu.connection").setLevel(logging.ERROR)
+    rebuild = superseded_database_message()
+    if rebuild:
+        for line in rebuild.splitlines():
+            _log(line)
+        return 2
     username, password = bootstrap(first_order_sync=bool(sandbox_orders))
     if stop_requested.is_set():
         return 0

@@ -76,7 +76,7 @@ def remove_postgresql_storage_and_indexes(apps, schema_editor):
         return
     schema_editor.execute("ALTER TABLE emag_sync_offer RESET (toast_tuple_target)")
     if _has_lz4(schema_editor):
-        _set_payload_compression(schema_editor, "pglz")
+        _set_payload_compression(schema_editor, "default")
     for name in SEARCH_INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
