@@ -52,7 +52,8 @@ def rebuild_instructions(connection: BaseDatabaseWrapper, superseded: list[str])
             f"To rebuild it, delete {shown_path} (and {shown_path}-wal, {shown_path}-shm if "
             f"present), e.g. `rm -f {shown_path} {shown_path}-wal {shown_path}-shm`, then run "
             "`make run` again: it builds a new database and queues a full sync, which refills "
-            "the offers from eMAG; the scheduled order syncs bring the orders back."
+            "the offers from eMAG; the first order sync the orders of the last "
+            "EMAG_ORDERS_INITIAL_DAYS days."
         )
     else:
         name = connection.settings_dict["NAME"]
@@ -61,7 +62,8 @@ def rebuild_instructions(connection: BaseDatabaseWrapper, superseded: list[str])
             f"(`dropdb {name} && createdb {name}`, or DROP/CREATE DATABASE in psql), then "
             "`python manage.py migrate` (docker-compose: its `setup` service) and run a full "
             "sync (Periodic tasks -> the full sync entry -> Run selected tasks), which refills "
-            "the offers from eMAG; the scheduled order syncs bring the orders back."
+            "the offers from eMAG; the first order sync the orders of the last "
+            "EMAG_ORDERS_INITIAL_DAYS days."
         )
     lines.append(
         "Only what eMAG holds comes back: local notes, custom attributes, local edits, "

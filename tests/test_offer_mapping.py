@@ -104,11 +104,11 @@ def test_the_content_hash_ignores_key_order_but_not_values():
 
 def test_the_content_hash_is_16_bytes_a_stored_hex_hash_converts_to():
     payload = {"id": 7, "name": "Mașină de tuns iarba", "sale_price": "42.0100"}
-    hex_hash_of_migration_0011 = hashlib.sha256(canonical_json(payload)).hexdigest()
+    hex_hash = hashlib.sha256(canonical_json(payload)).hexdigest()
 
     assert len(content_hash(payload)) == 16
-    # What migration 0012 turns a stored hash into: the next sync still finds it unchanged.
-    assert bytes.fromhex(hex_hash_of_migration_0011[:32]) == content_hash(payload)
+    # The first 32 hex characters of the full digest are those 16 bytes.
+    assert bytes.fromhex(hex_hash[:32]) == content_hash(payload)
 
 
 def test_competition_fields_are_the_four_fast_moving_ones():

@@ -89,7 +89,7 @@ class Offer(models.Model):
     genius_eligibility_type = models.SmallIntegerField(null=True, blank=True)
     genius_computed = models.SmallIntegerField(null=True, blank=True)
 
-    # Searched exactly by one of them: on PostgreSQL through a GIN index (migration 0014),
+    # Searched exactly by one of them: on PostgreSQL through a GIN index (0002_postgresql),
     # so a sync writes an offer's EANs once, with the offer, and no row for each.
     ean = models.JSONField(default=list, blank=True)
     read_warnings = models.JSONField(
@@ -130,7 +130,8 @@ class Offer(models.Model):
 
     # Upper-cased copies of what the search matches, kept by the database on every write, so
     # a search compares stored values instead of upper-casing each candidate row again; on
-    # PostgreSQL each has its index (migration 0008). See selectors.offer_search.
+    # PostgreSQL each has its index (migration 0002_postgresql); they come first in the
+    # table (0001_initial). See selectors.offer_search.
     name_search = models.GeneratedField(
         expression=Upper("name"), output_field=models.TextField(), db_persist=True
     )
@@ -149,8 +150,8 @@ class Offer(models.Model):
             )
         ]
         # Every index is paid for on each offer a sync writes, so each one here serves a query:
-        # filters and sorts within an account, and (migration 0008) the search by
-        # PNK, any part of the SKU (0016) and name on PostgreSQL.
+        # filters and sorts within an account; the search by PNK, any part of the SKU and
+        # name has its PostgreSQL indexes in migration 0002_postgresql.
         indexes = [
             models.Index(fields=["account", "status"], name="offer_account_status"),
             models.Index(fields=["account", "part_number"], name="offer_account_sku"),

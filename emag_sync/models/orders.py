@@ -148,7 +148,8 @@ class Order(models.Model):
 
     customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
     customer_name = models.CharField(max_length=255, blank=True)
-    # Upper-cased by the database on every write, for the customer search (migration 0009).
+    # Upper-cased by the database on every write, for the customer search (its trigram index:
+    # migration 0002_postgresql).
     customer_name_search = models.GeneratedField(
         expression=Upper("customer_name"), output_field=models.TextField(), db_persist=True
     )

@@ -70,8 +70,8 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
 
     A term matches an offer's PNK exactly (any case), any part of its SKU (any case), every
     word of its name (any case), and, when it is a number, its eMAG id or one of its EANs. On
-    PostgreSQL every branch has an index (migrations 0004, 0008, 0014 and 0016: trigrams for
-    the SKU and the name), so the OR combines index scans and holds at hundreds of thousands
+    PostgreSQL every branch has an index (migration 0002_postgresql: trigrams for the SKU and
+    the name), so the OR combines index scans and holds at hundreds of thousands
     of offers.
     """
     term = term.strip()
@@ -100,7 +100,7 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
 def _has_ean(ean: str) -> Q:
     """Match offers that list this EAN among theirs."""
     if connection.vendor == "postgresql":
-        # Containment, which the GIN index on the EANs answers (migration 0014).
+        # Containment, which the GIN index on the EANs answers (migration 0002_postgresql).
         return Q(ean__contains=[ean])
     # Elsewhere the stored JSON text, where each EAN stands quoted: a whole one, never a part.
     return Q(ean__icontains=f'"{ean}"')

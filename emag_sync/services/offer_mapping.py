@@ -63,7 +63,7 @@ def hash_canonical(canonical: bytes) -> bytes:
     """Return the content hash of a payload's canonical JSON: its SHA-256, first 16 bytes.
 
     128 bits tell a change apart as surely as 256 for this purpose, and 16 raw bytes keep
-    offer rows 48 bytes narrower than 64 hex characters (migration 0012).
+    offer rows 48 bytes narrower than 64 hex characters.
     """
     return hashlib.sha256(canonical).digest()[:CONTENT_HASH_BYTES]
 

@@ -1,7 +1,7 @@
 """Read stored orders again from their raw payloads, with today's mapping: totals above all.
 
 For orders stored before the mapping changed (vouchers worth `sale_price + sale_price_vat`
-since migration 0015, a line's PNK never taken from the seller's code): their payloads
+since 2 December 2026, a line's PNK never taken from the seller's code): their payloads
 are kept whole, so their columns can be recomputed without asking eMAG. Orders are read
 in batches of ids; each batch costs the same few statements whatever its size (orders,
 their lines, one update of each), in its own transaction.
