@@ -1,5 +1,5 @@
-"""On PostgreSQL every branch of the offer and order searches can use an index (0004, 0008, 0009,
-0016).
+"""On PostgreSQL every branch of the offer and order searches can use an index (migration
+0002_postgresql).
 
 The planner is told to avoid sequential scans, so the plan shows whether an index fits each
 branch; on a real catalogue of 100,000 offers it then picks them by itself.
