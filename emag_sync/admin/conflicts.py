@@ -12,6 +12,7 @@ from emag_sync.admin.display import account_tag, field_value
 from emag_sync.admin.filters import OfferAccountFilter
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import Conflict, ConflictResolution, ConflictStatus
+from emag_sync.selectors import conflict_search
 from emag_sync.services.local_edits import conflict_resolve
 
 RESOLUTION_WORDS = {
@@ -77,6 +78,10 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                 "resolved_by__username",
             )
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """Match every word in the offer's SKU or, with or without diacritics, in its name."""
+        return conflict_search(conflicts=queryset, term=search_term), False
 
     def has_add_permission(self, request):
         return False

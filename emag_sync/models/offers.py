@@ -11,6 +11,7 @@ from emag_sync.services.offer_mapping import offer_payload_fields
 
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .runs import SyncRun
+from .search import Folded
 
 MONEY = {"max_digits": 16, "decimal_places": 4}
 
@@ -131,9 +132,10 @@ class Offer(models.Model):
     # Upper-cased copies of what the search matches, kept by the database on every write, so
     # a search compares stored values instead of upper-casing each candidate row again; on
     # PostgreSQL each has its index (migration 0002_postgresql); they come first in the
-    # table (0001_initial). See selectors.offer_search.
+    # table (0001_initial). The name is also folded (diacritics dropped, migration 0003):
+    # `cafetiera` finds `Cafetieră`. See selectors.offer_search.
     name_search = models.GeneratedField(
-        expression=Upper("name"), output_field=models.TextField(), db_persist=True
+        expression=Folded("name"), output_field=models.TextField(), db_persist=True
     )
     part_number_search = models.GeneratedField(
         expression=Upper("part_number"), output_field=models.TextField(), db_persist=True

@@ -1,11 +1,11 @@
 """Orders as eMAG returns them (emag-api-reference.md §5.4), their lines and status history."""
 
 from django.db import models
-from django.db.models.functions import Upper
 
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .offers import MONEY, Offer
 from .runs import SyncRun
+from .search import Folded
 
 
 class OrderStatus(models.IntegerChoices):
@@ -148,10 +148,10 @@ class Order(models.Model):
 
     customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
     customer_name = models.CharField(max_length=255, blank=True)
-    # Upper-cased by the database on every write, for the customer search (its trigram index:
-    # migration 0002_postgresql).
+    # Folded (diacritics dropped, upper-cased) by the database on every write, for the
+    # customer search (its trigram index: migration 0002_postgresql).
     customer_name_search = models.GeneratedField(
-        expression=Upper("customer_name"), output_field=models.TextField(), db_persist=True
+        expression=Folded("customer_name"), output_field=models.TextField(), db_persist=True
     )
 
     total_lines_net = models.DecimalField(**MONEY, default=0)
