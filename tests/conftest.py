@@ -8,6 +8,7 @@ import os
 
 import pytest
 import redis as redis_lib
+from django.utils import translation
 
 from emag_sync.accounts import get_accounts
 
@@ -40,6 +41,22 @@ def _test_accounts(monkeypatch):
     get_accounts.cache_clear()
     yield
     get_accounts.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _english(request, settings, monkeypatch):
+    """Run each test in English, the language its expectations are written in.
+
+    The product defaults to Romanian (LANGUAGE_CODE); the i18n tests (marked `i18n`) choose
+    their languages themselves. Subprocesses a test starts inherit English too.
+    """
+    if request.node.get_closest_marker("i18n"):
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    monkeypatch.setenv("LANGUAGE_CODE", "en")
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,10 +6,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import admin
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, pgettext_lazy
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import EditableField, OfferStatus, OrderStatus, OrderType, SyncStatus
@@ -117,10 +118,26 @@ def account_zone(name: str) -> tzinfo:
 
 
 def account_time(moment: datetime | None, account: str) -> str:
-    """Show a moment as eMAG shows it to the account's seller: local wall time, no zone."""
+    """Show a moment as eMAG shows it to the account's seller: local wall time, no zone.
+
+    In the active language's short format: `15.09.2025, 14:30` in Romanian, `2025-09-15 14:30`
+    in English.
+    """
     if moment is None:
         return "—"
-    return moment.astimezone(account_zone(account)).strftime("%Y-%m-%d %H:%M")
+    local = moment.astimezone(account_zone(account))
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT", use_l10n=True)
+
+
+def count(value: int | None) -> str:
+    """Show a count with its thousands grouped the active language's way: 12.345 or 12,345."""
+    if value is None:
+        return "—"
+    return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+
+# How an amount's currency is written after it, where the language has its own word: `lei`.
+CURRENCY_WORDS = {"RON": pgettext_lazy("currency written after an amount", "RON")}
 
 
 def validation_label(value: int | None, labels: dict[int, str]) -> str:
@@ -130,17 +147,24 @@ def validation_label(value: int | None, labels: dict[int, str]) -> str:
 
 
 def money(value: Decimal | str | None, currency: str = "") -> str:
-    """Show a price with two decimals unless that would hide a digit eMAG sent."""
+    """Show a price in the active language's format, with two decimals unless that would hide
+    a digit that is stored: `1.403,49 lei` or `1.403,4876 lei` (Romanian), `1,403.49 RON`.
+
+    Only the display is localised: stored values, the API and CSV exports keep the exact
+    machine form (`1403.4876`).
+    """
     if value in (None, ""):
         return "—"
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    shown = (
-        amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
-    )
-    return f"{shown} {currency}".strip()
+    if not amount.is_finite():
+        return str(value)
+    cents = amount.quantize(Decimal("0.01"))
+    places = 2 if amount == cents else -amount.as_tuple().exponent
+    shown = formats.number_format(amount, places, use_l10n=True, force_grouping=True)
+    return f"{shown} {CURRENCY_WORDS.get(currency, currency)}".strip()
 
 
 def field_value(field: str, value: Any, currency: str = "") -> str:
@@ -181,11 +205,11 @@ def read_warnings_list(self, obj) -> SafeString:
 def age(moment: datetime | None, *, now: datetime | None = None) -> str:
     """Say how long ago something happened, in the largest sensible unit."""
     if moment is None:
-        return "never"
+        return gettext("never")
     now = now or timezone.now()
     if now - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, now, depth=1)} ago"
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
 
 
 def period(span: timedelta) -> str:

@@ -2,12 +2,13 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class HealthStatus(models.TextChoices):
-    OK = "ok", "OK"
-    DEGRADED = "degraded", "Degraded"
-    DOWN = "down", "Down"
+    OK = "ok", _("OK")
+    DEGRADED = "degraded", _("Degraded")
+    DOWN = "down", _("Down")
 
 
 class HealthCheck(models.Model):
@@ -44,10 +45,10 @@ class HealthCheck(models.Model):
 
 
 class IncidentKind(models.TextChoices):
-    RUN_FAILED = "run_failed", "Run failed or partial"
-    STREAM_STALE = "stream_stale", "Stream stale"
-    ACCOUNT_UNREACHABLE = "account_unreachable", "Account unreachable"
-    SERVICE_DOWN = "service_down", "Database or broker down"
+    RUN_FAILED = "run_failed", _("Run failed or partial")
+    STREAM_STALE = "stream_stale", _("Stream stale")
+    ACCOUNT_UNREACHABLE = "account_unreachable", _("Account unreachable")
+    SERVICE_DOWN = "service_down", _("Database or broker down")
 
 
 class AlertIncident(models.Model):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.services.offer_mapping import offer_payload_fields
 
@@ -32,9 +33,9 @@ class FromPayload:
 
 
 class OfferStatus(models.IntegerChoices):
-    INACTIVE = 0, "Inactive"
-    ACTIVE = 1, "Active"
-    END_OF_LIFE = 2, "End of life"
+    INACTIVE = 0, _("Inactive")
+    ACTIVE = 1, _("Active")
+    END_OF_LIFE = 2, _("End of life")
 
 
 class Offer(models.Model):
@@ -177,16 +178,16 @@ class Offer(models.Model):
 class EditableField(models.TextChoices):
     """Offer fields a seller may override locally (written back to eMAG in a later release)."""
 
-    SALE_PRICE = "sale_price", "Sale price"
-    RECOMMENDED_PRICE = "recommended_price", "Recommended price"
-    MIN_SALE_PRICE = "min_sale_price", "Minimum sale price"
-    MAX_SALE_PRICE = "max_sale_price", "Maximum sale price"
-    STOCK = "general_stock", "Stock"
-    HANDLING_TIME = "handling_time", "Handling time"
-    STATUS = "status", "Status"
-    NAME = "name", "Name"
-    DESCRIPTION = "description", "Description"
-    BRAND = "brand", "Brand"
+    SALE_PRICE = "sale_price", _("Sale price")
+    RECOMMENDED_PRICE = "recommended_price", _("Recommended price")
+    MIN_SALE_PRICE = "min_sale_price", _("Minimum sale price")
+    MAX_SALE_PRICE = "max_sale_price", _("Maximum sale price")
+    STOCK = "general_stock", _("Stock")
+    HANDLING_TIME = "handling_time", _("Handling time")
+    STATUS = "status", _("Status")
+    NAME = "name", _("Name")
+    DESCRIPTION = "description", _("Description")
+    BRAND = "brand", _("Brand")
 
 
 class LocalEdit(models.Model):
@@ -211,15 +212,15 @@ class LocalEdit(models.Model):
 
 
 class ConflictStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class ConflictResolution(models.TextChoices):
-    ACCEPT_EMAG = "accept_emag", "Accept eMAG"
-    KEEP_LOCAL = "keep_local", "Keep local"
-    SET = "set", "Set a value"
-    CONVERGED = "converged", "Both sides agree"
+    ACCEPT_EMAG = "accept_emag", _("Accept eMAG")
+    KEEP_LOCAL = "keep_local", _("Keep local")
+    SET = "set", _("Set a value")
+    CONVERGED = "converged", _("Both sides agree")
 
 
 class Conflict(models.Model):

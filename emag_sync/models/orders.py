@@ -1,6 +1,7 @@
 """Orders as eMAG returns them (emag-api-reference.md §5.4), their lines and status history."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .offers import MONEY, Offer
@@ -11,23 +12,23 @@ from .search import Folded
 class OrderStatus(models.IntegerChoices):
     """eMAG's order statuses (reference §5.1)."""
 
-    CANCELLED = 0, "Cancelled"
-    NEW = 1, "New"
-    IN_PROGRESS = 2, "In progress"
-    PREPARED = 3, "Prepared"
-    FINALIZED = 4, "Finalized"
-    RETURNED = 5, "Returned"
+    CANCELLED = 0, _("Cancelled")
+    NEW = 1, _("New")
+    IN_PROGRESS = 2, _("In progress")
+    PREPARED = 3, _("Prepared")
+    FINALIZED = 4, _("Finalized")
+    RETURNED = 5, _("Returned")
 
 
 class OrderType(models.IntegerChoices):
-    FULFILLED_BY_EMAG = 2, "Fulfilled by eMAG (FBE)"
-    FULFILLED_BY_SELLER = 3, "Fulfilled by seller (FBS)"
+    FULFILLED_BY_EMAG = 2, _("Fulfilled by eMAG (FBE)")
+    FULFILLED_BY_SELLER = 3, _("Fulfilled by seller (FBS)")
 
 
 class PaymentMode(models.IntegerChoices):
-    CASH_ON_DELIVERY = 1, "Cash on delivery"
-    BANK_TRANSFER = 2, "Bank transfer"
-    CARD_ONLINE = 3, "Card online"
+    CASH_ON_DELIVERY = 1, _("Cash on delivery")
+    BANK_TRANSFER = 2, _("Bank transfer")
+    CARD_ONLINE = 3, _("Card online")
 
 
 # eMAG's cancellation reasons (the order field table of v4.4.9, reference §5.4), for an
@@ -69,8 +70,8 @@ CANCELLATION_REASONS: dict[int, str] = {
 
 
 class StatusChangeSource(models.TextChoices):
-    SYNC = "sync", "Seen by a sync"
-    ACKNOWLEDGE = "acknowledge", "Acknowledged here"
+    SYNC = "sync", _("Seen by a sync")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledged here")
 
 
 class Order(models.Model):

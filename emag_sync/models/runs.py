@@ -2,36 +2,37 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class SyncKind(models.TextChoices):
-    OFFERS = "offers", "Offers"
-    ORDERS = "orders", "Orders"
-    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+    OFFERS = "offers", _("Offers")
+    ORDERS = "orders", _("Orders")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge")
 
 
 class SyncMode(models.TextChoices):
-    FULL = "full", "Full"
-    INCREMENTAL = "incremental", "Incremental"
-    SELECTIVE = "selective", "Selective"
+    FULL = "full", _("Full")
+    INCREMENTAL = "incremental", _("Incremental")
+    SELECTIVE = "selective", _("Selective")
 
 
 class ConflictStrategy(models.TextChoices):
-    EMAG_PRIORITY = "emag_priority", "eMAG priority"
-    LOCAL_PRIORITY = "local_priority", "Local priority"
-    NEWEST_WINS = "newest_wins", "Newest wins"
-    MANUAL = "manual", "Manual review"
+    EMAG_PRIORITY = "emag_priority", _("eMAG priority")
+    LOCAL_PRIORITY = "local_priority", _("Local priority")
+    NEWEST_WINS = "newest_wins", _("Newest wins")
+    MANUAL = "manual", _("Manual review")
 
 
 class SyncStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    PARTIAL = "partial", "Partial"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    PARTIAL = "partial", _("Partial")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
     # Stopped by a worker's shutdown after its last committed page; the next start resumes it.
-    INTERRUPTED = "interrupted", "Interrupted"
+    INTERRUPTED = "interrupted", _("Interrupted")
 
 
 ACTIVE_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
