@@ -48,6 +48,8 @@ PUBLIC = {
     "api/schema/",
     "api/schema/v1/",
     "api/docs/",
+    "i18n/setlang/",  # the language switch, on the login page too; it sets only a cookie
+    "jsi18n/",  # the dashboard script's translations: the catalogue, no data
 }
 # Answer unknown paths: "not found" for anybody, with nothing behind them.
 CATCH_ALL = {"admin/nowhere", "api/v2/", "api/v1/"}
