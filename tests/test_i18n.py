@@ -118,6 +118,7 @@ def test_a_user_who_switches_to_english_keeps_it(admin_client):
     dashboard = reverse("admin:emag_sync_dashboard")
     page = admin_client.get(dashboard).content.decode()
     assert 'action="/i18n/setlang/"' in page and 'value="en"' in page
+    assert ">English</button>" in page and ">Română</strong>" in page  # each in its own name
 
     switched = admin_client.post(reverse("set_language"), {"language": "en", "next": dashboard})
 

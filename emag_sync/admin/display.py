@@ -10,7 +10,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import EditableField, OfferStatus, OrderStatus, OrderType, SyncStatus
@@ -34,25 +35,25 @@ STATUS_COLOURS = {
 
 # eMAG's documented validation statuses (API reference §4.3); 13-17 are translation-only.
 VALIDATION_STATUS_LABELS = {
-    0: "Draft",
-    1: "In MKTP validation",
-    2: "Awaiting brand validation",
-    3: "Waiting for EAN approval",
-    4: "Documentation validation pending",
-    5: "Brand rejected",
-    6: "EAN rejected",
-    8: "Documentation rejected",
-    9: "Approved",
-    10: "Blocked",
-    11: "Update awaiting approval",
-    12: "Update rejected",
-    13: "Waiting for salable offer",
-    14: "Translation failed",
-    15: "Translation in progress",
-    16: "Translation pending",
-    17: "Partial translation",
+    0: _("Draft"),
+    1: _("In MKTP validation"),
+    2: _("Awaiting brand validation"),
+    3: _("Waiting for EAN approval"),
+    4: _("Documentation validation pending"),
+    5: _("Brand rejected"),
+    6: _("EAN rejected"),
+    8: _("Documentation rejected"),
+    9: _("Approved"),
+    10: _("Blocked"),
+    11: _("Update awaiting approval"),
+    12: _("Update rejected"),
+    13: _("Waiting for salable offer"),
+    14: _("Translation failed"),
+    15: _("Translation in progress"),
+    16: _("Translation pending"),
+    17: _("Partial translation"),
 }
-OFFER_VALIDATION_STATUS_LABELS = {1: "Saleable", 2: "Invalid price"}
+OFFER_VALIDATION_STATUS_LABELS = {1: _("Saleable"), 2: _("Invalid price")}
 
 
 def _palette_index(name: str) -> int:
@@ -143,7 +144,7 @@ CURRENCY_WORDS = {"RON": pgettext_lazy("currency written after an amount", "RON"
 def validation_label(value: int | None, labels: dict[int, str]) -> str:
     if value is None:
         return "—"
-    return f"{value} · {labels.get(value, 'unknown')}"
+    return f"{value} · {labels.get(value, gettext('unknown'))}"
 
 
 def money(value: Decimal | str | None, currency: str = "") -> str:
@@ -176,7 +177,11 @@ def field_value(field: str, value: Any, currency: str = "") -> str:
     if field == EditableField.STATUS and value in OfferStatus.values:
         return OfferStatus(value).label
     if field == EditableField.HANDLING_TIME:
-        return f"{value} days"
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
     return str(value)
 
 
@@ -190,12 +195,12 @@ def pretty_json(value: Any) -> SafeString:
 
 # Shown first on an offer's or order's page, and only when it has read warnings.
 READ_WARNINGS_FIELDSET = (
-    "Could not be read (left empty; the raw payload keeps what eMAG sent)",
+    _("Could not be read (left empty; the raw payload keeps what eMAG sent)"),
     {"fields": ["read_warnings_list"]},
 )
 
 
-@admin.display(description="read warnings")
+@admin.display(description=_("read warnings"))
 def read_warnings_list(self, obj) -> SafeString:
     """Show what could not be read of an item eMAG sent, one line per field."""
     items = format_html_join("", "<li>{}</li>", ((warning,) for warning in obj.read_warnings))
