@@ -11,6 +11,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.db.models import Exists, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import account_choices, get_accounts
 from emag_sync.admin.display import OFFER_VALIDATION_STATUS_LABELS, VALIDATION_STATUS_LABELS
@@ -18,7 +19,7 @@ from emag_sync.selectors import offer_has_local_edits, offer_has_open_conflicts
 
 
 class AccountFilter(admin.SimpleListFilter):
-    title = "account"
+    title = _("account")
     parameter_name = "account"
     # The column holding the account name, on the filtered model.
     field_path = "account"
@@ -54,7 +55,7 @@ class YesNoFilter(admin.SimpleListFilter):
 
 
 class InStockFilter(YesNoFilter):
-    title = "in stock"
+    title = _("in stock")
     parameter_name = "in_stock"
 
     def condition(self):
@@ -62,7 +63,7 @@ class InStockFilter(YesNoFilter):
 
 
 class MissingFilter(YesNoFilter):
-    title = "missing from eMAG"
+    title = _("missing from eMAG")
     parameter_name = "missing"
 
     def condition(self):
@@ -70,7 +71,7 @@ class MissingFilter(YesNoFilter):
 
 
 class ReadWarningsFilter(YesNoFilter):
-    title = "stored with read warnings"
+    title = _("stored with read warnings")
     parameter_name = "read_warnings"
 
     def condition(self):
@@ -78,7 +79,7 @@ class ReadWarningsFilter(YesNoFilter):
 
 
 class HasLocalEditsFilter(YesNoFilter):
-    title = "has local edits"
+    title = _("has local edits")
     parameter_name = "local_edits"
 
     def condition(self):
@@ -86,7 +87,7 @@ class HasLocalEditsFilter(YesNoFilter):
 
 
 class HasOpenConflictsFilter(YesNoFilter):
-    title = "has open conflicts"
+    title = _("has open conflicts")
     parameter_name = "open_conflicts"
 
     def condition(self):
@@ -111,13 +112,13 @@ class ChoicesFilter(admin.SimpleListFilter):
 
 
 class ValidationStatusFilter(ChoicesFilter):
-    title = "validation status"
+    title = _("validation status")
     parameter_name = "validation_status"
     labels = {value: label for value, label in VALIDATION_STATUS_LABELS.items() if value <= 12}
 
 
 class OfferValidationStatusFilter(ChoicesFilter):
-    title = "offer validation status"
+    title = _("offer validation status")
     parameter_name = "offer_validation_status"
     labels = OFFER_VALIDATION_STATUS_LABELS
 

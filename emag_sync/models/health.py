@@ -37,6 +37,8 @@ class HealthCheck(models.Model):
     duration_ms = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("health check")
+        verbose_name_plural = _("health checks")
         ordering = ["-checked_at", "-id"]
         get_latest_by = "checked_at"
 
@@ -71,6 +73,8 @@ class AlertIncident(models.Model):
     )
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-opened_at", "-id"]
         constraints = [
             # Two health checks racing cannot both open (and alert on) the same problem.

@@ -146,6 +146,8 @@ class Offer(models.Model):
     )
 
     class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
         ordering = ["account", "emag_id"]
         constraints = [
             models.UniqueConstraint(
@@ -202,6 +204,8 @@ class LocalEdit(models.Model):
     edited_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("local edit")
+        verbose_name_plural = _("local edits")
         ordering = ["offer", "field"]
         constraints = [
             models.UniqueConstraint(fields=["offer", "field"], name="uniq_local_edit_offer_field")
@@ -245,6 +249,8 @@ class Conflict(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("conflict")
+        verbose_name_plural = _("conflicts")
         ordering = ["-detected_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -272,6 +278,8 @@ class OfferChange(models.Model):
     changed_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("offer change")
+        verbose_name_plural = _("offer changes")
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["offer", "-changed_at"], name="offerchange_offer_time")]
 

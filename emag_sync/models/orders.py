@@ -179,6 +179,8 @@ class Order(models.Model):
     )
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-date", "-emag_id"]
         constraints = [
             models.UniqueConstraint(
@@ -225,6 +227,8 @@ class OrderLine(models.Model):
     raw = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "id"]
         indexes = [
             models.Index(fields=["account", "product_id"], name="orderline_account_product"),
@@ -254,6 +258,8 @@ class OrderStatusChange(models.Model):
     recorded_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
         ordering = ["order", "changed_at", "id"]
         indexes = [
             models.Index(fields=["order", "changed_at"], name="orderstatus_order_time"),

@@ -84,6 +84,8 @@ class SyncRun(models.Model):
     cancel_requested = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
         permissions = [
@@ -163,7 +165,7 @@ class SyncState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "sync checkpoint"
+        verbose_name = _("sync checkpoint")
         constraints = [
             models.UniqueConstraint(fields=["account", "stream", "mode"], name="uniq_sync_state")
         ]
@@ -189,8 +191,8 @@ class EmagRequestLog(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        verbose_name = "eMAG request"
-        verbose_name_plural = "eMAG requests"
+        verbose_name = _("eMAG request")
+        verbose_name_plural = _("eMAG requests")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
