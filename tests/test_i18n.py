@@ -17,6 +17,8 @@ from django.utils import translation
 
 from emag_sync.admin.display import account_time, count, money
 from emag_sync.exports import ORDER_CSV_COLUMNS
+from emag_sync.services import alerts
+from emag_sync.services.alerts import Problem, alert_incidents_update
 from tests.admin_support import make_orders
 
 pytestmark = [pytest.mark.i18n, pytest.mark.django_db]
@@ -155,3 +157,20 @@ def test_a_csv_export_stays_machine_readable_in_romanian(admin_client):
     }
     # Dot decimals, no grouping: 101.5000, never 101,5000.
     assert all(re.fullmatch(r"\d+\.\d{4}", row[header.index("total")]) for row in body)
+
+
+def test_alerts_speak_the_installations_language_and_keep_their_webhook_keys(settings, mailoutbox):
+    settings.ADMINS = [("Seller", "seller@example.com")]
+    problem = Problem(
+        key="account:main", kind="account_unreachable", message="Timeout", account="main"
+    )
+
+    with translation.override("en"):  # the reader's language does not matter
+        (incident,) = alert_incidents_update(problems=[problem]).opened
+    payload = alerts._webhook_payload(incident, "opened")
+
+    (mail,) = mailoutbox
+    assert "Alertă: Timeout" in mail.subject
+    assert "Tip: Cont inaccesibil" in mail.body and "Cont: main" in mail.body
+    assert set(payload) == {"source", "event", "text", "incident"}
+    assert payload["event"] == "opened" and payload["incident"]["kind"] == "account_unreachable"
