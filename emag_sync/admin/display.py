@@ -241,10 +241,11 @@ def copy_button(value: Any) -> SafeString:
         return format_html('<span class="mf-muted">—</span>')
     return format_html(
         '<span class="mf-copyable"><code>{}</code>'
-        '<button type="button" class="mf-copy" data-copy="{}" title="Copy to clipboard">'
-        "Copy</button></span>",
+        '<button type="button" class="mf-copy" data-copy="{}" title="{}">{}</button></span>',
         value,
         value,
+        gettext("Copy to clipboard"),
+        gettext("Copy"),
     )
 
 
