@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast smoke bench production-check soak schema screenshots lint audit format venv clean
+.PHONY: run test test-fast smoke bench production-check soak schema screenshots lint audit format messages venv clean
 
 venv: $(STAMP)
 
@@ -65,9 +65,17 @@ audit: venv
 
 ## Regenerate the committed OpenAPI schemas, v2 and v1 (a test fails when one drifts from the code).
 schema: venv
-	$(PY) manage.py spectacular --validate --fail-on-warn --urlconf magflow.urls_api_v2 --file docs/openapi.yaml
-	$(PY) manage.py spectacular --validate --fail-on-warn --urlconf magflow.urls_api_v1 \
+	$(PY) manage.py spectacular --lang en --validate --fail-on-warn --urlconf magflow.urls_api_v2 --file docs/openapi.yaml
+	$(PY) manage.py spectacular --lang en --validate --fail-on-warn --urlconf magflow.urls_api_v1 \
 		--custom-settings emag_sync.api.v1.schema.SCHEMA_SETTINGS --file docs/openapi-v1.yaml
+
+## Refresh the translation catalogues under locale/ from the marked strings (Python, templates,
+## the dashboard's JavaScript) and compile them (needs GNU gettext; the compiled .mo files are
+## committed, so running the app never does). Then translate what is new in locale/ro/.
+messages: venv
+	$(PY) manage.py makemessages --locale ro --no-obsolete --ignore ".venv/*" --ignore "var/*" --ignore "tests/*"
+	$(PY) manage.py makemessages --locale ro --no-obsolete --domain djangojs --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --ignore "static/api/*"
+	$(PY) manage.py compilemessages --locale ro
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

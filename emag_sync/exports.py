@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import translation
 
 from emag_sync.models import Offer, Order, OrderStatus
 
@@ -117,13 +118,16 @@ def order_csv_rows(orders: QuerySet[Order]) -> Iterator[list[str]]:
     semicolons. Pass a queryset with its lines prefetched (`order_list(with_lines=True)`).
     """
     yield ORDER_CSV_COLUMNS
+    # A machine-readable file: the status names stay English whatever the reader's language.
+    with translation.override("en"):
+        status_names = {status.value: str(status.label) for status in OrderStatus}
     for order in orders.iterator(chunk_size=EXPORT_CHUNK):
         lines = list(order.lines.all())
         row = [
             order.account,
             order.emag_id,
             order.status,
-            OrderStatus(order.status).label if order.status in OrderStatus.values else "",
+            status_names.get(order.status, "") if order.status is not None else "",
             order.type,
             order.date,
             order.modified,

@@ -145,6 +145,8 @@ MIDDLEWARE = [
     # Before CommonMiddleware, so preflight requests are answered (see CORS_ALLOWED_ORIGINS).
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session, before CommonMiddleware (Django's order): the cookie, then the browser.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -178,7 +180,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Romanian and English. A person's language is, in order: their own choice (the switch in the
+# admin header, kept in a cookie), their browser's (LocaleMiddleware), then LANGUAGE_CODE.
+# Machine outputs (--json, CSV headers, enum values, webhook keys, the OpenAPI schema) never
+# change with it. A new language needs only its catalogue under locale/ and a line here.
+LANGUAGES = [("ro", "Română"), ("en", "English")]
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "ro")
+if LANGUAGE_CODE not in {code for code, _ in LANGUAGES}:
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE must be one of {', '.join(code for code, _ in LANGUAGES)}, "
+        f"got {LANGUAGE_CODE!r}"
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our overrides of Django's per-language formats (English dates in ISO order).
+FORMAT_MODULE_PATH = ["magflow.formats"]
+LANGUAGE_COOKIE_NAME = "magflow_language"
+# A year: the choice outlives the session (which ends at logout).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,13 +69,19 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 90) -> N
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
-def capture(base_url: str) -> list[Path]:
+def capture(base_url: str, language: str) -> list[Path]:
+    """Walk the seller's path in a browser asking for the language; save each screen.
+
+    English screens keep their names (dashboard.png); the others carry the language
+    (dashboard-ro.png).
+    """
     from playwright.sync_api import sync_playwright
 
+    suffix = "" if language == "en" else f"-{language}"
     saved = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=VIEWPORT)
+        page = browser.new_page(viewport=VIEWPORT, locale=language)
         page.goto(f"{base_url}/admin/login/?next=/admin/emag_sync/syncrun/dashboard/")
         page.fill("#id_username", "admin")
         page.fill("#id_password", PASSWORD)
@@ -94,7 +101,7 @@ def capture(base_url: str) -> list[Path]:
                 .some(bar => Number(bar.getAttribute('aria-valuenow')) >= 25)""",
             timeout=60_000,
         )
-        saved.append(shot(page, "dashboard.png", full_page=True))
+        saved.append(shot(page, f"dashboard{suffix}.png", full_page=True))
         page.wait_for_function(
             """() => document.querySelectorAll('.mf-run').length > 0 &&
                 [...document.querySelectorAll('.mf-run')].every(r => r.dataset.status === 'completed')""",
@@ -108,41 +115,49 @@ def capture(base_url: str) -> list[Path]:
         page.wait_for_selector(".messagelist")
         run_health_check(page, base_url)
         wait_for_orders_and_health(page, base_url)
-        saved.append(shot(page, "dashboard-after-sync.png", full_page=True))
+        saved.append(shot(page, f"dashboard-after-sync{suffix}.png", full_page=True))
 
         page.goto(f"{base_url}/admin/emag_sync/order/?account=main")
-        saved.append(shot(page, "orders.png"))
+        saved.append(shot(page, f"orders{suffix}.png"))
         page.locator("#result_list tbody tr", has=page.locator(".mf-order-status-4")).first.locator(
             "th a"
         ).click()
         page.wait_for_selector("#lines-group")
-        saved.append(shot(page, "order-detail.png", full_page=True))
+        saved.append(shot(page, f"order-detail{suffix}.png", full_page=True))
 
         page.goto(f"{base_url}/admin/emag_sync/offer/?account=main")
-        saved.append(shot(page, "offers.png"))
+        saved.append(shot(page, f"offers{suffix}.png"))
 
         page.click("#result_list tbody tr:nth-child(3) th a")
         page.wait_for_selector("#id_overlay_sale_price")
         emag_price = page.locator("#id_overlay_sale_price_helptext").inner_text()
-        match = re.search(r"eMAG: ([\d.]+)", emag_price)
+        match = re.search(r"eMAG: ([\d.,]+)", emag_price)
         if match:
-            page.fill("#id_overlay_sale_price", f"{float(match.group(1)) * 0.95:.2f}")
+            # The price is shown in the page's language: 1,403.49 or 1.403,49.
+            shown = match.group(1)
+            digits = shown.replace(".", "").replace(",", ".") if language == "ro" else shown
+            price = Decimal(digits.replace(",", "")) * Decimal("0.95")
+            page.fill("#id_overlay_sale_price", f"{price:.2f}")
             page.click("input[name=_continue]")
             page.wait_for_selector(".messagelist")
-        saved.append(shot(page, "offer-detail.png", height=1500))
+        saved.append(shot(page, f"offer-detail{suffix}.png", height=1500))
         browser.close()
     return saved
 
 
 def wait_for_orders_and_health(page, base_url: str, timeout: float = 120) -> None:
-    """Reload the dashboard until every card has orders and the health check has run."""
+    """Reload the dashboard until every card has orders and the health check has run.
+
+    Read from the page's structure, not its words, so any language will do (the banner shows
+    the check's status in bold only once one has run).
+    """
     deadline = time.monotonic() + timeout
     while True:
         page.goto(f"{base_url}/admin/emag_sync/syncrun/dashboard/")
         ready = page.evaluate(
             """() => [...document.querySelectorAll('[data-field=orders]')]
                 .every(link => link.textContent.trim() !== '0')
-              && document.querySelector('#mf-health-status').textContent.includes('Health check:')
+              && document.querySelector('#mf-health-status strong') !== null
               && !document.querySelector('.mf-run[data-status=queued], .mf-run[data-status=running]')"""
         )
         if ready:
@@ -186,7 +201,9 @@ def main() -> int:
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base_url}/admin/login/", process)
-            capture(base_url)
+            # Romanian first (the sellers' language, and the README's), then English.
+            capture(base_url, "ro")
+            capture(base_url, "en")
             return 0
         except Exception as error:
             print(f"screenshots: FAILED: {error}\n{log_tail(log_path, 40)}")

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import pytest
 import redis as redis_lib
+from django.utils import translation
 
 from emag_sync.accounts import get_accounts
 
@@ -67,6 +68,22 @@ def _test_accounts(monkeypatch):
 def _no_push_tasks_from_edits(settings):
     """Keep local edits from sending push tasks to the broker; the push tests turn it on."""
     settings.PUSH_ON_EDIT = False
+
+
+@pytest.fixture(autouse=True)
+def _english(request, settings, monkeypatch):
+    """Run each test in English, the language its expectations are written in.
+
+    The product defaults to Romanian (LANGUAGE_CODE); the i18n tests (marked `i18n`) choose
+    their languages themselves. Subprocesses a test starts inherit English too.
+    """
+    if request.node.get_closest_marker("i18n"):
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    monkeypatch.setenv("LANGUAGE_CODE", "en")
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -107,7 +107,7 @@ def test_a_bulk_decision_applies_to_every_conflict_the_filter_selects(admin_clie
         follow=True,
     )
 
-    assert "4 conflict(s): accepted eMAG&#x27;s value." in response.content.decode()
+    assert "4 conflicts: accepted eMAG&#x27;s value." in response.content.decode()
     decided = Conflict.objects.filter(status="resolved")
     assert sorted(decided.values_list("offer__emag_id", flat=True)) == [1, 11, 21, 31]
     assert Conflict.objects.get(status="open").offer.account == "fbe"

@@ -48,6 +48,8 @@ PUBLIC = {
     "api/schema/",
     "api/schema/v1/",
     "api/docs/",
+    "i18n/setlang/",  # the language switch, on the login page too; it sets only a cookie
+    "jsi18n/",  # the dashboard script's translations: the catalogue, no data
 }
 # Guarded by its own bearer token, not a login (tests/test_metrics.py).
 OWN_TOKEN = {"metrics"}

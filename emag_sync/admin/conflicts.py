@@ -7,16 +7,19 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from emag_sync.admin.display import account_tag, field_value
+from emag_sync.admin.display import StrOrPromise, account_tag, field_value
 from emag_sync.admin.filters import OfferAccountFilter
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import Conflict, ConflictResolution, ConflictStatus
+from emag_sync.selectors import conflict_search
 from emag_sync.services.conflicts import conflict_resolve
 
-RESOLUTION_WORDS: dict[str, str] = {
-    ConflictResolution.ACCEPT_EMAG: "accepted eMAG's value",
-    ConflictResolution.KEEP_LOCAL: "kept the local value",
+RESOLUTION_WORDS: dict[str, StrOrPromise] = {
+    ConflictResolution.ACCEPT_EMAG: _("accepted eMAG's value"),
+    ConflictResolution.KEEP_LOCAL: _("kept the local value"),
 }
 # The offer columns a conflict row shows; its JSON payload columns are never needed here.
 OFFER_COLUMNS = [
@@ -44,7 +47,7 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", OfferAccountFilter, "field", "resolution"]
     search_fields = ["offer__part_number", "offer__name"]
-    search_help_text = "SKU or offer name."
+    search_help_text = _("SKU or offer name, with or without diacritics.")
     list_per_page = 100
     show_facets = admin.ShowFacets.NEVER
     actions = ["accept_emag", "keep_local"]
@@ -78,6 +81,10 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             )
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        """Match every word in the offer's SKU or, with or without diacritics, in its name."""
+        return conflict_search(conflicts=queryset, term=search_term), False
+
     def has_add_permission(self, request):
         return False
 
@@ -89,51 +96,54 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def _show(self, conflict, value):
         return field_value(conflict.field, value, conflict.offer.currency)
 
-    @admin.display(description="offer", ordering="offer__part_number")
+    @admin.display(description=_("offer"), ordering="offer__part_number")
     def offer_link(self, conflict):
         url = reverse("admin:emag_sync_offer_change", args=[conflict.offer_id])
         label = conflict.offer.part_number or conflict.offer.emag_id
         return format_html('<a href="{}" title="{}">{}</a>', url, conflict.offer.name, label)
 
-    @admin.display(description="account", ordering="offer__account")
+    @admin.display(description=_("account"), ordering="offer__account")
     def account_badge(self, conflict):
         return account_tag(conflict.offer.account)
 
-    @admin.display(description="base (last synced)")
+    @admin.display(description=_("base (last synced)"))
     def base(self, conflict):
         return self._show(conflict, conflict.base_value)
 
-    @admin.display(description="local")
+    @admin.display(description=_("local"))
     def local(self, conflict):
         return format_html(
             '<span class="mf-side-local">{}</span>', self._show(conflict, conflict.local_value)
         )
 
-    @admin.display(description="eMAG now")
+    @admin.display(description=_("eMAG now"))
     def emag(self, conflict):
         return format_html(
             '<span class="mf-side-emag">{}</span>', self._show(conflict, conflict.emag_value)
         )
 
-    @admin.display(description="values")
+    @admin.display(description=_("values"))
     def comparison(self, conflict):
         return format_html(
-            '<table class="mf-compare"><thead><tr><th>Base (last synced eMAG value)</th>'
-            "<th>Local</th><th>eMAG now</th></tr></thead><tbody><tr><td>{}</td>"
+            '<table class="mf-compare"><thead><tr><th>{}</th>'
+            "<th>{}</th><th>{}</th></tr></thead><tbody><tr><td>{}</td>"
             '<td class="mf-side-local">{}</td><td class="mf-side-emag">{}</td></tr></tbody></table>',
+            gettext("Base (last synced eMAG value)"),
+            gettext("Local"),
+            gettext("eMAG now"),
             self._show(conflict, conflict.base_value),
             self._show(conflict, conflict.local_value),
             self._show(conflict, conflict.emag_value),
         )
 
-    @admin.display(description="detected in", ordering="detected_in")
+    @admin.display(description=_("detected in"), ordering="detected_in")
     def detected_in_link(self, conflict):
         if conflict.detected_in_id is None:
             return "—"
         url = reverse("admin:emag_sync_syncrun_change", args=[conflict.detected_in_id])
         return format_html('<a href="{}">run #{}</a>', url, conflict.detected_in_id)
 
-    @admin.display(description="decide")
+    @admin.display(description=_("decide"))
     def decide(self, conflict):
         """Per-row buttons; they submit the changelist form (and its CSRF token) elsewhere."""
         if conflict.status != ConflictStatus.OPEN:
@@ -142,25 +152,27 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return format_html(
             '<span class="mf-decide">'
             '<button type="submit" class="button" formaction="{}" name="resolution" value="{}">'
-            "Accept eMAG</button> "
+            "{}</button> "
             '<button type="submit" class="button" formaction="{}" name="resolution" value="{}">'
-            "Keep local</button></span>",
+            "{}</button></span>",
             url,
             ConflictResolution.ACCEPT_EMAG,
+            ConflictResolution.ACCEPT_EMAG.label,
             url,
             ConflictResolution.KEEP_LOCAL,
+            ConflictResolution.KEEP_LOCAL.label,
         )
 
     # --- deciding -------------------------------------------------------------------------
 
     @admin.action(
-        description="Accept eMAG's value for the selected conflicts", permissions=["change"]
+        description=_("Accept eMAG's value for the selected conflicts"), permissions=["change"]
     )
     def accept_emag(self, request, queryset):
         self._resolve(request, queryset, ConflictResolution.ACCEPT_EMAG)
 
     @admin.action(
-        description="Keep the local value for the selected conflicts", permissions=["change"]
+        description=_("Keep the local value for the selected conflicts"), permissions=["change"]
     )
     def keep_local(self, request, queryset):
         self._resolve(request, queryset, ConflictResolution.KEEP_LOCAL)
@@ -174,13 +186,18 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         if resolved:
             self.message_user(
                 request,
-                f"{resolved} conflict(s): {RESOLUTION_WORDS[resolution]}.",
+                ngettext(
+                    "%(count)d conflict: %(outcome)s.",
+                    "%(count)d conflicts: %(outcome)s.",
+                    resolved,
+                )
+                % {"count": resolved, "outcome": RESOLUTION_WORDS[resolution]},
                 messages.SUCCESS,
             )
         else:
             self.message_user(
                 request,
-                "Nothing to decide: those conflicts were already resolved.",
+                gettext("Nothing to decide: those conflicts were already resolved."),
                 messages.WARNING,
             )
         return resolved

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 
 from emag_sync.accounts import get_accounts
 from emag_sync.admin.display import (
@@ -21,7 +22,7 @@ from emag_sync.admin.display import (
     duration,
 )
 from emag_sync.admin.forms import SyncRequestForm
-from emag_sync.models import SyncKind, SyncRun
+from emag_sync.models import SyncKind, SyncMode, SyncRun
 from emag_sync.selectors import (
     account_overview,
     alert_incident_list,
@@ -69,7 +70,7 @@ def run_progress(run: SyncRun, *, can_cancel: bool) -> dict:
         "pages_done": run.pages_done,
         "pages_total": run.pages_total,
         "items_seen": run.items_seen,
-        "items_noun": "offers" if run.kind == SyncKind.OFFERS else "orders",
+        "items_noun": gettext("offers") if run.kind == SyncKind.OFFERS else gettext("orders"),
         "items_per_second": run.items_per_second,
         "eta": duration(eta) if eta is not None else None,
         "elapsed": duration(run.duration_seconds),
@@ -122,7 +123,7 @@ class SyncDashboard:
         board = list(sync_run_board())
         context = {
             **self.admin_site.each_context(request),
-            "title": "Sync dashboard",
+            "title": gettext("Sync dashboard"),
             "subtitle": None,
             "form": form,
             "can_trigger": request.user.has_perm(TRIGGER_PERMISSION),
@@ -196,14 +197,24 @@ class SyncDashboard:
                     accounts=[account], options=options, triggered_by=request.user.get_username()
                 )
             except SyncAlreadyRunning as busy:
+                message = (
+                    gettext("%(account)s: a sync is already queued or running (run #%(run)s).")
+                    if busy.run
+                    else gettext("%(account)s: a sync is already queued or running.")
+                )
                 messages.warning(
                     request,
-                    f"{account.upper()}: a sync is already queued or running"
-                    + (f" (run #{busy.run.pk})." if busy.run else "."),
+                    message % {"account": account.upper(), "run": busy.run.pk if busy.run else ""},
                 )
             else:
                 messages.success(
-                    request, f"{account.upper()}: {options.mode} sync queued as run #{run.pk}."
+                    request,
+                    gettext("%(account)s: %(mode)s sync queued as run #%(run)s.")
+                    % {
+                        "account": account.upper(),
+                        "mode": SyncMode(options.mode).label.lower(),
+                        "run": run.pk,
+                    },
                 )
 
     def test_connection_view(self, request, account: str):
@@ -214,7 +225,11 @@ class SyncDashboard:
             raise PermissionDenied
         if account not in get_accounts():
             return JsonResponse(
-                {"ok": False, "message": f"Unknown account {account!r}."}, status=404
+                {
+                    "ok": False,
+                    "message": gettext("Unknown account %(account)r.") % {"account": account},
+                },
+                status=404,
             )
         check = account_connection_test(account=account)
         if _wants_json(request):
@@ -240,7 +255,11 @@ class SyncDashboard:
         run = sync_run_cancel(run_id=run_id)
         if _wants_json(request):
             return JsonResponse(run_progress(run, can_cancel=True))
-        messages.info(request, f"Run #{run.pk}: cancel requested; it stops after its current page.")
+        messages.info(
+            request,
+            gettext("Run #%(run)s: cancel requested; it stops after its current page.")
+            % {"run": run.pk},
+        )
         next_url = request.POST.get("next")
         if next_url == "run":
             return HttpResponseRedirect(reverse("admin:emag_sync_syncrun_change", args=[run.pk]))

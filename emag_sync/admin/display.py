@@ -1,15 +1,19 @@
 """How the admin shows accounts, statuses and values: one colour per account everywhere."""
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import admin
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import EditableField, OfferStatus, OrderStatus, OrderType, SyncStatus
@@ -32,26 +36,29 @@ STATUS_COLOURS: dict[str, str] = {
 }
 
 # eMAG's documented validation statuses (docs/emag-api.md §4.3); 13-17 are translation-only.
+# A label a person reads: plain text or a lazy translation (resolved per request).
+StrOrPromise = str | Promise
+
 VALIDATION_STATUS_LABELS = {
-    0: "Draft",
-    1: "In MKTP validation",
-    2: "Awaiting brand validation",
-    3: "Waiting for EAN approval",
-    4: "Documentation validation pending",
-    5: "Brand rejected",
-    6: "EAN rejected",
-    8: "Documentation rejected",
-    9: "Approved",
-    10: "Blocked",
-    11: "Update awaiting approval",
-    12: "Update rejected",
-    13: "Waiting for salable offer",
-    14: "Translation failed",
-    15: "Translation in progress",
-    16: "Translation pending",
-    17: "Partial translation",
+    0: _("Draft"),
+    1: _("In MKTP validation"),
+    2: _("Awaiting brand validation"),
+    3: _("Waiting for EAN approval"),
+    4: _("Documentation validation pending"),
+    5: _("Brand rejected"),
+    6: _("EAN rejected"),
+    8: _("Documentation rejected"),
+    9: _("Approved"),
+    10: _("Blocked"),
+    11: _("Update awaiting approval"),
+    12: _("Update rejected"),
+    13: _("Waiting for salable offer"),
+    14: _("Translation failed"),
+    15: _("Translation in progress"),
+    16: _("Translation pending"),
+    17: _("Partial translation"),
 }
-OFFER_VALIDATION_STATUS_LABELS = {1: "Saleable", 2: "Invalid price"}
+OFFER_VALIDATION_STATUS_LABELS = {1: _("Saleable"), 2: _("Invalid price")}
 
 
 def _palette_index(name: str) -> int:
@@ -120,30 +127,54 @@ def account_zone(name: str) -> tzinfo:
 
 
 def account_time(moment: datetime | None, account: str) -> str:
-    """Show a moment as eMAG shows it to the account's seller: local wall time, no zone."""
+    """Show a moment as eMAG shows it to the account's seller: local wall time, no zone.
+
+    In the active language's short format: `15.09.2025, 14:30` in Romanian, `2025-09-15 14:30`
+    in English.
+    """
     if moment is None:
         return "—"
-    return moment.astimezone(account_zone(account)).strftime("%Y-%m-%d %H:%M")
+    local = moment.astimezone(account_zone(account))
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT", use_l10n=True)
 
 
-def validation_label(value: int | None, labels: dict[int, str]) -> str:
+def count(value: int | None) -> str:
+    """Show a count with its thousands grouped the active language's way: 12.345 or 12,345."""
     if value is None:
         return "—"
-    return f"{value} · {labels.get(value, 'unknown')}"
+    return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+
+# How an amount's currency is written after it, where the language has its own word: `lei`.
+CURRENCY_WORDS = {"RON": pgettext_lazy("currency written after an amount", "RON")}
+
+
+def validation_label(value: int | None, labels: Mapping[int, StrOrPromise]) -> str:
+    if value is None:
+        return "—"
+    return f"{value} · {labels.get(value, gettext('unknown'))}"
 
 
 def money(value: Decimal | str | None, currency: str = "") -> str:
-    """Show a price with two decimals unless that would hide a digit eMAG sent."""
+    """Show a price in the active language's format, with two decimals unless that would hide
+    a digit that is stored: `1.403,49 lei` or `1.403,4876 lei` (Romanian), `1,403.49 RON`.
+
+    Only the display is localised: stored values, the API and CSV exports keep the exact
+    machine form (`1403.4876`).
+    """
     if value in (None, ""):
         return "—"
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    shown = (
-        amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
-    )
-    return f"{shown} {currency}".strip()
+    if not amount.is_finite():
+        return str(value)
+    cents = amount.quantize(Decimal("0.01"))
+    # Finite (checked above), so the exponent is a number.
+    places = 2 if amount == cents else -int(amount.as_tuple().exponent)
+    shown = formats.number_format(amount, places, use_l10n=True, force_grouping=True)
+    return f"{shown} {CURRENCY_WORDS.get(currency, currency)}".strip()
 
 
 def field_value(field: str, value: Any, currency: str = "") -> str:
@@ -153,9 +184,13 @@ def field_value(field: str, value: Any, currency: str = "") -> str:
     if field in MONEY_FIELDS:
         return money(value, currency)
     if field == EditableField.STATUS and value in OfferStatus.values:
-        return OfferStatus(value).label
+        return str(OfferStatus(value).label)
     if field == EditableField.HANDLING_TIME:
-        return f"{value} days"
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return ngettext("%(days)s day", "%(days)s days", days) % {"days": days}
     return str(value)
 
 
@@ -169,12 +204,12 @@ def pretty_json(value: Any) -> SafeString:
 
 # Shown first on an offer's or order's page, and only when it has read warnings.
 READ_WARNINGS_FIELDSET = (
-    "Could not be read (left empty; the raw payload keeps what eMAG sent)",
+    _("Could not be read (left empty; the raw payload keeps what eMAG sent)"),
     {"fields": ["read_warnings_list"]},
 )
 
 
-@admin.display(description="read warnings")
+@admin.display(description=_("read warnings"))
 def read_warnings_list(self, obj) -> SafeString:
     """Show what could not be read of an item eMAG sent, one line per field."""
     items = format_html_join("", "<li>{}</li>", ((warning,) for warning in obj.read_warnings))
@@ -184,11 +219,11 @@ def read_warnings_list(self, obj) -> SafeString:
 def age(moment: datetime | None, *, now: datetime | None = None) -> str:
     """Say how long ago something happened, in the largest sensible unit."""
     if moment is None:
-        return "never"
+        return gettext("never")
     now = now or timezone.now()
     if now - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, now, depth=1)} ago"
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
 
 
 def period(span: timedelta) -> str:
@@ -215,10 +250,11 @@ def copy_button(value: Any) -> SafeString:
         return format_html('<span class="mf-muted">—</span>')
     return format_html(
         '<span class="mf-copyable"><code>{}</code>'
-        '<button type="button" class="mf-copy" data-copy="{}" title="Copy to clipboard">'
-        "Copy</button></span>",
+        '<button type="button" class="mf-copy" data-copy="{}" title="{}">{}</button></span>',
         value,
         value,
+        gettext("Copy to clipboard"),
+        gettext("Copy"),
     )
 
 

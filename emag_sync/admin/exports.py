@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
 from emag_sync.admin.bases import ModelAdminMixin
@@ -62,7 +63,7 @@ class CsvExportMixin(ModelAdminMixin):
         return self._csv_response(rows, label=account if account in get_accounts() else "all")
 
     @admin.action(
-        description="Export selected %(verbose_name_plural)s to CSV", permissions=["view"]
+        description=_("Export selected %(verbose_name_plural)s to CSV"), permissions=["view"]
     )
     def export_selected_csv(self, request, queryset):
         return self._csv_response(queryset.order_by(*self.ordering), label="selected")

@@ -4,6 +4,7 @@ Django's default filter on a plain column lists its values with SELECT DISTINCT 
 whole table; these filters know their choices, so a page never scans the table for them.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
@@ -12,9 +13,14 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.db.models import Exists, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import account_choices, get_accounts
-from emag_sync.admin.display import OFFER_VALIDATION_STATUS_LABELS, VALIDATION_STATUS_LABELS
+from emag_sync.admin.display import (
+    OFFER_VALIDATION_STATUS_LABELS,
+    VALIDATION_STATUS_LABELS,
+    StrOrPromise,
+)
 from emag_sync.models import PushState
 from emag_sync.selectors import (
     offer_has_local_edits,
@@ -24,7 +30,7 @@ from emag_sync.selectors import (
 
 
 class AccountFilter(admin.SimpleListFilter):
-    title = "account"
+    title = _("account")
     parameter_name = "account"
     # The column holding the account name, on the filtered model.
     field_path = "account"
@@ -60,7 +66,7 @@ class YesNoFilter(admin.SimpleListFilter):
 
 
 class InStockFilter(YesNoFilter):
-    title = "in stock"
+    title = _("in stock")
     parameter_name = "in_stock"
 
     def condition(self):
@@ -68,7 +74,7 @@ class InStockFilter(YesNoFilter):
 
 
 class MissingFilter(YesNoFilter):
-    title = "missing from eMAG"
+    title = _("missing from eMAG")
     parameter_name = "missing"
 
     def condition(self):
@@ -76,7 +82,7 @@ class MissingFilter(YesNoFilter):
 
 
 class ReadWarningsFilter(YesNoFilter):
-    title = "stored with read warnings"
+    title = _("stored with read warnings")
     parameter_name = "read_warnings"
 
     def condition(self):
@@ -84,7 +90,7 @@ class ReadWarningsFilter(YesNoFilter):
 
 
 class HasLocalEditsFilter(YesNoFilter):
-    title = "has local edits"
+    title = _("has local edits")
     parameter_name = "local_edits"
 
     def condition(self):
@@ -107,7 +113,7 @@ class PushStateFilter(admin.SimpleListFilter):
 
 
 class HasOpenConflictsFilter(YesNoFilter):
-    title = "has open conflicts"
+    title = _("has open conflicts")
     parameter_name = "open_conflicts"
 
     def condition(self):
@@ -117,7 +123,7 @@ class HasOpenConflictsFilter(YesNoFilter):
 class ChoicesFilter(admin.SimpleListFilter):
     """A filter on an integer column whose meaningful values are documented by eMAG."""
 
-    labels: dict[int, str]
+    labels: Mapping[int, StrOrPromise]
 
     def lookups(self, request, model_admin):
         return [(str(value), f"{value} · {label}") for value, label in self.labels.items()]
@@ -132,13 +138,13 @@ class ChoicesFilter(admin.SimpleListFilter):
 
 
 class ValidationStatusFilter(ChoicesFilter):
-    title = "validation status"
+    title = _("validation status")
     parameter_name = "validation_status"
     labels = {value: label for value, label in VALIDATION_STATUS_LABELS.items() if value <= 12}
 
 
 class OfferValidationStatusFilter(ChoicesFilter):
-    title = "offer validation status"
+    title = _("offer validation status")
     parameter_name = "offer_validation_status"
     labels = OFFER_VALIDATION_STATUS_LABELS
 

@@ -1,17 +1,20 @@
 """Admin forms: the dashboard's "Sync" request and the offer's local overlay."""
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join, strip_tags
-from django.utils.text import Truncator
+from django.utils.text import Truncator, format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import ALL_ACCOUNTS, account_choices, get_accounts
 from emag_sync.admin.display import (
     OFFER_VALIDATION_STATUS_LABELS,
     VALIDATION_STATUS_LABELS,
+    StrOrPromise,
     field_value,
 )
 from emag_sync.models import (
@@ -37,99 +40,121 @@ MAX_EMAG_ID = 2**63 - 1
 MAX_STOCK_FILTER = 2**31 - 1
 
 
-def _status_choices(labels: dict[int, str]) -> list[tuple[str, str]]:
-    return [("", "Any")] + [(str(value), f"{value} · {label}") for value, label in labels.items()]
+def _status_choices(labels: Mapping[int, StrOrPromise]) -> list[tuple[str, StrOrPromise]]:
+    # Lazy, so each request shows the labels in its own language.
+    return [("", _("Any"))] + [
+        (str(value), format_lazy("{} · {}", value, label)) for value, label in labels.items()
+    ]
 
 
 class SyncRequestForm(forms.Form):
     """Everything an offer sync can be asked to do, each option explained where it is set."""
 
     account = forms.ChoiceField(
-        help_text="The seller account to read from eMAG. “All accounts” queues one run per "
-        "account; they run side by side, each within its own eMAG rate limit."
+        label=_("Account"),
+        help_text=_(
+            "The seller account to read from eMAG. “All accounts” queues one run per "
+            "account; they run side by side, each within its own eMAG rate limit."
+        ),
     )
     mode = forms.ChoiceField(
+        label=_("Mode"),
         choices=SyncMode.choices,
         initial=SyncMode.INCREMENTAL,
         widget=forms.RadioSelect,
-        help_text="Full: every offer, active and inactive; offers eMAG no longer returns are "
-        "marked missing. Incremental: active offers only, continuing where the last incremental "
-        "run stopped, so short runs cover the catalogue in turn. Selective: only the SKUs, ids "
-        "or filters given below; nothing is marked missing.",
+        help_text=_(
+            "Full: every offer, active and inactive; offers eMAG no longer returns are "
+            "marked missing. Incremental: active offers only, continuing where the last incremental "
+            "run stopped, so short runs cover the catalogue in turn. Selective: only the SKUs, ids "
+            "or filters given below; nothing is marked missing."
+        ),
     )
     conflict_strategy = forms.ChoiceField(
+        label=_("Conflict strategy"),
         choices=ConflictStrategy.choices,
         initial=ConflictStrategy.EMAG_PRIORITY,
-        help_text="When eMAG changed a field you also edited locally: eMAG priority drops your "
-        "local value; local priority keeps it; newest wins keeps whichever changed last (an eMAG "
-        "change is dated when the sync read it); manual review keeps yours and opens a conflict "
-        "for you to decide.",
+        help_text=_(
+            "When eMAG changed a field you also edited locally: eMAG priority drops your "
+            "local value; local priority keeps it; newest wins keeps whichever changed last (an eMAG "
+            "change is dated when the sync read it); manual review keeps yours and opens a conflict "
+            "for you to decide."
+        ),
     )
     max_pages = forms.IntegerField(
+        label=_("Max pages"),
         required=False,
         min_value=1,
-        help_text="Incremental only: how many new pages (100 offers each) this run reads, "
-        "continuing where the last incremental run stopped (the page before is read again). "
-        "Empty reads on to the last page; the next run starts over at page 1. A full sync "
-        "reads every page.",
+        help_text=_(
+            "Incremental only: how many new pages (100 offers each) this run reads, "
+            "continuing where the last incremental run stopped (the page before is read again). "
+            "Empty reads on to the last page; the next run starts over at page 1. A full sync "
+            "reads every page."
+        ),
     )
     include_inactive = forms.BooleanField(
+        label=_("Include inactive"),
         required=False,
-        help_text="Incremental only: read inactive offers too. A full sync always reads them.",
+        help_text=_("Incremental only: read inactive offers too. A full sync always reads them."),
     )
     skus = forms.CharField(
-        label="SKUs",
+        label=_("SKUs"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
-        help_text="Selective only: your part numbers, one per line or separated by commas.",
+        help_text=_("Selective only: your part numbers, one per line or separated by commas."),
     )
     emag_ids = forms.CharField(
-        label="eMAG ids",
+        label=_("eMAG ids"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
-        help_text="Selective only: eMAG seller product ids, separated by spaces, commas or lines.",
+        help_text=_(
+            "Selective only: eMAG seller product ids, separated by spaces, commas or lines."
+        ),
     )
     status = forms.ChoiceField(
-        label="Offer status",
+        label=_("Offer status"),
         required=False,
-        choices=[("", "Any")] + [(str(value), label) for value, label in OfferStatus.choices],
-        help_text="Selective filter: only offers in this status on eMAG.",
+        choices=[("", _("Any"))] + [(str(value), label) for value, label in OfferStatus.choices],
+        help_text=_("Selective filter: only offers in this status on eMAG."),
     )
     part_number_key = forms.CharField(
-        label="PNK",
+        label=_("PNK"),
         required=False,
         max_length=32,
-        help_text="Selective filter: eMAG's product key (part_number_key), exactly.",
+        help_text=_("Selective filter: eMAG's product key (part_number_key), exactly."),
     )
     general_stock = forms.IntegerField(
-        label="Stock",
+        label=_("Stock"),
         required=False,
         min_value=0,
         max_value=MAX_STOCK_FILTER,
-        help_text="Selective filter: offers whose stock eMAG reports as exactly this number.",
+        help_text=_("Selective filter: offers whose stock eMAG reports as exactly this number."),
     )
     estimated_stock = forms.IntegerField(
+        label=_("Estimated stock"),
         required=False,
         min_value=0,
         max_value=MAX_STOCK_FILTER,
-        help_text="Selective filter: offers whose estimated stock is exactly this number.",
+        help_text=_("Selective filter: offers whose estimated stock is exactly this number."),
     )
     validation_status = forms.ChoiceField(
+        label=_("Validation status"),
         required=False,
         choices=_status_choices(
             {value: label for value, label in VALIDATION_STATUS_LABELS.items() if value <= 12}
         ),
-        help_text="Selective filter: eMAG's documentation validation status.",
+        help_text=_("Selective filter: eMAG's documentation validation status."),
     )
     offer_validation_status = forms.ChoiceField(
+        label=_("Offer validation status"),
         required=False,
         choices=_status_choices(OFFER_VALIDATION_STATUS_LABELS),
-        help_text="Selective filter: whether eMAG accepts the offer's price.",
+        help_text=_("Selective filter: whether eMAG accepts the offer's price."),
     )
     translation_validation_status = forms.ChoiceField(
+        label=_("Translation validation status"),
         required=False,
         choices=_status_choices(VALIDATION_STATUS_LABELS),
-        help_text="Selective filter: eMAG's translation validation status.",
+        help_text=_("Selective filter: eMAG's translation validation status."),
     )
 
     FILTER_FIELDS = (
@@ -144,7 +169,7 @@ class SyncRequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [(ALL_ACCOUNTS, "All accounts"), *account_choices()]
+        self.fields["account"].choices = [(ALL_ACCOUNTS, _("All accounts")), *account_choices()]
 
     def clean_emag_ids(self) -> list[int]:
         ids = []
@@ -152,7 +177,9 @@ class SyncRequestForm(forms.Form):
             if not token:
                 continue
             if not token.isdigit() or not 0 < int(token) <= MAX_EMAG_ID:
-                raise ValidationError(f"“{token}” is not an eMAG id (a positive whole number).")
+                raise ValidationError(
+                    _("“%(token)s” is not an eMAG id (a positive whole number).") % {"token": token}
+                )
             ids.append(int(token))
         return ids
 

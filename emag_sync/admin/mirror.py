@@ -1,6 +1,7 @@
 """What every admin over eMAG-owned rows shares: rows come only from syncs."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 
 class EmagMirrorMixin:
@@ -16,6 +17,6 @@ class EmagMirrorMixin:
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="content hash")
+    @admin.display(description=_("content hash"))
     def content_hash_hex(self, obj) -> str:
         return bytes(obj.content_hash).hex() if obj.content_hash else "—"

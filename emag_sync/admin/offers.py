@@ -6,6 +6,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.admin.bulk import BulkChangeMixin
 from emag_sync.admin.display import (
@@ -116,7 +117,9 @@ class OfferAdmin(
     ]
     # The search itself is get_search_results; a non-empty list shows the search box.
     search_fields = ["part_number"]
-    search_help_text = "Any part of a SKU, words of a name, or exactly a PNK, an EAN or an eMAG id."
+    search_help_text = _(
+        "Any part of a SKU, words of a name, or exactly a PNK, an EAN or an eMAG id."
+    )
     list_per_page = 100
     # Facet counts would COUNT the whole table once per filter choice.
     show_facets = admin.ShowFacets.NEVER
@@ -261,15 +264,15 @@ class OfferAdmin(
             return queryset, False
         return offer_search(offers=queryset, term=search_term), False
 
-    @admin.display(description="SKU", ordering="part_number")
+    @admin.display(description=_("SKU"), ordering="part_number")
     def sku(self, offer):
         return offer.part_number or f"#{offer.emag_id}"
 
-    @admin.display(description="name", ordering="name")
+    @admin.display(description=_("name"), ordering="name")
     def short_name(self, offer):
         return offer.name if len(offer.name) <= 70 else offer.name[:67] + "…"
 
-    @admin.display(description="account", ordering="account")
+    @admin.display(description=_("account"), ordering="account")
     def account_badge(self, offer):
         return account_tag(offer.account)
 
@@ -281,7 +284,7 @@ class OfferAdmin(
                 return edit.value
         return None
 
-    @admin.display(description="price", ordering="sale_price")
+    @admin.display(description=_("price"), ordering="sale_price")
     def price(self, offer):
         emag_price = money(offer.sale_price, offer.currency)
         local = self._local(offer, EditableField.SALE_PRICE)
@@ -295,7 +298,7 @@ class OfferAdmin(
             emag_price,
         )
 
-    @admin.display(description="stock", ordering="general_stock")
+    @admin.display(description=_("stock"), ordering="general_stock")
     def stock_level(self, offer):
         emag_stock = "—" if offer.general_stock is None else offer.general_stock
         local = self._local(offer, EditableField.STOCK)
@@ -305,15 +308,15 @@ class OfferAdmin(
             '<strong>{}</strong> <span class="mf-muted">eMAG {}</span>', local, emag_stock
         )
 
-    @admin.display(description="validation", ordering="validation_status")
+    @admin.display(description=_("validation"), ordering="validation_status")
     def validation(self, offer):
         return validation_label(offer.validation_status, VALIDATION_STATUS_LABELS)
 
-    @admin.display(description="offer validation")
+    @admin.display(description=_("offer validation"))
     def offer_validation(self, offer):
         return validation_label(offer.offer_validation_status, OFFER_VALIDATION_STATUS_LABELS)
 
-    @admin.display(description="translation validation")
+    @admin.display(description=_("translation validation"))
     def translation_validation(self, offer):
         return validation_label(offer.translation_validation_status, VALIDATION_STATUS_LABELS)
 
@@ -380,23 +383,23 @@ class OfferAdmin(
     # --- detail ---------------------------------------------------------------------------
 
     # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
-    @admin.display(description="Product id on eMAG")
+    @admin.display(description=_("Product id on eMAG"))
     def emag_id_copy(self, offer):
         return copy_button(offer.emag_id)
 
-    @admin.display(description="Offer id on eMAG")
+    @admin.display(description=_("Offer id on eMAG"))
     def offer_id(self, offer):
         return offer.emag_offer_id or "—"
 
-    @admin.display(description="SKU")
+    @admin.display(description=_("SKU"))
     def sku_copy(self, offer):
         return copy_button(offer.part_number)
 
-    @admin.display(description="PNK")
+    @admin.display(description=_("PNK"))
     def pnk_copy(self, offer):
         return copy_button(offer.part_number_key)
 
-    @admin.display(description="EANs")
+    @admin.display(description=_("EANs"))
     def eans(self, offer):
         return ", ".join(str(ean) for ean in offer.ean or []) or "—"
 

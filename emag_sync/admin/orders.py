@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
 from emag_sync.admin.dashboard import TRIGGER_PERMISSION
@@ -98,7 +99,7 @@ class OrderLineInline(OrderPartInline):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("raw", "product_voucher_split")
 
-    @admin.display(description="SKU")
+    @admin.display(description=_("SKU"))
     def sku(self, line):
         label = line.ext_part_number or (f"#{line.product_id}" if line.product_id else "—")
         if line.offer_id is None:
@@ -106,15 +107,15 @@ class OrderLineInline(OrderPartInline):
         url = reverse("admin:emag_sync_offer_change", args=[line.offer_id])
         return format_html('<a href="{}" title="The local offer">{}</a>', url, label)
 
-    @admin.display(description="unit price (no VAT)")
+    @admin.display(description=_("unit price (no VAT)"))
     def unit_price(self, line):
         return money(line.sale_price, line.currency)
 
-    @admin.display(description="VAT")
+    @admin.display(description=_("VAT"))
     def vat(self, line):
         return "—" if line.vat_rate is None else f"{float(line.vat_rate) * 100:g} %"
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def line_status(self, line):
         return "active" if line.status == 1 else "removed"
 
@@ -125,19 +126,19 @@ class OrderStatusChangeInline(OrderPartInline):
     fields = ("from_tag", "to_tag", "changed", "source", "run_link", "recorded_at")
     readonly_fields = fields
 
-    @admin.display(description="from")
+    @admin.display(description=_("from"))
     def from_tag(self, change):
         return "first seen" if change.from_status is None else order_status_tag(change.from_status)
 
-    @admin.display(description="to")
+    @admin.display(description=_("to"))
     def to_tag(self, change):
         return order_status_tag(change.to_status)
 
-    @admin.display(description="changed on eMAG")
+    @admin.display(description=_("changed on eMAG"))
     def changed(self, change):
         return account_time(change.changed_at, change.order.account)
 
-    @admin.display(description="run")
+    @admin.display(description=_("run"))
     def run_link(self, change):
         if change.run_id is None:
             return "—"
@@ -168,7 +169,7 @@ class OrderAdmin(
     ]
     # The search itself is get_search_results; a non-empty list shows the search box.
     search_fields = ["customer_name"]
-    search_help_text = "An eMAG order id (exactly), or words of the customer's name."
+    search_help_text = _("An eMAG order id (exactly), or words of the customer's name.")
     list_per_page = 50
     # Facet counts would COUNT the whole table once per filter choice.
     show_facets = admin.ShowFacets.NEVER
@@ -280,37 +281,37 @@ class OrderAdmin(
         return order_lines_prefetch(orders=queryset)
 
     # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
-    @admin.display(description="Order id on eMAG")
+    @admin.display(description=_("Order id on eMAG"))
     def emag_id_copy(self, order):
         return copy_button(order.emag_id)
 
-    @admin.display(description="account", ordering="account")
+    @admin.display(description=_("account"), ordering="account")
     def account_badge(self, order):
         return account_tag(order.account)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, order):
         return order_status_tag(order.status)
 
-    @admin.display(description="type", ordering="type")
+    @admin.display(description=_("type"), ordering="type")
     def type_label(self, order):
         return order_type_label(order.type)
 
-    @admin.display(description="total", ordering="total")
+    @admin.display(description=_("total"), ordering="total")
     def amount(self, order):
         return money(order.total, order.currency)
 
-    @admin.display(description="lines")
+    @admin.display(description=_("lines"))
     def lines(self, order):
         return getattr(order, "line_count", "—")
 
-    @admin.display(description="cancellation reason")
+    @admin.display(description=_("cancellation reason"))
     def cancellation_reason(self, order):
         if order.reason_cancellation is None:
             return order.reason_cancellation_name or "—"
         return f"{order.reason_cancellation} · {order.reason_cancellation_name or 'unnamed'}"
 
-    @admin.display(description="locker")
+    @admin.display(description=_("locker"))
     def locker(self, order):
         if not (order.locker_id or order.locker_name):
             return "—"
@@ -400,7 +401,7 @@ class OrderAdmin(
     # --- acknowledging ----------------------------------------------------------------------
 
     @admin.action(
-        description="Acknowledge the new orders of the selected orders' accounts",
+        description=_("Acknowledge the new orders of the selected orders' accounts"),
         permissions=["change"],
     )
     def acknowledge_new_orders(self, request, queryset):

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.admin.dashboard import CANCEL_PERMISSION, SyncDashboard
 from emag_sync.admin.display import account_tag, duration, pretty_json, status_tag
@@ -56,7 +57,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["kind", AccountFilter, "status", "mode", "conflict_strategy"]
     search_fields = ["id__exact", "triggered_by"]
-    search_help_text = "Run number, or who triggered it."
+    search_help_text = _("Run number, or who triggered it.")
     list_per_page = 50
     change_form_template = "admin/emag_sync/syncrun/change_form.html"
     fieldsets = [
@@ -150,40 +151,40 @@ class SyncRunAdmin(ReadOnlyAdmin):
         # The dashboard lives under the runs it shows: /admin/emag_sync/syncrun/dashboard/.
         return [*SyncDashboard(self.admin_site).urls(), *super().get_urls()]
 
-    @admin.display(description="account", ordering="account")
+    @admin.display(description=_("account"), ordering="account")
     def account_badge(self, run):
         return account_tag(run.account)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, run):
         return status_tag(run.status)
 
-    @admin.display(description="pages")
+    @admin.display(description=_("pages"))
     def pages(self, run):
         return f"{run.pages_done}/{run.pages_total}" if run.pages_total else run.pages_done
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, run):
         percent = run.progress_percent
         return "—" if percent is None else f"{percent} %"
 
-    @admin.display(description="duration")
+    @admin.display(description=_("duration"))
     def run_duration(self, run):
         return duration(run.duration_seconds)
 
-    @admin.display(description="items/s")
+    @admin.display(description=_("items/s"))
     def throughput(self, run):
         return run.items_per_second if run.items_per_second is not None else "—"
 
-    @admin.display(description="parameters")
+    @admin.display(description=_("parameters"))
     def parameters_json(self, run):
         return pretty_json(run.parameters)
 
-    @admin.display(description="errors")
+    @admin.display(description=_("errors"))
     def errors_json(self, run):
         return pretty_json(run.errors)
 
-    @admin.display(description="warnings (the last ones)")
+    @admin.display(description=_("warnings (the last ones)"))
     def warnings_json(self, run):
         return pretty_json(run.warnings)
 
@@ -218,22 +219,22 @@ class EmagRequestLogAdmin(CappedCountMixin, ReadOnlyAdmin):
     list_filter = [AccountFilter, "ok"]
     list_per_page = 100
 
-    @admin.display(description="account", ordering="account")
+    @admin.display(description=_("account"), ordering="account")
     def account_badge(self, log):
         return account_tag(log.account)
 
-    @admin.display(description="call")
+    @admin.display(description=_("call"))
     def call(self, log):
         return f"{log.resource}/{log.action}"
 
-    @admin.display(description="run", ordering="run")
+    @admin.display(description=_("run"), ordering="run")
     def run_link(self, log):
         if log.run_id is None:
             return "—"
         url = reverse("admin:emag_sync_syncrun_change", args=[log.run_id])
         return format_html('<a href="{}">#{}</a>', url, log.run_id)
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def error_excerpt(self, log):
         return log.error[:120] + ("…" if len(log.error) > 120 else "")
 
@@ -252,11 +253,11 @@ class SyncStateAdmin(ReadOnlyAdmin):
     ]
     list_filter = [AccountFilter, "stream", "mode"]
 
-    @admin.display(description="account", ordering="account")
+    @admin.display(description=_("account"), ordering="account")
     def account_badge(self, state):
         return account_tag(state.account)
 
-    @admin.display(description="last run")
+    @admin.display(description=_("last run"))
     def run_link(self, state):
         if state.run_id is None:
             return "—"

@@ -155,6 +155,20 @@ class OfferFilter(ApiFilterSet):
             ("general_stock", "general_stock"),
             ("synced_at", "synced_at"),
         ),
+        # Fixed English labels: django-filter translates its default labels when this module is
+        # imported, so the schema's text would depend on the language active at start-up.
+        field_labels={
+            name: name.replace("_", " ").capitalize()
+            for name in (
+                "id",
+                "emag_id",
+                "part_number",
+                "name",
+                "sale_price",
+                "general_stock",
+                "synced_at",
+            )
+        },
         help_text=gettext_lazy("Sort by these fields; a leading - sorts descending."),
     )
 

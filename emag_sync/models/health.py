@@ -2,12 +2,13 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class HealthStatus(models.TextChoices):
-    OK = "ok", "OK"
-    DEGRADED = "degraded", "Degraded"
-    DOWN = "down", "Down"
+    OK = "ok", _("OK")
+    DEGRADED = "degraded", _("Degraded")
+    DOWN = "down", _("Down")
 
 
 class HealthCheck(models.Model):
@@ -36,6 +37,8 @@ class HealthCheck(models.Model):
     duration_ms = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("health check")
+        verbose_name_plural = _("health checks")
         ordering = ["-checked_at", "-id"]
         get_latest_by = "checked_at"
 
@@ -44,10 +47,10 @@ class HealthCheck(models.Model):
 
 
 class IncidentKind(models.TextChoices):
-    RUN_FAILED = "run_failed", "Run failed or partial"
-    STREAM_STALE = "stream_stale", "Stream stale"
-    ACCOUNT_UNREACHABLE = "account_unreachable", "Account unreachable"
-    SERVICE_DOWN = "service_down", "Database or broker down"
+    RUN_FAILED = "run_failed", _("Run failed or partial")
+    STREAM_STALE = "stream_stale", _("Stream stale")
+    ACCOUNT_UNREACHABLE = "account_unreachable", _("Account unreachable")
+    SERVICE_DOWN = "service_down", _("Database or broker down")
 
 
 class AlertIncident(models.Model):
@@ -70,6 +73,8 @@ class AlertIncident(models.Model):
     )
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-opened_at", "-id"]
         constraints = [
             # Two health checks racing cannot both open (and alert on) the same problem.

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.payloads.offers import offer_payload_fields
 
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .runs import SyncRun
+from .search import Folded
 
 
 class MoneyDigits(TypedDict):
@@ -39,9 +41,9 @@ class FromPayload:
 
 
 class OfferStatus(models.IntegerChoices):
-    INACTIVE = 0, "Inactive"
-    ACTIVE = 1, "Active"
-    END_OF_LIFE = 2, "End of life"
+    INACTIVE = 0, _("Inactive")
+    ACTIVE = 1, _("Active")
+    END_OF_LIFE = 2, _("End of life")
 
 
 class Offer(models.Model):
@@ -139,9 +141,10 @@ class Offer(models.Model):
     # Upper-cased copies of what the search matches, kept by the database on every write, so
     # a search compares stored values instead of upper-casing each candidate row again; on
     # PostgreSQL each has its index (migration 0002_postgresql); they come first in the
-    # table (0001_initial). See selectors.offer_search.
+    # table (0001_initial). The name is also folded (diacritics dropped, 0001_initial):
+    # `cafetiera` finds `Cafetieră`. See selectors.offer_search.
     name_search = models.GeneratedField(
-        expression=Upper("name"), output_field=models.TextField(), db_persist=True
+        expression=Folded("name"), output_field=models.TextField(), db_persist=True
     )
     part_number_search = models.GeneratedField(
         expression=Upper("part_number"), output_field=models.TextField(), db_persist=True
@@ -151,6 +154,8 @@ class Offer(models.Model):
     )
 
     class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
         ordering = ["account", "emag_id"]
         constraints = [
             models.UniqueConstraint(
@@ -183,17 +188,17 @@ class Offer(models.Model):
 class EditableField(models.TextChoices):
     """Offer fields a seller may override locally; the PUSHABLE ones are sent to eMAG."""
 
-    SALE_PRICE = "sale_price", "Sale price"
-    RECOMMENDED_PRICE = "recommended_price", "Recommended price"
-    MIN_SALE_PRICE = "min_sale_price", "Minimum sale price"
-    MAX_SALE_PRICE = "max_sale_price", "Maximum sale price"
-    STOCK = "general_stock", "Stock"
-    HANDLING_TIME = "handling_time", "Handling time"
-    STATUS = "status", "Status"
-    VAT_ID = "vat_id", "VAT rate"
-    NAME = "name", "Name"
-    DESCRIPTION = "description", "Description"
-    BRAND = "brand", "Brand"
+    SALE_PRICE = "sale_price", _("Sale price")
+    RECOMMENDED_PRICE = "recommended_price", _("Recommended price")
+    MIN_SALE_PRICE = "min_sale_price", _("Minimum sale price")
+    MAX_SALE_PRICE = "max_sale_price", _("Maximum sale price")
+    STOCK = "general_stock", _("Stock")
+    HANDLING_TIME = "handling_time", _("Handling time")
+    STATUS = "status", _("Status")
+    VAT_ID = "vat_id", _("VAT rate")
+    NAME = "name", _("Name")
+    DESCRIPTION = "description", _("Description")
+    BRAND = "brand", _("Brand")
 
 
 class LocalEdit(models.Model):
@@ -208,6 +213,8 @@ class LocalEdit(models.Model):
     edited_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("local edit")
+        verbose_name_plural = _("local edits")
         ordering = ["offer", "field"]
         constraints = [
             models.UniqueConstraint(fields=["offer", "field"], name="uniq_local_edit_offer_field")
@@ -218,15 +225,15 @@ class LocalEdit(models.Model):
 
 
 class ConflictStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class ConflictResolution(models.TextChoices):
-    ACCEPT_EMAG = "accept_emag", "Accept eMAG"
-    KEEP_LOCAL = "keep_local", "Keep local"
-    SET = "set", "Set a value"
-    CONVERGED = "converged", "Both sides agree"
+    ACCEPT_EMAG = "accept_emag", _("Accept eMAG")
+    KEEP_LOCAL = "keep_local", _("Keep local")
+    SET = "set", _("Set a value")
+    CONVERGED = "converged", _("Both sides agree")
 
 
 class Conflict(models.Model):
@@ -251,6 +258,8 @@ class Conflict(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("conflict")
+        verbose_name_plural = _("conflicts")
         ordering = ["-detected_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -278,6 +287,8 @@ class OfferChange(models.Model):
     changed_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("offer change")
+        verbose_name_plural = _("offer changes")
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["offer", "-changed_at"], name="offerchange_offer_time")]
 

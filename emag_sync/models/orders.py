@@ -1,33 +1,34 @@
 """Orders as eMAG returns them (docs/emag-api.md §5.4), their lines and status history."""
 
 from django.db import models
-from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from .fields import CONTENT_HASH_BYTES, PayloadField
 from .offers import MONEY, Offer
 from .runs import SyncRun
+from .search import Folded
 
 
 class OrderStatus(models.IntegerChoices):
     """eMAG's order statuses (docs/emag-api.md §5.1)."""
 
-    CANCELLED = 0, "Cancelled"
-    NEW = 1, "New"
-    IN_PROGRESS = 2, "In progress"
-    PREPARED = 3, "Prepared"
-    FINALIZED = 4, "Finalized"
-    RETURNED = 5, "Returned"
+    CANCELLED = 0, _("Cancelled")
+    NEW = 1, _("New")
+    IN_PROGRESS = 2, _("In progress")
+    PREPARED = 3, _("Prepared")
+    FINALIZED = 4, _("Finalized")
+    RETURNED = 5, _("Returned")
 
 
 class OrderType(models.IntegerChoices):
-    FULFILLED_BY_EMAG = 2, "Fulfilled by eMAG (FBE)"
-    FULFILLED_BY_SELLER = 3, "Fulfilled by seller (FBS)"
+    FULFILLED_BY_EMAG = 2, _("Fulfilled by eMAG (FBE)")
+    FULFILLED_BY_SELLER = 3, _("Fulfilled by seller (FBS)")
 
 
 class PaymentMode(models.IntegerChoices):
-    CASH_ON_DELIVERY = 1, "Cash on delivery"
-    BANK_TRANSFER = 2, "Bank transfer"
-    CARD_ONLINE = 3, "Card online"
+    CASH_ON_DELIVERY = 1, _("Cash on delivery")
+    BANK_TRANSFER = 2, _("Bank transfer")
+    CARD_ONLINE = 3, _("Card online")
 
 
 # eMAG's cancellation reasons (the order field table of v4.4.9, docs/emag-api.md §5.4), for an
@@ -69,8 +70,8 @@ CANCELLATION_REASONS: dict[int, str] = {
 
 
 class StatusChangeSource(models.TextChoices):
-    SYNC = "sync", "Seen by a sync"
-    ACKNOWLEDGE = "acknowledge", "Acknowledged here"
+    SYNC = "sync", _("Seen by a sync")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledged here")
 
 
 class Order(models.Model):
@@ -148,10 +149,10 @@ class Order(models.Model):
 
     customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
     customer_name = models.CharField(max_length=255, blank=True)
-    # Upper-cased by the database on every write, for the customer search (its trigram index:
-    # migration 0002_postgresql).
+    # Folded (diacritics dropped, upper-cased) by the database on every write, for the
+    # customer search (its trigram index: migration 0002_postgresql).
     customer_name_search = models.GeneratedField(
-        expression=Upper("customer_name"), output_field=models.TextField(), db_persist=True
+        expression=Folded("customer_name"), output_field=models.TextField(), db_persist=True
     )
 
     total_lines_net = models.DecimalField(**MONEY, default=0)
@@ -178,6 +179,8 @@ class Order(models.Model):
     )
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-date", "-emag_id"]
         constraints = [
             models.UniqueConstraint(
@@ -224,6 +227,8 @@ class OrderLine(models.Model):
     raw = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "id"]
         indexes = [
             models.Index(fields=["account", "product_id"], name="orderline_account_product"),
@@ -253,6 +258,8 @@ class OrderStatusChange(models.Model):
     recorded_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
         ordering = ["order", "changed_at", "id"]
         indexes = [
             models.Index(fields=["order", "changed_at"], name="orderstatus_order_time"),

@@ -2,37 +2,38 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class SyncKind(models.TextChoices):
-    OFFERS = "offers", "Offers"
-    ORDERS = "orders", "Orders"
-    ACKNOWLEDGE = "acknowledge", "Acknowledge"
-    PUSH = "push", "Push"
+    OFFERS = "offers", _("Offers")
+    ORDERS = "orders", _("Orders")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge")
+    PUSH = "push", _("Push")
 
 
 class SyncMode(models.TextChoices):
-    FULL = "full", "Full"
-    INCREMENTAL = "incremental", "Incremental"
-    SELECTIVE = "selective", "Selective"
+    FULL = "full", _("Full")
+    INCREMENTAL = "incremental", _("Incremental")
+    SELECTIVE = "selective", _("Selective")
 
 
 class ConflictStrategy(models.TextChoices):
-    EMAG_PRIORITY = "emag_priority", "eMAG priority"
-    LOCAL_PRIORITY = "local_priority", "Local priority"
-    NEWEST_WINS = "newest_wins", "Newest wins"
-    MANUAL = "manual", "Manual review"
+    EMAG_PRIORITY = "emag_priority", _("eMAG priority")
+    LOCAL_PRIORITY = "local_priority", _("Local priority")
+    NEWEST_WINS = "newest_wins", _("Newest wins")
+    MANUAL = "manual", _("Manual review")
 
 
 class SyncStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    PARTIAL = "partial", "Partial"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    PARTIAL = "partial", _("Partial")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
     # Stopped by a worker's shutdown after its last committed page; the next start resumes it.
-    INTERRUPTED = "interrupted", "Interrupted"
+    INTERRUPTED = "interrupted", _("Interrupted")
 
 
 ACTIVE_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
@@ -91,6 +92,8 @@ class SyncRun(models.Model):
     cancel_requested = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
         permissions = [
@@ -170,7 +173,7 @@ class SyncState(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "sync checkpoint"
+        verbose_name = _("sync checkpoint")
         constraints = [
             models.UniqueConstraint(fields=["account", "stream", "mode"], name="uniq_sync_state")
         ]
@@ -196,8 +199,8 @@ class EmagRequestLog(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        verbose_name = "eMAG request"
-        verbose_name_plural = "eMAG requests"
+        verbose_name = _("eMAG request")
+        verbose_name_plural = _("eMAG requests")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from emag_sync.models import (
     SyncStatus,
 )
 from emag_sync.models.fields import MAX_BIGINT
+from emag_sync.models.search import Folded
 from emag_sync.selectors.runs import FINISHED_STATUSES, sync_run_last_successful
 
 # EANs (GTIN-8 to GTIN-14) have 8 to 14 digits; other numbers skip the EAN lookup.
@@ -100,7 +101,8 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
     """Narrow offers to those matching a search term, each way through an index.
 
     A term matches an offer's PNK exactly (any case), any part of its SKU (any case), every
-    word of its name (any case), and, when it is a number, its eMAG id or one of its EANs. On
+    word of its name (any case, with or without diacritics: `cafetiera` finds `Cafetieră`,
+    `şurub` finds `șurub`), and, when it is a number, its eMAG id or one of its EANs. On
     PostgreSQL every branch has an index (migration 0002_postgresql: trigrams for the SKU and
     the name), so the OR combines index scans and holds at hundreds of thousands
     of offers.
@@ -108,11 +110,9 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
     term = term.strip()
     if not term:
         return offers
-    # The stored upper-case columns are compared with the term upper-cased by the same
-    # database function, so both sides agree on every letter, diacritics included.
-    name_matches = Q()
-    for word in term.split():
-        name_matches &= Q(name_search__contains=Upper(Value(word)))
+    # The stored upper-case columns are compared with the term upper-cased (and, for the
+    # name, folded) by the same database expression, so both sides agree on every letter.
+    name_matches = name_words_match("name_search", term)
     upper_term = Upper(Value(term))
     matches = (
         Q(part_number_key_search=upper_term)
@@ -126,6 +126,24 @@ def offer_search(*, offers: QuerySet[Offer], term: str) -> QuerySet[Offer]:
         if len(term) in EAN_DIGITS:
             matches |= _has_ean(term)
     return offers.filter(matches)
+
+
+def name_words_match(folded_field: str, term: str) -> Q:
+    """Match rows whose folded column (models.search.Folded) holds every word of the term."""
+    matches = Q()
+    for word in term.split():
+        matches &= Q(**{f"{folded_field}__contains": Folded(Value(word))})
+    return matches
+
+
+def conflict_search(*, conflicts: QuerySet[Conflict], term: str) -> QuerySet[Conflict]:
+    """Narrow conflicts to those whose offer has each word in its SKU or (folded) its name."""
+    matches = Q()
+    for word in term.split():
+        matches &= Q(offer__part_number__icontains=word) | name_words_match(
+            "offer__name_search", word
+        )
+    return conflicts.filter(matches)
 
 
 def _has_ean(ean: str) -> Q:

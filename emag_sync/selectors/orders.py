@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Upper
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from emag_sync.models import Order, OrderLine, OrderStatus
 from emag_sync.models.fields import MAX_BIGINT
+from emag_sync.selectors.offers import name_words_match
 
 # Wide JSON columns a list of orders never shows: the raw payload above all.
 ORDER_COLUMNS_NOT_LISTED = (
@@ -62,11 +62,8 @@ def order_search(*, orders: QuerySet[Order], term: str) -> QuerySet[Order]:
         return orders
     if term.isascii() and term.isdigit():
         return orders.filter(emag_id=int(term)) if int(term) <= MAX_BIGINT else orders.none()
-    # As in offer_search: stored upper-case names against words upper-cased the same way.
-    matches = Q()
-    for word in term.split():
-        matches &= Q(customer_name_search__contains=Upper(Value(word)))
-    return orders.filter(matches)
+    # As in offer_search: stored folded names against words folded the same way.
+    return orders.filter(name_words_match("customer_name_search", term))
 
 
 def order_line_counts(*, order_ids: list[int]) -> dict[int, int]:

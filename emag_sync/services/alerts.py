@@ -17,7 +17,8 @@ import requests
 from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from emag_sync.models import AlertIncident
 
@@ -110,45 +111,57 @@ def _incident_open(problem: Problem, now: datetime) -> AlertIncident | None:
 
 
 def alert_notify(*, incident: AlertIncident, event: str) -> None:
-    """Send one incident event by e-mail to ADMINS and to the webhook; log what fails."""
-    subject = (
-        f"Alert: {incident.message}"
-        if event == AlertEvent.OPENED
-        else f"Resolved: {incident.message}"
-    )
+    """Send one incident event by e-mail to ADMINS and to the webhook; log what fails.
+
+    People read these in the installation's language (LANGUAGE_CODE), whoever's request
+    raised the alert; the webhook's keys and values other than `text` never change.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = (
+            gettext("Alert: %(message)s")
+            if event == AlertEvent.OPENED
+            else gettext("Resolved: %(message)s")
+        ) % {"message": incident.message}
+        body = _mail_body(incident, event)
+        payload = _webhook_payload(incident, event)
     try:
-        mail_admins(subject[:200], _mail_body(incident, event), fail_silently=False)
+        mail_admins(subject[:200], body, fail_silently=False)
     except Exception:  # SMTP errors come in many types; the webhook must still go out
         logger.exception("Could not e-mail the %s alert %s", event, incident.key)
     if settings.ALERT_WEBHOOK_URL:
-        _webhook_post(settings.ALERT_WEBHOOK_URL, _webhook_payload(incident, event))
+        _webhook_post(settings.ALERT_WEBHOOK_URL, payload)
 
 
 def _mail_body(incident: AlertIncident, event: str) -> str:
     lines = [
         incident.message,
         "",
-        f"Kind: {incident.get_kind_display()}",
-        f"Opened: {incident.opened_at:%Y-%m-%d %H:%M:%S %Z}",
+        gettext("Kind: %(kind)s") % {"kind": incident.get_kind_display()},
+        gettext("Opened: %(moment)s") % {"moment": f"{incident.opened_at:%Y-%m-%d %H:%M:%S %Z}"},
     ]
     if incident.account:
-        lines.append(f"Account: {incident.account}")
+        lines.append(gettext("Account: %(account)s") % {"account": incident.account})
     if incident.stream:
-        lines.append(f"Stream: {incident.stream}")
+        lines.append(gettext("Stream: %(stream)s") % {"stream": incident.stream})
     if event == AlertEvent.RESOLVED and incident.resolved_at:
-        lines.append(f"Resolved: {incident.resolved_at:%Y-%m-%d %H:%M:%S %Z}")
+        moment = f"{incident.resolved_at:%Y-%m-%d %H:%M:%S %Z}"
+        lines.append(gettext("Resolved: %(moment)s") % {"moment": moment})
     else:
-        lines += ["", "You get one message when this starts and one when it is over."]
+        lines += ["", gettext("You get one message when this starts and one when it is over.")]
     return "\n".join(lines)
 
 
 def _webhook_payload(incident: AlertIncident, event: str) -> dict:
-    prefix = "Alert" if event == AlertEvent.OPENED else "Resolved"
+    text = (
+        gettext("MagFlow eMAG Sync Alert: %(message)s")
+        if event == AlertEvent.OPENED
+        else gettext("MagFlow eMAG Sync Resolved: %(message)s")
+    ) % {"message": incident.message}
     return {
         "source": WEBHOOK_SOURCE,
         "event": event,
         # Chat webhooks (Slack, Mattermost, Teams via a connector) display this field as is.
-        "text": f"MagFlow eMAG Sync {prefix}: {incident.message}",
+        "text": text,
         "incident": {
             "id": incident.pk,
             "key": incident.key,

@@ -46,8 +46,8 @@ def money(value, currency: str = ""):
 
 @register.filter
 def thousands(value):
-    """Group digits (1,274) without needing django.contrib.humanize."""
-    return f"{value:,}" if isinstance(value, int) else value
+    """Group digits the active language's way (1,274 or 1.274; display.count)."""
+    return display.count(value) if isinstance(value, int) else value
 
 
 @register.filter

@@ -26,6 +26,9 @@
     return copyWithSelection(text);
   }
 
+  // Texts from Django's JavaScript catalogue (/jsi18n/, in every admin page's head).
+  const gettext = window.gettext || function (text) { return text; };
+
   document.addEventListener("click", function (event) {
     const button = event.target.closest(".mf-copy");
     if (!button) {
@@ -34,15 +37,15 @@
     event.preventDefault();
     copy(button.dataset.copy).then(
       function () {
-        button.textContent = "Copied";
+        button.textContent = gettext("Copied");
         button.classList.add("mf-copied");
       },
       function () {
-        button.textContent = "Copy failed";
+        button.textContent = gettext("Copy failed");
       }
     ).finally(function () {
       setTimeout(function () {
-        button.textContent = "Copy";
+        button.textContent = gettext("Copy");
         button.classList.remove("mf-copied");
       }, 1500);
     });

@@ -19,6 +19,19 @@
   let activeIds = "";
   let wantFragments = false;
   let failures = 0;
+  // Texts come from Django's JavaScript catalogue (/jsi18n/, loaded before this script), in
+  // the page's language; without it they stay English. Numbers follow the page's language.
+  const gettext = window.gettext || function (text) { return text; };
+  const interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (match) {
+      return values[match.slice(2, -2)];
+    });
+  };
+  const language = document.documentElement.lang || "en";
+
+  function number(value) {
+    return Number(value).toLocaleString(language);
+  }
 
   function csrfToken() {
     return root.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -49,7 +62,7 @@
     if (run.percent !== null) {
       return run.percent + " %";
     }
-    return run.status === "queued" ? "waiting for a worker" : "counting pages…";
+    return run.status === "queued" ? gettext("waiting for a worker") : gettext("counting pages…");
   }
 
   function renderRun(element, run) {
@@ -78,7 +91,7 @@
     }
     field(element, "percent").textContent = percentText(run);
     field(element, "pages").textContent = run.pages_done + "/" + (run.pages_total ?? "?");
-    field(element, "items").textContent = run.items_seen.toLocaleString("en");
+    field(element, "items").textContent = number(run.items_seen);
     field(element, "items_noun").textContent = run.items_noun;
     field(element, "speed").textContent = orDash(run.items_per_second);
     field(element, "eta").textContent = orDash(run.eta);
@@ -192,14 +205,17 @@
     const button = form.querySelector("button");
     const account = form.dataset.account;
     button.disabled = true;
-    showConnection(form, { className: "mf-pending", text: "Testing…" });
+    showConnection(form, { className: "mf-pending", text: gettext("Testing…") });
     post(form.action)
       .then(function (data) {
         const result = data.ok
           ? {
               className: "mf-ok",
-              text: "✔ Connected · " + data.latency_ms + " ms · " +
-                Number(data.total_products).toLocaleString("en") + " offers on eMAG",
+              text: interpolate(
+                gettext("✔ Connected · %(latency)s ms · %(offers)s offers on eMAG"),
+                { latency: number(data.latency_ms), offers: number(data.total_products) },
+                true
+              ),
               title: data.message,
             }
           : { className: "mf-fail", text: "✖ " + data.message, title: data.message };
@@ -207,7 +223,10 @@
         showConnection(form, result);
       })
       .catch(function (error) {
-        showConnection(form, { className: "mf-fail", text: "✖ The test could not run: " + error.message });
+        showConnection(form, {
+          className: "mf-fail",
+          text: interpolate(gettext("✖ The test could not run: %(error)s"), { error: error.message }, true),
+        });
       })
       .finally(function () {
         button.disabled = false;
