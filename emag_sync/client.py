@@ -214,7 +214,7 @@ class ItemOutcome(StrEnum):
 class OfferUpdate:
     """The fields of one existing offer to change through the light offer/save.
 
-    Prices are without VAT (reference §3.4), sent as exact decimal strings; `stock` and
+    Prices are without VAT (docs/emag-api.md §3.4), sent as exact decimal strings; `stock` and
     `handling_time` are per warehouse, `(warehouse_id, value)` pairs. `offer_id` is eMAG's
     own offer id (`offer_details.id`), used to recognise a result keyed by it.
     """
@@ -459,7 +459,7 @@ class EmagClient:
 
     def read_vat_ids(self) -> frozenset[int]:
         """Return the `vat_id` values the platform accepts on an offer."""
-        # Reference: emag-api-reference.md §3.6: the item field names are undocumented;
+        # docs/emag-api.md §3.6: the item field names are undocumented;
         # the sandbox says `vat_id`, the predecessor looked items up by `id`.
         ids = set()
         for item in self.read_vat():
@@ -496,7 +496,7 @@ class EmagClient:
         The envelope may say `isError: false` while items failed, so every item is read on
         its own. Raises EmagWriteUncertain when the outcome of the whole request is unknown.
         """
-        # Reference: emag-api-reference.md §3.5 (light offer/save), §1.5 (per-item results)
+        # docs/emag-api.md §3.5 (light offer/save), §1.5 (per-item results)
         if not 1 <= len(updates) <= MAX_OFFERS_PER_SAVE:
             raise ValueError(
                 f"a light offer/save takes 1 to {MAX_OFFERS_PER_SAVE} offers, got {len(updates)}"
@@ -515,7 +515,7 @@ class EmagClient:
         eMAG's refusal (stock campaign, unknown offer) raises EmagApiError with its message;
         an unknown outcome raises EmagWriteUncertain.
         """
-        # Reference: emag-api-reference.md §3.5 (PATCH offer_stock/{id}), §1.5 (statuses)
+        # docs/emag-api.md §3.5 (PATCH offer_stock/{id}), §1.5 (statuses)
         for name, value in (("emag_id", emag_id), ("stock", stock)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number of 0 or more, got {value!r}")
@@ -820,7 +820,7 @@ class EmagClient:
     def _parse(self, route: str, response: requests.Response) -> Any:
         status = response.status_code
         if status == 204:
-            # offer_stock's success: an empty body (reference §1.5).
+            # offer_stock's success: an empty body (docs/emag-api.md §1.5).
             return None
         if status == 429:
             raise EmagRateLimited(
@@ -841,7 +841,7 @@ class EmagClient:
                 body = None
             if isinstance(body, dict) and ("messages" in body or "message" in body):
                 text = _messages_text(body.get("messages") or body.get("message"))
-                # offer_stock's 400 names each problem under `errors` (reference §1.5).
+                # offer_stock's 400 names each problem under `errors` (docs/emag-api.md §1.5).
                 details = body.get("errors") if isinstance(body.get("errors"), list) else []
                 text = "; ".join([text, *_message_list(details)])
             else:

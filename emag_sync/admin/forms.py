@@ -221,7 +221,7 @@ class SyncRequestForm(forms.Form):
 
 
 def _money_field(label: str) -> forms.DecimalField:
-    # eMAG's prices are without VAT (reference §3.4), and so are the local ones.
+    # eMAG's prices are without VAT (docs/emag-api.md §3.4), and so are the local ones.
     return forms.DecimalField(
         required=False, min_value=Decimal("0.0001"), label=f"{label} (without VAT)", **MONEY
     )

@@ -1,6 +1,6 @@
 """The sandbox's offer writes: the light `offer/save` and `PATCH offer_stock/{id}`.
 
-Rules from emag-api-reference.md §3.4 (field rules), §3.5 (light offer update, stock-only
+Rules from docs/emag-api.md §3.4 (field rules), §3.5 (light offer update, stock-only
 update, FBE stock) and §1.5 (per-item results of offer/save, HTTP statuses of offer_stock).
 Where eMAG's wording is documented it is used; the other messages say what eMAG's rule says.
 An item is applied whole or not at all, and every applied item counts one save of its offer,

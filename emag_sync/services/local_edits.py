@@ -42,7 +42,7 @@ INTEGER_FIELDS = frozenset(
     {EditableField.STOCK, EditableField.HANDLING_TIME, EditableField.STATUS, EditableField.VAT_ID}
 )
 TEXT_LIMITS = {EditableField.NAME: 255, EditableField.BRAND: 255, EditableField.DESCRIPTION: None}
-# What the light offer/save can change on an existing offer (emag-api-reference.md §3.5).
+# What the light offer/save can change on an existing offer (docs/emag-api.md §3.5).
 # Name, brand and description stay local: content updates need eMAG's documentation flow
 # and ownership of the product.
 PUSHABLE_FIELDS = frozenset({*MONEY_FIELDS, *INTEGER_FIELDS})
@@ -206,7 +206,7 @@ def local_edits_check(
     """Return the stored forms of several local values for one offer, or raise LocalEditError.
 
     `edits` maps fields to new local values (None: drop the local value). Each value is
-    checked alone, then eMAG's rules between prices (reference §3.4) are checked on the
+    checked alone, then eMAG's rules between prices (docs/emag-api.md §3.4) are checked on the
     effective values the change leaves (a local value where one is set, else eMAG's):
     min_sale_price < max_sale_price, sale_price inside [min, max], recommended_price above
     sale_price. Only a rule that involves a field being changed is checked, and the error

@@ -15,7 +15,7 @@ first settles what an earlier run left unknown, then drains the outbox:
 
 Each batch is one unit of the engine: claimed, sent and stored, with its request log and
 counters, before the run may stop; a batch the run is stopped in (a crash, a shutdown) is
-left in flight and read back by the next run. See emag-api-reference.md §1.5, §2, §3.5.
+left in flight and read back by the next run. See docs/emag-api.md §1.5, §2, §3.5.
 """
 
 import logging
@@ -46,7 +46,7 @@ from emag_sync.services.sync_runs import sync_run_finish, sync_run_task_id
 
 logger = logging.getLogger(__name__)
 
-# eMAG's maximum per light offer/save (reference §1.4, §3.5): fewest requests for the budget.
+# eMAG's maximum per light offer/save (docs/emag-api.md §1.4, §3.5): fewest requests for the budget.
 BATCH_SIZE = 50
 # Batches whose outcome stayed unknown before a run gives up for now: eMAG timing out on
 # every write is eMAG being down, and the next run (a minute later) tries again.

@@ -2,7 +2,7 @@
 
 The outbox keeps values in the local-edit JSON form (prices as 4-decimal strings, without
 VAT); eMAG's light offer/save takes stock and handling time per warehouse, so each goes to
-the warehouse of the offer's own entry (emag-api-reference.md §3.4, §3.5).
+the warehouse of the offer's own entry (docs/emag-api.md §3.4, §3.5).
 """
 
 import json

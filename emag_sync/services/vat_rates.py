@@ -1,7 +1,7 @@
 """Know which `vat_id` values eMAG accepts per account, from `vat/read`, cached for a day.
 
 An edit of an offer's VAT rate is checked against this list before it is saved, so a value
-eMAG would refuse never reaches the outbox (emag-api-reference.md §3.4: vat_id is required
+eMAG would refuse never reaches the outbox (docs/emag-api.md §3.4: vat_id is required
 and must be one of eMAG's; §3.6: vat/read lists them).
 """
 
