@@ -155,6 +155,13 @@ def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_rea
         candidate
         for candidate in Offer.objects.filter(account="main", general_stock__gt=0)
         if Offer.objects.filter(part_number__icontains=candidate.part_number).count() == 1
+        # eMAG's rules hold the local price (10 above eMAG's) inside the offer's range and
+        # below its recommended price, or the form refuses it.
+        and (candidate.max_sale_price or 0) >= candidate.sale_price + 10
+        and (
+            candidate.recommended_price is None
+            or candidate.recommended_price > candidate.sale_price + 10
+        )
     )
     offers_link.click()
     page.fill("#searchbar", offer.part_number)
