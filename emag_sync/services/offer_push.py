@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 
 from emag_sync.client import EmagError, EmagWriteUncertain
-from emag_sync.models import Offer, OfferPush, PushState, SyncKind, SyncMode, SyncRun, SyncStatus
+from emag_sync.models import Offer, OfferPush, PushState, SyncKind, SyncMode, SyncRun
 from emag_sync.ratelimit import RateLimiterUnavailable
 from emag_sync.services.push_outbox import (
     ClaimedPush,
@@ -42,7 +42,7 @@ from emag_sync.services.push_outbox import (
 from emag_sync.services.push_plan import offer_update
 from emag_sync.services.request_log import request_log_write
 from emag_sync.services.sync_engine import RunContext, RunRequest, Stream, Unit, stream_run
-from emag_sync.services.sync_runs import sync_run_finish, sync_run_task_id
+from emag_sync.services.sync_runs import sync_run_task_send
 
 logger = logging.getLogger(__name__)
 
@@ -244,19 +244,7 @@ def offer_pushes_enqueue(*, accounts: list[str], triggered_by: str) -> list[Sync
 def _send_push_run(run: SyncRun, triggered_by: str) -> None:
     from emag_sync.tasks import push_offers_task
 
-    try:
-        push_offers_task.apply_async(
-            kwargs={"account": run.account, "run_id": run.pk, "triggered_by": triggered_by},
-            task_id=sync_run_task_id(run.pk),
-        )
-    except Exception as error:
-        # A broker that is down must not leave the account's push blocked until the reaper.
-        logger.exception("Could not queue the push of run #%s", run.pk)
-        sync_run_finish(
-            run=run,
-            status=SyncStatus.FAILED,
-            errors=[{"message": f"could not queue the push: {type(error).__name__}: {error}"}],
-        )
+    sync_run_task_send(run, push_offers_task, triggered_by=triggered_by)
 
 
 def offer_push_now(*, offer: Offer, user=None) -> OfferPush | None:

@@ -13,6 +13,7 @@ import logging
 import threading
 from datetime import timedelta
 
+from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import (
@@ -45,6 +46,26 @@ LOST_MESSAGE = (
 def sync_run_task_id(run_id: int) -> str:
     """Return the Celery task id a queued run's message is sent under (to find it later)."""
     return f"sync-run-{run_id}"
+
+
+def sync_run_task_send(run: SyncRun, task: Task, **arguments: object) -> None:
+    """Send a queued run's task to the workers, or fail the run at once if the broker refuses.
+
+    A broker that is down must not leave the run queued (and its stream blocked) until the
+    reaper frees it. The task is sent under the run's own id, so a lost message can be found.
+    """
+    try:
+        task.apply_async(
+            kwargs={"account": run.account, **arguments, "run_id": run.pk},
+            task_id=sync_run_task_id(run.pk),
+        )
+    except Exception as error:
+        logger.exception("Could not queue the %s run #%s", run.kind, run.pk)
+        sync_run_finish(
+            run=run,
+            status=SyncStatus.FAILED,
+            errors=[{"message": f"could not queue the run: {type(error).__name__}: {error}"}],
+        )
 
 
 class SyncAlreadyRunning(Exception):

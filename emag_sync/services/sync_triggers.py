@@ -25,8 +25,7 @@ from emag_sync.services.sync_runs import (
     SyncAlreadyRunning,
     SyncRunLost,
     sync_run_claim,
-    sync_run_finish,
-    sync_run_task_id,
+    sync_run_task_send,
 )
 
 logger = logging.getLogger(__name__)
@@ -146,25 +145,7 @@ def offer_syncs_resume_interrupted(*, triggered_by: str) -> list[SyncRun]:
 def _send_offer_task(
     task: Task, run: SyncRun, options: OfferSyncOptions, triggered_by: str
 ) -> None:
-    try:
-        task.apply_async(
-            kwargs={
-                "account": run.account,
-                **options.as_values(),
-                "run_id": run.pk,
-                "triggered_by": triggered_by,
-            },
-            task_id=sync_run_task_id(run.pk),
-        )
-    except Exception as error:
-        # A broker that is down must not leave the run queued (and the account blocked)
-        # until the reaper frees it an hour later.
-        logger.exception("Could not queue the offer sync of run #%s", run.pk)
-        sync_run_finish(
-            run=run,
-            status=SyncStatus.FAILED,
-            errors=[{"message": f"could not queue the sync: {type(error).__name__}: {error}"}],
-        )
+    sync_run_task_send(run, task, **options.as_values(), triggered_by=triggered_by)
 
 
 # --- orders and their acknowledgement -------------------------------------------------------
@@ -198,24 +179,9 @@ def order_syncs_enqueue(
     since_text = datetime.combine(since, time.min, tzinfo=UTC).isoformat() if since else None
 
     def send(run: SyncRun) -> None:
-        try:
-            sync_orders_task.apply_async(
-                kwargs={
-                    "account": run.account,
-                    "mode": mode,
-                    "since": since_text,
-                    "run_id": run.pk,
-                    "triggered_by": triggered_by,
-                },
-                task_id=sync_run_task_id(run.pk),
-            )
-        except Exception as error:
-            logger.exception("Could not queue the order sync of run #%s", run.pk)
-            sync_run_finish(
-                run=run,
-                status=SyncStatus.FAILED,
-                errors=[{"message": f"could not queue the sync: {type(error).__name__}: {error}"}],
-            )
+        sync_run_task_send(
+            run, sync_orders_task, mode=mode, since=since_text, triggered_by=triggered_by
+        )
 
     request = order_sync_request(mode=mode, since=since)
     with transaction.atomic():
@@ -248,19 +214,7 @@ def orders_acknowledge_enqueue(*, account: str, triggered_by: str) -> SyncRun:
     from emag_sync.tasks import acknowledge_orders_task
 
     def send(run: SyncRun) -> None:
-        try:
-            acknowledge_orders_task.apply_async(
-                kwargs={"account": run.account, "run_id": run.pk, "triggered_by": triggered_by},
-                task_id=sync_run_task_id(run.pk),
-            )
-        except Exception as error:
-            # As for syncs: a broker that is down must not leave the stream blocked.
-            logger.exception("Could not queue the acknowledge run #%s", run.pk)
-            sync_run_finish(
-                run=run,
-                status=SyncStatus.FAILED,
-                errors=[{"message": f"could not queue the run: {type(error).__name__}: {error}"}],
-            )
+        sync_run_task_send(run, acknowledge_orders_task, triggered_by=triggered_by)
 
     with transaction.atomic():
         [run] = queued_runs_claim(
