@@ -14,27 +14,34 @@ class HealthStatus(models.TextChoices):
 class HealthCheck(models.Model):
     """One run of the health check: infrastructure, eMAG reachability and sync freshness."""
 
-    checked_at = models.DateTimeField(db_index=True)
-    status = models.CharField(max_length=16, choices=HealthStatus.choices)
-    database_ok = models.BooleanField()
-    broker_ok = models.BooleanField()
+    checked_at = models.DateTimeField(_("checked at"), db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=HealthStatus.choices)
+    database_ok = models.BooleanField(_("database OK"))
+    broker_ok = models.BooleanField(_("broker OK"))
     accounts = models.JSONField(
+        _("accounts"),
         default=dict,
         blank=True,
-        help_text='Per account: {"ok", "latency_ms", "total_products", "message"}.',
+        help_text=_('Per account: {"ok", "latency_ms", "total_products", "message"}.'),
     )
     streams = models.JSONField(
+        _("streams"),
         default=list,
         blank=True,
-        help_text="Per account and stream: last successful sync, its age, latest status.",
+        help_text=_("Per account and stream: last successful sync, its age, latest status."),
     )
     runs_reaped = models.IntegerField(
-        default=0, help_text="Runs found dead (cold heartbeat) and marked failed by this check."
+        _("runs reaped"),
+        default=0,
+        help_text=_("Runs found dead (cold heartbeat) and marked failed by this check."),
     )
     problems = models.JSONField(
-        default=list, blank=True, help_text='What is wrong: [{"key", "kind", "message"}].'
+        _("problems"),
+        default=list,
+        blank=True,
+        help_text=_('What is wrong: [{"key", "kind", "message"}].'),
     )
-    duration_ms = models.IntegerField(default=0)
+    duration_ms = models.IntegerField(_("duration (ms)"), default=0)
 
     class Meta:
         verbose_name = _("health check")
@@ -60,16 +67,19 @@ class AlertIncident(models.Model):
     on every tick stays one incident; at most one incident per key is open at a time.
     """
 
-    key = models.CharField(max_length=128)
-    kind = models.CharField(max_length=32, choices=IncidentKind.choices)
-    account = models.CharField(max_length=32, blank=True)
-    stream = models.CharField(max_length=16, blank=True)
-    message = models.TextField()
-    opened_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(_("key"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=32, choices=IncidentKind.choices)
+    account = models.CharField(_("account"), max_length=32, blank=True)
+    stream = models.CharField(_("stream"), max_length=16, blank=True)
+    message = models.TextField(_("message"))
+    opened_at = models.DateTimeField(_("opened at"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     notified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the alert went out (e-mail and webhook)."
+        _("notified at"),
+        null=True,
+        blank=True,
+        help_text=_("When the alert went out (e-mail and webhook)."),
     )
 
     class Meta:

@@ -54,59 +54,92 @@ class Offer(models.Model):
     part-number change updates the row instead of creating a duplicate.
     """
 
-    account = models.CharField(max_length=32, help_text="Configured eMAG account name.")
-    emag_id = models.BigIntegerField(help_text="eMAG seller product id (`id`).")
-    emag_offer_id = models.BigIntegerField(
-        null=True, blank=True, help_text="eMAG's internal offer id (`offer_details.id`)."
+    account = models.CharField(
+        _("account"), max_length=32, help_text=_("Configured eMAG account name.")
     )
-    part_number = models.CharField("SKU", max_length=64, blank=True)
-    part_number_key = models.CharField("PNK", max_length=32, blank=True)
-    name = models.TextField(blank=True)
-    brand = models.CharField(max_length=255, blank=True)
-    brand_name = models.CharField(max_length=255, blank=True)
-    url = models.TextField(blank=True)
-    category_id = models.BigIntegerField(null=True, blank=True)
-    vendor_category_id = models.CharField(max_length=64, blank=True)
-
-    sale_price = models.DecimalField(**MONEY, null=True, blank=True, help_text="Without VAT.")
-    recommended_price = models.DecimalField(**MONEY, null=True, blank=True)
-    min_sale_price = models.DecimalField(**MONEY, null=True, blank=True)
-    max_sale_price = models.DecimalField(**MONEY, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    vat_id = models.IntegerField(null=True, blank=True)
-    warranty = models.IntegerField(null=True, blank=True, help_text="Months.")
-
-    status = models.SmallIntegerField(choices=OfferStatus.choices, null=True)
-    general_stock = models.IntegerField(null=True, blank=True)
-    estimated_stock = models.IntegerField(null=True, blank=True)
-
-    validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
-    validation_status_description = models.CharField(max_length=255, blank=True)
-    translation_validation_status = models.SmallIntegerField(null=True, blank=True)
-    offer_validation_status = models.SmallIntegerField(null=True, blank=True, db_index=True)
-    offer_validation_status_description = models.CharField(max_length=255, blank=True)
-
-    ownership = models.SmallIntegerField(
+    emag_id = models.BigIntegerField(
+        _("product id on eMAG"), help_text=_("eMAG seller product id (`id`).")
+    )
+    emag_offer_id = models.BigIntegerField(
+        _("offer id on eMAG"),
         null=True,
         blank=True,
-        help_text="1 eligible for content updates, 2 not (eMAG returns true/false; stored as 1/2).",
+        help_text=_("eMAG's internal offer id (`offer_details.id`)."),
     )
-    number_of_offers = models.IntegerField(null=True, blank=True)
-    buy_button_rank = models.IntegerField(null=True, blank=True)
-    best_offer_sale_price = models.DecimalField(**MONEY, null=True, blank=True)
-    best_offer_recommended_price = models.DecimalField(**MONEY, null=True, blank=True)
-    genius_eligibility = models.SmallIntegerField(null=True, blank=True)
-    genius_eligibility_type = models.SmallIntegerField(null=True, blank=True)
-    genius_computed = models.SmallIntegerField(null=True, blank=True)
+    part_number = models.CharField(_("SKU"), max_length=64, blank=True)
+    part_number_key = models.CharField(_("PNK"), max_length=32, blank=True)
+    name = models.TextField(_("name"), blank=True)
+    brand = models.CharField(_("brand"), max_length=255, blank=True)
+    brand_name = models.CharField(_("brand name"), max_length=255, blank=True)
+    url = models.TextField(_("URL"), blank=True)
+    category_id = models.BigIntegerField(_("category id"), null=True, blank=True)
+    vendor_category_id = models.CharField(_("seller's category id"), max_length=64, blank=True)
+
+    sale_price = models.DecimalField(
+        _("sale price"), **MONEY, null=True, blank=True, help_text=_("Without VAT.")
+    )
+    recommended_price = models.DecimalField(_("recommended price"), **MONEY, null=True, blank=True)
+    min_sale_price = models.DecimalField(_("minimum sale price"), **MONEY, null=True, blank=True)
+    max_sale_price = models.DecimalField(_("maximum sale price"), **MONEY, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    vat_id = models.IntegerField(_("VAT rate id"), null=True, blank=True)
+    warranty = models.IntegerField(_("warranty"), null=True, blank=True, help_text=_("Months."))
+
+    status = models.SmallIntegerField(_("status"), choices=OfferStatus.choices, null=True)
+    general_stock = models.IntegerField(_("stock"), null=True, blank=True)
+    estimated_stock = models.IntegerField(_("estimated stock"), null=True, blank=True)
+
+    validation_status = models.SmallIntegerField(
+        _("validation status"), null=True, blank=True, db_index=True
+    )
+    validation_status_description = models.CharField(
+        _("validation status description"), max_length=255, blank=True
+    )
+    translation_validation_status = models.SmallIntegerField(
+        _("translation validation status"), null=True, blank=True
+    )
+    offer_validation_status = models.SmallIntegerField(
+        _("offer validation status"), null=True, blank=True, db_index=True
+    )
+    offer_validation_status_description = models.CharField(
+        _("offer validation status description"), max_length=255, blank=True
+    )
+
+    ownership = models.SmallIntegerField(
+        _("ownership"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "1 eligible for content updates, 2 not (eMAG returns true/false; stored as 1/2)."
+        ),
+    )
+    number_of_offers = models.IntegerField(_("number of offers"), null=True, blank=True)
+    buy_button_rank = models.IntegerField(_("buy button rank"), null=True, blank=True)
+    best_offer_sale_price = models.DecimalField(
+        _("best offer's sale price"), **MONEY, null=True, blank=True
+    )
+    best_offer_recommended_price = models.DecimalField(
+        _("best offer's recommended price"), **MONEY, null=True, blank=True
+    )
+    genius_eligibility = models.SmallIntegerField(_("Genius eligibility"), null=True, blank=True)
+    genius_eligibility_type = models.SmallIntegerField(
+        _("Genius eligibility type"), null=True, blank=True
+    )
+    genius_computed = models.SmallIntegerField(_("Genius computed"), null=True, blank=True)
 
     # Searched exactly by one of them: on PostgreSQL through a GIN index (0002_postgresql),
     # so a sync writes an offer's EANs once, with the offer, and no row for each.
-    ean = models.JSONField(default=list, blank=True)
+    ean = models.JSONField(_("EANs"), default=list, blank=True)
     read_warnings = models.JSONField(
-        default=list, blank=True, help_text="Fields eMAG sent that could not be read (left empty)."
+        _("read warnings"),
+        default=list,
+        blank=True,
+        help_text=_("Fields eMAG sent that could not be read (left empty)."),
     )
 
-    raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
+    raw = PayloadField(
+        _("raw payload"), default=dict, help_text=_("The payload exactly as eMAG sent it.")
+    )
     # Only shown: read from `raw` (payloads.offers.PAYLOAD_FIELDS).
     description = FromPayload()
     stock = FromPayload()  # per warehouse
@@ -125,18 +158,24 @@ class Offer(models.Model):
     eu_representative = FromPayload()
     safety_information = FromPayload()
     content_hash = models.BinaryField(
+        _("content hash"),
         max_length=CONTENT_HASH_BYTES,
-        help_text="What eMAG sent, hashed: equal hashes, no change.",
+        help_text=_("What eMAG sent, hashed: equal hashes, no change."),
     )
-    synced_at = models.DateTimeField(db_index=True, help_text="When eMAG's content last changed.")
-    first_seen_at = models.DateTimeField()
+    synced_at = models.DateTimeField(
+        _("synced at"), db_index=True, help_text=_("When eMAG's content last changed.")
+    )
+    first_seen_at = models.DateTimeField(_("first seen"))
     missing_since = models.DateTimeField(
-        null=True, blank=True, help_text="Not returned by the last full pass."
+        _("missing since"),
+        null=True,
+        blank=True,
+        help_text=_("Not returned by the last full pass."),
     )
 
     # Local-only data: never sent by eMAG, never touched by a sync.
-    local_notes = models.TextField(blank=True)
-    custom_attributes = models.JSONField(default=dict, blank=True)
+    local_notes = models.TextField(_("local notes"), blank=True)
+    custom_attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
 
     # Upper-cased copies of what the search matches, kept by the database on every write, so
     # a search compares stored values instead of upper-casing each candidate row again; on
@@ -204,13 +243,20 @@ class EditableField(models.TextChoices):
 class LocalEdit(models.Model):
     """A local value for one field of an offer, overlaid on eMAG's value."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="local_edits")
-    field = models.CharField(max_length=32, choices=EditableField.choices)
-    value = models.JSONField(help_text="Decimals are stored as strings, exactly.")
-    edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    offer = models.ForeignKey(
+        Offer, verbose_name=_("offer"), on_delete=models.CASCADE, related_name="local_edits"
     )
-    edited_at = models.DateTimeField()
+    field = models.CharField(_("field"), max_length=32, choices=EditableField.choices)
+    value = models.JSONField(_("value"), help_text=_("Decimals are stored as strings, exactly."))
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("edited by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    edited_at = models.DateTimeField(_("edited at"))
 
     class Meta:
         verbose_name = _("local edit")
@@ -239,23 +285,39 @@ class ConflictResolution(models.TextChoices):
 class Conflict(models.Model):
     """A field changed on eMAG and locally since the last sync, waiting for a person."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="conflicts")
-    field = models.CharField(max_length=32, choices=EditableField.choices)
-    base_value = models.JSONField(null=True, help_text="eMAG's value at the previous sync.")
-    local_value = models.JSONField(null=True)
-    emag_value = models.JSONField(null=True)
+    offer = models.ForeignKey(
+        Offer, verbose_name=_("offer"), on_delete=models.CASCADE, related_name="conflicts"
+    )
+    field = models.CharField(_("field"), max_length=32, choices=EditableField.choices)
+    base_value = models.JSONField(
+        _("base value"), null=True, help_text=_("eMAG's value at the previous sync.")
+    )
+    local_value = models.JSONField(_("local value"), null=True)
+    emag_value = models.JSONField(_("value on eMAG"), null=True)
     status = models.CharField(
-        max_length=16, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+        _("status"), max_length=16, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
     )
-    resolution = models.CharField(max_length=16, choices=ConflictResolution.choices, blank=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=16, choices=ConflictResolution.choices, blank=True
+    )
     detected_in = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflicts"
+        SyncRun,
+        null=True,
+        blank=True,
+        verbose_name=_("detected in"),
+        on_delete=models.SET_NULL,
+        related_name="conflicts",
     )
-    detected_at = models.DateTimeField()
+    detected_at = models.DateTimeField(_("detected at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("resolved by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("conflict")
@@ -277,14 +339,21 @@ class Conflict(models.Model):
 class OfferChange(models.Model):
     """One field of one offer that a sync saw change on eMAG: the audit trail."""
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="changes")
-    field = models.CharField(max_length=64)
-    old_value = models.JSONField(null=True)
-    new_value = models.JSONField(null=True)
-    run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer_changes"
+    offer = models.ForeignKey(
+        Offer, verbose_name=_("offer"), on_delete=models.CASCADE, related_name="changes"
     )
-    changed_at = models.DateTimeField(db_index=True)
+    field = models.CharField(_("field"), max_length=64)
+    old_value = models.JSONField(_("old value"), null=True)
+    new_value = models.JSONField(_("new value"), null=True)
+    run = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        verbose_name=_("run"),
+        on_delete=models.SET_NULL,
+        related_name="offer_changes",
+    )
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
 
     class Meta:
         verbose_name = _("offer change")

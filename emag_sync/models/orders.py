@@ -98,84 +98,140 @@ class Order(models.Model):
     left empty, and why is listed in `read_warnings` (the payload is kept whole in `raw`).
     """
 
-    account = models.CharField(max_length=32, help_text="Configured eMAG account name.")
-    emag_id = models.BigIntegerField(help_text="eMAG order id (`id`); beyond 32 bits.")
+    account = models.CharField(
+        _("account"), max_length=32, help_text=_("Configured eMAG account name.")
+    )
+    emag_id = models.BigIntegerField(
+        _("order id on eMAG"), help_text=_("eMAG order id (`id`); beyond 32 bits.")
+    )
     status = models.SmallIntegerField(
-        choices=OrderStatus.choices, null=True, blank=True, help_text="Empty: eMAG sent none."
+        _("status"),
+        choices=OrderStatus.choices,
+        null=True,
+        blank=True,
+        help_text=_("Empty: eMAG sent none."),
     )
     type = models.SmallIntegerField(
+        _("type"),
         choices=OrderType.choices,
         null=True,
         blank=True,
-        help_text="As eMAG sent it, else the type the order was read with.",
+        help_text=_("As eMAG sent it, else the type the order was read with."),
     )
-    is_complete = models.BooleanField(null=True, blank=True)
+    is_complete = models.BooleanField(_("complete"), null=True, blank=True)
 
-    payment_mode_id = models.SmallIntegerField(choices=PaymentMode.choices, null=True, blank=True)
-    payment_mode = models.CharField(max_length=64, blank=True, help_text='e.g. "RAMBURS".')
-    detailed_payment_method = models.CharField(max_length=128, blank=True)
+    payment_mode_id = models.SmallIntegerField(
+        _("payment mode"), choices=PaymentMode.choices, null=True, blank=True
+    )
+    payment_mode = models.CharField(
+        _("payment mode name"), max_length=64, blank=True, help_text=_('e.g. "RAMBURS".')
+    )
+    detailed_payment_method = models.CharField(
+        _("detailed payment method"), max_length=128, blank=True
+    )
     payment_status = models.SmallIntegerField(
-        null=True, blank=True, help_text="1 paid; for cash on delivery 0 until eMAG has the cash."
+        _("payment status"),
+        null=True,
+        blank=True,
+        help_text=_("1 paid; for cash on delivery 0 until eMAG has the cash."),
     )
-    cashed_co = models.DecimalField(**MONEY, null=True, blank=True)
-    cashed_cod = models.DecimalField(**MONEY, null=True, blank=True)
-    refunded_amount = models.DecimalField(**MONEY, null=True, blank=True)
-    refund_status = models.CharField(max_length=64, blank=True)
+    cashed_co = models.DecimalField(_("cashed by card"), **MONEY, null=True, blank=True)
+    cashed_cod = models.DecimalField(_("cashed on delivery"), **MONEY, null=True, blank=True)
+    refunded_amount = models.DecimalField(_("refunded amount"), **MONEY, null=True, blank=True)
+    refund_status = models.CharField(_("refund status"), max_length=64, blank=True)
     cancellation_request = models.JSONField(
-        null=True, blank=True, help_text="The customer's cancellation request, as eMAG sent it."
+        _("cancellation request"),
+        null=True,
+        blank=True,
+        help_text=_("The customer's cancellation request, as eMAG sent it."),
     )
 
-    delivery_mode = models.CharField(max_length=32, blank=True, help_text="courier or pickup.")
-    details = models.JSONField(null=True, blank=True, help_text="Locker and courier office.")
-    locker_id = models.CharField(max_length=64, blank=True)
-    locker_name = models.CharField(max_length=255, blank=True)
+    delivery_mode = models.CharField(
+        _("delivery mode"), max_length=32, blank=True, help_text=_("courier or pickup.")
+    )
+    details = models.JSONField(
+        _("delivery details"), null=True, blank=True, help_text=_("Locker and courier office.")
+    )
+    locker_id = models.CharField(_("locker id"), max_length=64, blank=True)
+    locker_name = models.CharField(_("locker name"), max_length=255, blank=True)
 
-    date = models.DateTimeField(null=True, blank=True, help_text="When the cart was submitted.")
-    modified = models.DateTimeField(null=True, blank=True, help_text="eMAG's last change.")
-    maximum_date_for_shipment = models.DateTimeField(null=True, blank=True)
-    finalization_date = models.DateTimeField(null=True, blank=True)
+    date = models.DateTimeField(
+        _("date"), null=True, blank=True, help_text=_("When the cart was submitted.")
+    )
+    modified = models.DateTimeField(
+        _("modified on eMAG"), null=True, blank=True, help_text=_("eMAG's last change.")
+    )
+    maximum_date_for_shipment = models.DateTimeField(_("ship by"), null=True, blank=True)
+    finalization_date = models.DateTimeField(_("finalization date"), null=True, blank=True)
 
-    shipping_tax = models.DecimalField(**MONEY, null=True, blank=True, help_text="VAT included.")
-    shipping_tax_voucher_split = models.JSONField(default=list, blank=True)
-    vouchers = models.JSONField(default=list, blank=True)
-    attachments = models.JSONField(default=list, blank=True)
-    enforced_vendor_courier_accounts = models.JSONField(null=True, blank=True)
-    is_storno = models.BooleanField(default=False)
-    reason_cancellation = models.SmallIntegerField(null=True, blank=True)
+    shipping_tax = models.DecimalField(
+        _("shipping tax"), **MONEY, null=True, blank=True, help_text=_("VAT included.")
+    )
+    shipping_tax_voucher_split = models.JSONField(
+        _("shipping voucher split"), default=list, blank=True
+    )
+    vouchers = models.JSONField(_("vouchers"), default=list, blank=True)
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    enforced_vendor_courier_accounts = models.JSONField(
+        _("enforced courier accounts"), null=True, blank=True
+    )
+    is_storno = models.BooleanField(_("reversed (storno)"), default=False)
+    reason_cancellation = models.SmallIntegerField(
+        _("cancellation reason id"), null=True, blank=True
+    )
     reason_cancellation_name = models.CharField(
-        max_length=255, blank=True, help_text="eMAG's name of the reason, else the documented one."
+        _("cancellation reason"),
+        max_length=255,
+        blank=True,
+        help_text=_("eMAG's name of the reason, else the documented one."),
     )
-    observation = models.TextField(blank=True)
+    observation = models.TextField(_("observation"), blank=True)
 
-    customer = models.JSONField(default=dict, blank=True, help_text="Customer and addresses.")
-    customer_name = models.CharField(max_length=255, blank=True)
+    customer = models.JSONField(
+        _("customer"), default=dict, blank=True, help_text=_("Customer and addresses.")
+    )
+    customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
     # Folded (diacritics dropped, upper-cased) by the database on every write, for the
     # customer search (its trigram index: migration 0002_postgresql).
     customer_name_search = models.GeneratedField(
         expression=Folded("customer_name"), output_field=models.TextField(), db_persist=True
     )
 
-    total_lines_net = models.DecimalField(**MONEY, default=0)
-    total_lines_vat = models.DecimalField(**MONEY, default=0)
-    total_shipping = models.DecimalField(**MONEY, default=0)
-    total_vouchers = models.DecimalField(**MONEY, default=0)
-    total = models.DecimalField(**MONEY, default=0)
+    total_lines_net = models.DecimalField(_("lines without VAT"), **MONEY, default=0)
+    total_lines_vat = models.DecimalField(_("lines VAT"), **MONEY, default=0)
+    total_shipping = models.DecimalField(_("shipping"), **MONEY, default=0)
+    total_vouchers = models.DecimalField(_("vouchers total"), **MONEY, default=0)
+    total = models.DecimalField(_("total"), **MONEY, default=0)
     currency = models.CharField(
-        max_length=3, blank=True, help_text="The order's currency, else its lines'."
+        _("currency"),
+        max_length=3,
+        blank=True,
+        help_text=_("The order's currency, else its lines'."),
     )
     read_warnings = models.JSONField(
-        default=list, blank=True, help_text="Fields eMAG sent that could not be read (left empty)."
+        _("read warnings"),
+        default=list,
+        blank=True,
+        help_text=_("Fields eMAG sent that could not be read (left empty)."),
     )
 
-    raw = PayloadField(default=dict, help_text="The payload exactly as eMAG sent it.")
-    content_hash = models.BinaryField(
-        max_length=CONTENT_HASH_BYTES,
-        help_text="What eMAG sent, hashed: equal hashes, no change.",
+    raw = PayloadField(
+        _("raw payload"), default=dict, help_text=_("The payload exactly as eMAG sent it.")
     )
-    synced_at = models.DateTimeField(help_text="When eMAG's content last changed here.")
-    first_seen_at = models.DateTimeField()
+    content_hash = models.BinaryField(
+        _("content hash"),
+        max_length=CONTENT_HASH_BYTES,
+        help_text=_("What eMAG sent, hashed: equal hashes, no change."),
+    )
+    synced_at = models.DateTimeField(
+        _("synced at"), help_text=_("When eMAG's content last changed here.")
+    )
+    first_seen_at = models.DateTimeField(_("first seen"))
     acknowledged_at = models.DateTimeField(
-        null=True, blank=True, help_text="When this app acknowledged the order on eMAG."
+        _("acknowledged at"),
+        null=True,
+        blank=True,
+        help_text=_("When this app acknowledged the order on eMAG."),
     )
 
     class Meta:
@@ -201,30 +257,49 @@ class Order(models.Model):
 class OrderLine(models.Model):
     """One product line of an order, linked to the local offer with the same seller id."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    account = models.CharField(max_length=32)
-    emag_line_id = models.BigIntegerField(null=True, blank=True, help_text="eMAG line `id`.")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    account = models.CharField(_("account"), max_length=32)
+    emag_line_id = models.BigIntegerField(
+        _("line id on eMAG"), null=True, blank=True, help_text=_("eMAG line `id`.")
+    )
     product_id = models.BigIntegerField(
-        null=True, blank=True, help_text="The seller's product id (an offer's `emag_id`)."
+        _("product id"),
+        null=True,
+        blank=True,
+        help_text=_("The seller's product id (an offer's `emag_id`)."),
     )
     offer = models.ForeignKey(
-        Offer, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines"
+        Offer,
+        null=True,
+        blank=True,
+        verbose_name=_("offer"),
+        on_delete=models.SET_NULL,
+        related_name="order_lines",
     )
-    part_number_key = models.CharField("PNK", max_length=32, blank=True)
-    ext_part_number = models.CharField("SKU", max_length=64, blank=True)
-    name = models.TextField(blank=True)
-    quantity = models.IntegerField(default=0)
-    initial_quantity = models.IntegerField(null=True, blank=True)
-    storno_quantity = models.IntegerField(null=True, blank=True)
-    sale_price = models.DecimalField(**MONEY, null=True, blank=True, help_text="Without VAT.")
-    original_price = models.DecimalField(**MONEY, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
+    part_number_key = models.CharField(_("PNK"), max_length=32, blank=True)
+    ext_part_number = models.CharField(_("SKU"), max_length=64, blank=True)
+    name = models.TextField(_("name"), blank=True)
+    quantity = models.IntegerField(_("quantity"), default=0)
+    initial_quantity = models.IntegerField(_("initial quantity"), null=True, blank=True)
+    storno_quantity = models.IntegerField(_("reversed quantity"), null=True, blank=True)
+    sale_price = models.DecimalField(
+        _("sale price"), **MONEY, null=True, blank=True, help_text=_("Without VAT.")
+    )
+    original_price = models.DecimalField(_("original price"), **MONEY, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
     vat_rate = models.DecimalField(
-        max_digits=7, decimal_places=4, null=True, blank=True, help_text="0.2100 is 21%."
+        _("VAT rate"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("0.2100 is 21%."),
     )
-    status = models.SmallIntegerField(default=1, help_text="1 active, 0 removed.")
-    product_voucher_split = models.JSONField(default=list, blank=True)
-    raw = models.JSONField(default=dict)
+    status = models.SmallIntegerField(_("status"), default=1, help_text=_("1 active, 0 removed."))
+    product_voucher_split = models.JSONField(_("voucher split"), default=list, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict)
 
     class Meta:
         verbose_name = _("order line")
@@ -241,21 +316,30 @@ class OrderLine(models.Model):
 class OrderStatusChange(models.Model):
     """A status an order moved to, as a sync saw it or as this app made it."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.SmallIntegerField(
-        choices=OrderStatus.choices, null=True, blank=True, help_text="Empty: first seen."
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_changes"
     )
-    to_status = models.SmallIntegerField(choices=OrderStatus.choices)
-    changed_at = models.DateTimeField(help_text="eMAG's `modified` time of the change.")
-    source = models.CharField(max_length=16, choices=StatusChangeSource.choices)
+    from_status = models.SmallIntegerField(
+        _("from status"),
+        choices=OrderStatus.choices,
+        null=True,
+        blank=True,
+        help_text=_("Empty: first seen."),
+    )
+    to_status = models.SmallIntegerField(_("to status"), choices=OrderStatus.choices)
+    changed_at = models.DateTimeField(
+        _("changed at"), help_text=_("eMAG's `modified` time of the change.")
+    )
+    source = models.CharField(_("source"), max_length=16, choices=StatusChangeSource.choices)
     run = models.ForeignKey(
         SyncRun,
         null=True,
         blank=True,
+        verbose_name=_("run"),
         on_delete=models.SET_NULL,
         related_name="order_status_changes",
     )
-    recorded_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
         verbose_name = _("order status change")

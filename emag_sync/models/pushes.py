@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .offers import Offer
 from .runs import SyncRun
@@ -10,19 +11,19 @@ from .runs import SyncRun
 
 class PushState(models.TextChoices):
     # Waiting for the next push; later edits of the offer coalesce into it.
-    PENDING = "pending", "Pending"
+    PENDING = "pending", _("Pending")
     # In a batch sent (or about to be) by a push run; a new edit opens a new pending push.
-    SENDING = "sending", "Sending"
+    SENDING = "sending", _("Sending")
     # eMAG accepted the item; the local value stays effective until a read shows eMAG holding it.
-    APPLIED = "applied", "Applied"
+    APPLIED = "applied", _("Applied")
     # A read (a sync, or the push's own read-back) showed eMAG holding every value.
-    CONFIRMED = "confirmed", "Confirmed"
+    CONFIRMED = "confirmed", _("Confirmed")
     # eMAG refused the item (its messages are kept); not sent again until edited or retried.
-    REJECTED = "rejected", "Rejected"
+    REJECTED = "rejected", _("Rejected")
     # The request's outcome is unknown (timeout, cut, 5xx, garbage): read back before resending.
-    UNCERTAIN = "uncertain", "Uncertain"
+    UNCERTAIN = "uncertain", _("Uncertain")
     # Nothing left to send: every field was reverted, cleared or lost to eMAG's change.
-    DROPPED = "dropped", "Dropped"
+    DROPPED = "dropped", _("Dropped")
 
 
 # States whose values may already be on eMAG, or soon: a sync seeing them is no conflict.
@@ -40,28 +41,51 @@ class OfferPush(models.Model):
     and eMAG's messages.
     """
 
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="pushes")
-    account = models.CharField(max_length=32, help_text="The offer's account (claims go by it).")
-    state = models.CharField(max_length=16, choices=PushState.choices, default=PushState.PENDING)
+    offer = models.ForeignKey(
+        Offer, verbose_name=_("offer"), on_delete=models.CASCADE, related_name="pushes"
+    )
+    account = models.CharField(
+        _("account"), max_length=32, help_text=_("The offer's account (claims go by it).")
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=PushState.choices, default=PushState.PENDING
+    )
     values = models.JSONField(
-        default=dict, help_text="Field -> local value to send (prices without VAT)."
+        _("values"), default=dict, help_text=_("Field -> local value to send (prices without VAT).")
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    requested_at = models.DateTimeField(help_text="When the last edit coalesced into it.")
+    requested_at = models.DateTimeField(
+        _("requested at"), help_text=_("When the last edit coalesced into it.")
+    )
     run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes"
+        SyncRun,
+        null=True,
+        blank=True,
+        verbose_name=_("run"),
+        on_delete=models.SET_NULL,
+        related_name="pushes",
     )
-    sends = models.SmallIntegerField(default=0, help_text="Requests that carried it.")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    messages = models.JSONField(default=list, blank=True, help_text="eMAG's messages.")
+    sends = models.SmallIntegerField(
+        _("sends"), default=0, help_text=_("Requests that carried it.")
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    messages = models.JSONField(
+        _("messages"), default=list, blank=True, help_text=_("eMAG's messages.")
+    )
     # The offer's newest push, the one its push state shows; older ones are its history.
-    is_current = models.BooleanField(default=True)
+    is_current = models.BooleanField(_("current"), default=True)
 
     class Meta:
-        verbose_name = "offer push"
+        verbose_name = _("offer push")
+        verbose_name_plural = _("offer pushes")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(

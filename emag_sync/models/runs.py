@@ -42,54 +42,76 @@ ACTIVE_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
 class SyncRun(models.Model):
     """One run of one stream for one account: committed and visible while it runs."""
 
-    kind = models.CharField(max_length=16, choices=SyncKind.choices)
-    account = models.CharField(max_length=32)
-    mode = models.CharField(max_length=16, choices=SyncMode.choices, default=SyncMode.FULL)
-    conflict_strategy = models.CharField(
-        max_length=16, choices=ConflictStrategy.choices, default=ConflictStrategy.EMAG_PRIORITY
+    kind = models.CharField(_("kind"), max_length=16, choices=SyncKind.choices)
+    account = models.CharField(_("account"), max_length=32)
+    mode = models.CharField(
+        _("mode"), max_length=16, choices=SyncMode.choices, default=SyncMode.FULL
     )
-    parameters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    conflict_strategy = models.CharField(
+        _("conflict strategy"),
+        max_length=16,
+        choices=ConflictStrategy.choices,
+        default=ConflictStrategy.EMAG_PRIORITY,
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED
+    )
     triggered_by = models.CharField(
-        max_length=150, blank=True, help_text="cli, schedule or a user."
+        _("triggered by"), max_length=150, blank=True, help_text=_("cli, schedule or a user.")
     )
 
-    pages_total = models.IntegerField(null=True, blank=True)
-    pages_done = models.IntegerField(default=0)
-    items_total = models.IntegerField(null=True, blank=True)
-    items_seen = models.IntegerField(default=0)
-    items_created = models.IntegerField(default=0)
-    items_updated = models.IntegerField(default=0)
-    items_unchanged = models.IntegerField(default=0)
-    items_failed = models.IntegerField(default=0)
-    items_missing = models.IntegerField(default=0)
+    pages_total = models.IntegerField(_("pages in total"), null=True, blank=True)
+    pages_done = models.IntegerField(_("pages done"), default=0)
+    items_total = models.IntegerField(_("items in total"), null=True, blank=True)
+    items_seen = models.IntegerField(_("items seen"), default=0)
+    items_created = models.IntegerField(_("items created"), default=0)
+    items_updated = models.IntegerField(_("items updated"), default=0)
+    items_unchanged = models.IntegerField(_("items unchanged"), default=0)
+    items_failed = models.IntegerField(_("items failed"), default=0)
+    items_missing = models.IntegerField(_("items missing"), default=0)
     items_warned = models.IntegerField(
-        default=0, help_text="Items stored with a field that could not be read (left empty)."
+        _("items with warnings"),
+        default=0,
+        help_text=_("Items stored with a field that could not be read (left empty)."),
     )
     # Push runs: offers sent to eMAG and what became of them.
-    items_sent = models.IntegerField(default=0, help_text="Push: offers sent (each send counts).")
-    items_applied = models.IntegerField(default=0, help_text="Push: offers eMAG accepted.")
-    items_rejected = models.IntegerField(default=0, help_text="Push: offers eMAG refused.")
+    items_sent = models.IntegerField(
+        _("items sent"), default=0, help_text=_("Push: offers sent (each send counts).")
+    )
+    items_applied = models.IntegerField(
+        _("items applied"), default=0, help_text=_("Push: offers eMAG accepted.")
+    )
+    items_rejected = models.IntegerField(
+        _("items rejected"), default=0, help_text=_("Push: offers eMAG refused.")
+    )
     items_uncertain = models.IntegerField(
-        default=0, help_text="Push: sends whose outcome was unknown (then read back)."
+        _("items uncertain"),
+        default=0,
+        help_text=_("Push: sends whose outcome was unknown (then read back)."),
     )
-    requests = models.IntegerField(default=0)
-    throttled = models.IntegerField(default=0, help_text="429 responses.")
-    retries = models.IntegerField(default=0)
+    requests = models.IntegerField(_("requests"), default=0)
+    throttled = models.IntegerField(_("throttled (429)"), default=0, help_text=_("429 responses."))
+    retries = models.IntegerField(_("retries"), default=0)
     pages_second_chance = models.IntegerField(
-        default=0, help_text="Pages that failed after their retries and were read again."
+        _("pages read again"),
+        default=0,
+        help_text=_("Pages that failed after their retries and were read again."),
     )
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
     warnings = models.JSONField(
-        default=list, blank=True, help_text="What could not be read, per item; items still stored."
+        _("warnings"),
+        default=list,
+        blank=True,
+        help_text=_("What could not be read, per item; items still stored."),
     )
-    resumed_from_page = models.IntegerField(null=True, blank=True)
+    resumed_from_page = models.IntegerField(_("resumed from page"), null=True, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
 
     class Meta:
         verbose_name = _("sync run")
@@ -159,21 +181,27 @@ class SyncState(models.Model):
     can neither lose nor skip data.
     """
 
-    account = models.CharField(max_length=32)
-    stream = models.CharField(max_length=16, choices=SyncKind.choices)
-    mode = models.CharField(max_length=16, choices=SyncMode.choices)
-    next_page = models.IntegerField(default=1)
+    account = models.CharField(_("account"), max_length=32)
+    stream = models.CharField(_("stream"), max_length=16, choices=SyncKind.choices)
+    mode = models.CharField(_("mode"), max_length=16, choices=SyncMode.choices)
+    next_page = models.IntegerField(_("next page"), default=1)
     cursor = models.DateTimeField(
-        null=True, blank=True, help_text="Order streams: modified cursor."
+        _("cursor"), null=True, blank=True, help_text=_("Order streams: modified cursor.")
     )
     run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        SyncRun,
+        null=True,
+        blank=True,
+        verbose_name=_("run"),
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    last_complete_pass_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_complete_pass_at = models.DateTimeField(_("last complete pass"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("sync checkpoint")
+        verbose_name_plural = _("sync checkpoints")
         constraints = [
             models.UniqueConstraint(fields=["account", "stream", "mode"], name="uniq_sync_state")
         ]
@@ -185,18 +213,25 @@ class SyncState(models.Model):
 class EmagRequestLog(models.Model):
     """One call to eMAG: kept 30 days, as eMAG asks of integrators. Never holds a secret."""
 
-    account = models.CharField(max_length=32)
-    resource = models.CharField(max_length=64)
-    action = models.CharField(max_length=64)
-    status_code = models.IntegerField(null=True, blank=True)
-    ok = models.BooleanField(default=True)
-    latency_ms = models.IntegerField(default=0)
-    attempts = models.SmallIntegerField(default=1)
-    error = models.TextField(blank=True, help_text="A redacted excerpt, on errors only.")
-    run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="request_logs"
+    account = models.CharField(_("account"), max_length=32)
+    resource = models.CharField(_("resource"), max_length=64)
+    action = models.CharField(_("action"), max_length=64)
+    status_code = models.IntegerField(_("HTTP status"), null=True, blank=True)
+    ok = models.BooleanField(_("ok"), default=True)
+    latency_ms = models.IntegerField(_("latency (ms)"), default=0)
+    attempts = models.SmallIntegerField(_("attempts"), default=1)
+    error = models.TextField(
+        _("error"), blank=True, help_text=_("A redacted excerpt, on errors only.")
     )
-    created_at = models.DateTimeField(db_index=True)
+    run = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        verbose_name=_("run"),
+        on_delete=models.SET_NULL,
+        related_name="request_logs",
+    )
+    created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
         verbose_name = _("eMAG request")
@@ -210,8 +245,14 @@ class EmagRequestLog(models.Model):
 class RateLimitBucket(models.Model):
     """The database-backed rate limiter's state, used when no Redis is configured."""
 
-    key = models.CharField(max_length=64, unique=True)
-    recent = models.JSONField(default=list, help_text="Monotonic-free epoch times of recent calls.")
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    recent = models.JSONField(
+        _("recent calls"), default=list, help_text=_("Monotonic-free epoch times of recent calls.")
+    )
+
+    class Meta:
+        verbose_name = _("rate-limit state")
+        verbose_name_plural = _("rate-limit states")
 
     def __str__(self) -> str:
         return self.key
