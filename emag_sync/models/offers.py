@@ -2,7 +2,6 @@
 
 from typing import Any, TypedDict
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -10,8 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from emag_sync.payloads.offers import offer_payload_fields
 
-from .fields import CONTENT_HASH_BYTES, PayloadField
-from .runs import SyncRun
+from .fields import (
+    account_column,
+    content_hash_column,
+    payload_column,
+    read_warnings_column,
+    user_link,
+)
+from .runs import sync_run_link
 from .search import Folded
 
 
@@ -54,9 +59,7 @@ class Offer(models.Model):
     part-number change updates the row instead of creating a duplicate.
     """
 
-    account = models.CharField(
-        _("account"), max_length=32, help_text=_("Configured eMAG account name.")
-    )
+    account = account_column()
     emag_id = models.BigIntegerField(
         _("product id on eMAG"), help_text=_("eMAG seller product id (`id`).")
     )
@@ -130,16 +133,9 @@ class Offer(models.Model):
     # Searched exactly by one of them: on PostgreSQL through a GIN index (0002_postgresql),
     # so a sync writes an offer's EANs once, with the offer, and no row for each.
     ean = models.JSONField(_("EANs"), default=list, blank=True)
-    read_warnings = models.JSONField(
-        _("read warnings"),
-        default=list,
-        blank=True,
-        help_text=_("Fields eMAG sent that could not be read (left empty)."),
-    )
+    read_warnings = read_warnings_column()
 
-    raw = PayloadField(
-        _("raw payload"), default=dict, help_text=_("The payload exactly as eMAG sent it.")
-    )
+    raw = payload_column()
     # Only shown: read from `raw` (payloads.offers.PAYLOAD_FIELDS).
     description = FromPayload()
     stock = FromPayload()  # per warehouse
@@ -157,11 +153,7 @@ class Offer(models.Model):
     manufacturer = FromPayload()
     eu_representative = FromPayload()
     safety_information = FromPayload()
-    content_hash = models.BinaryField(
-        _("content hash"),
-        max_length=CONTENT_HASH_BYTES,
-        help_text=_("What eMAG sent, hashed: equal hashes, no change."),
-    )
+    content_hash = content_hash_column()
     synced_at = models.DateTimeField(
         _("synced at"), db_index=True, help_text=_("When eMAG's content last changed.")
     )
@@ -248,14 +240,7 @@ class LocalEdit(models.Model):
     )
     field = models.CharField(_("field"), max_length=32, choices=EditableField.choices)
     value = models.JSONField(_("value"), help_text=_("Decimals are stored as strings, exactly."))
-    edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("edited by"),
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    edited_by = user_link(_("edited by"))
     edited_at = models.DateTimeField(_("edited at"))
 
     class Meta:
@@ -300,23 +285,9 @@ class Conflict(models.Model):
     resolution = models.CharField(
         _("resolution"), max_length=16, choices=ConflictResolution.choices, blank=True
     )
-    detected_in = models.ForeignKey(
-        SyncRun,
-        null=True,
-        blank=True,
-        verbose_name=_("detected in"),
-        on_delete=models.SET_NULL,
-        related_name="conflicts",
-    )
+    detected_in = sync_run_link("conflicts", _("detected in"))
     detected_at = models.DateTimeField(_("detected at"))
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("resolved by"),
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    resolved_by = user_link(_("resolved by"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
@@ -345,14 +316,7 @@ class OfferChange(models.Model):
     field = models.CharField(_("field"), max_length=64)
     old_value = models.JSONField(_("old value"), null=True)
     new_value = models.JSONField(_("new value"), null=True)
-    run = models.ForeignKey(
-        SyncRun,
-        null=True,
-        blank=True,
-        verbose_name=_("run"),
-        on_delete=models.SET_NULL,
-        related_name="offer_changes",
-    )
+    run = sync_run_link("offer_changes")
     changed_at = models.DateTimeField(_("changed at"), db_index=True)
 
     class Meta:

@@ -3,9 +3,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .fields import CONTENT_HASH_BYTES, PayloadField
+from .fields import account_column, content_hash_column, payload_column, read_warnings_column
 from .offers import MONEY, Offer
-from .runs import SyncRun
+from .runs import sync_run_link
 from .search import Folded
 
 
@@ -98,9 +98,7 @@ class Order(models.Model):
     left empty, and why is listed in `read_warnings` (the payload is kept whole in `raw`).
     """
 
-    account = models.CharField(
-        _("account"), max_length=32, help_text=_("Configured eMAG account name.")
-    )
+    account = account_column()
     emag_id = models.BigIntegerField(
         _("order id on eMAG"), help_text=_("eMAG order id (`id`); beyond 32 bits.")
     )
@@ -208,21 +206,10 @@ class Order(models.Model):
         blank=True,
         help_text=_("The order's currency, else its lines'."),
     )
-    read_warnings = models.JSONField(
-        _("read warnings"),
-        default=list,
-        blank=True,
-        help_text=_("Fields eMAG sent that could not be read (left empty)."),
-    )
+    read_warnings = read_warnings_column()
 
-    raw = PayloadField(
-        _("raw payload"), default=dict, help_text=_("The payload exactly as eMAG sent it.")
-    )
-    content_hash = models.BinaryField(
-        _("content hash"),
-        max_length=CONTENT_HASH_BYTES,
-        help_text=_("What eMAG sent, hashed: equal hashes, no change."),
-    )
+    raw = payload_column()
+    content_hash = content_hash_column()
     synced_at = models.DateTimeField(
         _("synced at"), help_text=_("When eMAG's content last changed here.")
     )
@@ -331,14 +318,7 @@ class OrderStatusChange(models.Model):
         _("changed at"), help_text=_("eMAG's `modified` time of the change.")
     )
     source = models.CharField(_("source"), max_length=16, choices=StatusChangeSource.choices)
-    run = models.ForeignKey(
-        SyncRun,
-        null=True,
-        blank=True,
-        verbose_name=_("run"),
-        on_delete=models.SET_NULL,
-        related_name="order_status_changes",
-    )
+    run = sync_run_link("order_status_changes")
     recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:

@@ -1,12 +1,12 @@
 """The outbox of local values on their way to eMAG, and the record of every push of every offer."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .fields import user_link
 from .offers import Offer
-from .runs import SyncRun
+from .runs import sync_run_link
 
 
 class PushState(models.TextChoices):
@@ -53,25 +53,11 @@ class OfferPush(models.Model):
     values = models.JSONField(
         _("values"), default=dict, help_text=_("Field -> local value to send (prices without VAT).")
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        verbose_name=_("requested by"),
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    requested_by = user_link(_("requested by"))
     requested_at = models.DateTimeField(
         _("requested at"), help_text=_("When the last edit coalesced into it.")
     )
-    run = models.ForeignKey(
-        SyncRun,
-        null=True,
-        blank=True,
-        verbose_name=_("run"),
-        on_delete=models.SET_NULL,
-        related_name="pushes",
-    )
+    run = sync_run_link("pushes")
     sends = models.SmallIntegerField(
         _("sends"), default=0, help_text=_("Requests that carried it.")
     )

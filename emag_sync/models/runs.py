@@ -1,8 +1,14 @@
 """The bookkeeping of syncs: runs, checkpoints, the eMAG request log and rate-limit state."""
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SyncKind(models.TextChoices):
@@ -71,7 +77,7 @@ class SyncRun(models.Model):
     items_failed = models.IntegerField(_("items failed"), default=0)
     items_missing = models.IntegerField(_("items missing"), default=0)
     items_warned = models.IntegerField(
-        _("items with warnings"),
+        _("items warned"),
         default=0,
         help_text=_("Items stored with a field that could not be read (left empty)."),
     )
@@ -91,7 +97,7 @@ class SyncRun(models.Model):
         help_text=_("Push: sends whose outcome was unknown (then read back)."),
     )
     requests = models.IntegerField(_("requests"), default=0)
-    throttled = models.IntegerField(_("throttled (429)"), default=0, help_text=_("429 responses."))
+    throttled = models.IntegerField(_("throttled"), default=0, help_text=_("429 responses."))
     retries = models.IntegerField(_("retries"), default=0)
     pages_second_chance = models.IntegerField(
         _("pages read again"),
@@ -174,6 +180,20 @@ class SyncRun(models.Model):
         return round(duration / self.pages_done * remaining, 1)
 
 
+def sync_run_link(
+    related_name: str, verbose_name: "StrOrPromise | None" = None
+) -> "models.ForeignKey[SyncRun | Combinable | None, SyncRun | None]":
+    """Return a link to the run that wrote a row: emptied, not cascaded, when the run goes."""
+    return models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        verbose_name=verbose_name or _("run"),
+        on_delete=models.SET_NULL,
+        related_name=related_name,
+    )
+
+
 class SyncState(models.Model):
     """The checkpoint of one stream: where the next run of (account, stream, mode) starts.
 
@@ -188,14 +208,7 @@ class SyncState(models.Model):
     cursor = models.DateTimeField(
         _("cursor"), null=True, blank=True, help_text=_("Order streams: modified cursor.")
     )
-    run = models.ForeignKey(
-        SyncRun,
-        null=True,
-        blank=True,
-        verbose_name=_("run"),
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    run = sync_run_link("+")
     last_complete_pass_at = models.DateTimeField(_("last complete pass"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -223,14 +236,7 @@ class EmagRequestLog(models.Model):
     error = models.TextField(
         _("error"), blank=True, help_text=_("A redacted excerpt, on errors only.")
     )
-    run = models.ForeignKey(
-        SyncRun,
-        null=True,
-        blank=True,
-        verbose_name=_("run"),
-        on_delete=models.SET_NULL,
-        related_name="request_logs",
-    )
+    run = sync_run_link("request_logs")
     created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
