@@ -16,6 +16,7 @@ from emag_sync.payloads.values import (
     parse_integer,
     parse_list,
     parse_money,
+    parse_text,
     read_or_warn,
 )
 
@@ -29,12 +30,7 @@ COMPETITION_FIELDS = frozenset(
 
 
 def _text(payload: dict, key: str, max_length: int | None = None) -> str:
-    value = payload.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool | dict | list):
-        raise PayloadError(f"{key} should be text, got {type(value).__name__}")
-    text = str(value)
+    text = parse_text(payload.get(key), key)
     if max_length is not None and len(text) > max_length:
         raise PayloadError(f"{key} is longer than {max_length} characters")
     return text

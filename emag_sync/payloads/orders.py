@@ -22,6 +22,7 @@ from emag_sync.payloads.values import (
     parse_integer,
     parse_list,
     parse_money,
+    parse_text,
     read_or_warn,
 )
 
@@ -63,11 +64,7 @@ def parse_emag_datetime(value: Any, zone: tzinfo, key: str = "date") -> datetime
 
 
 def _text(value: Any, key: str, max_length: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool | dict | list):
-        raise PayloadError(f"{key} should be text, got {type(value).__name__}")
-    return str(value)[:max_length]
+    return parse_text(value, key)[:max_length]
 
 
 def _flag(value: Any, key: str) -> bool | None:

@@ -61,6 +61,15 @@ def content_hash(payload: dict[str, Any]) -> bytes:
     return hash_canonical(canonical_json(payload))
 
 
+def parse_text(value: Any, key: str) -> str:
+    """Return text from a string or a number; None is empty, and a flag or a structure is no text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        raise PayloadError(f"{key} should be text, got {type(value).__name__}")
+    return str(value)
+
+
 def parse_integer(value: Any, key: str) -> int | None:
     """Return an int from an int, an integral float or a numeric string; None stays None."""
     if value is None or value == "":
