@@ -138,32 +138,27 @@ class EmagIpNotWhitelisted(EmagError):
     """eMAG refused this machine's IP address ("Invalid vendor ip")."""
 
 
-class EmagRateLimited(EmagError):
+class EmagTransientError(EmagError):
+    """eMAG may answer the same request later: worth a retry, a write as much as a read."""
+
+    retryable = True
+    retryable_on_read = True
+
+
+class EmagRateLimited(EmagTransientError):
     """eMAG answered 429: the account's request budget is spent for now."""
 
-    retryable = True
-    retryable_on_read = True
 
-
-class EmagServerError(EmagError):
+class EmagServerError(EmagTransientError):
     """eMAG answered 5xx."""
 
-    retryable = True
-    retryable_on_read = True
 
-
-class EmagTimeout(EmagError):
+class EmagTimeout(EmagTransientError):
     """eMAG did not answer in time."""
 
-    retryable = True
-    retryable_on_read = True
 
-
-class EmagConnectionError(EmagError):
+class EmagConnectionError(EmagTransientError):
     """eMAG could not be reached, or the connection broke mid-answer."""
-
-    retryable = True
-    retryable_on_read = True
 
 
 class EmagInvalidResponse(EmagError):
