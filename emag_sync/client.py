@@ -27,6 +27,7 @@ import orjson
 import requests
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
 from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
@@ -138,32 +139,27 @@ class EmagIpNotWhitelisted(EmagError):
     """eMAG refused this machine's IP address ("Invalid vendor ip")."""
 
 
-class EmagRateLimited(EmagError):
+class EmagTransientError(EmagError):
+    """eMAG may answer the same request later: worth a retry, a write as much as a read."""
+
+    retryable = True
+    retryable_on_read = True
+
+
+class EmagRateLimited(EmagTransientError):
     """eMAG answered 429: the account's request budget is spent for now."""
 
-    retryable = True
-    retryable_on_read = True
 
-
-class EmagServerError(EmagError):
+class EmagServerError(EmagTransientError):
     """eMAG answered 5xx."""
 
-    retryable = True
-    retryable_on_read = True
 
-
-class EmagTimeout(EmagError):
+class EmagTimeout(EmagTransientError):
     """eMAG did not answer in time."""
 
-    retryable = True
-    retryable_on_read = True
 
-
-class EmagConnectionError(EmagError):
+class EmagConnectionError(EmagTransientError):
     """eMAG could not be reached, or the connection broke mid-answer."""
-
-    retryable = True
-    retryable_on_read = True
 
 
 class EmagInvalidResponse(EmagError):
@@ -539,8 +535,11 @@ class EmagClient:
                 ok=False,
                 latency_ms=0,
                 total_products=None,
-                message=f"No credentials for account '{self.account.name}': "
-                f"set {env_prefix}USERNAME and {env_prefix}PASSWORD.",
+                message=gettext(
+                    "No credentials for account '%(account)s': set %(prefix)sUSERNAME and "
+                    "%(prefix)sPASSWORD."
+                )
+                % {"account": self.account.name, "prefix": env_prefix},
             )
         reports: list[EmagCall] = []
         try:
@@ -559,8 +558,17 @@ class EmagClient:
             ok=True,
             latency_ms=latency_ms,
             total_products=count.items,
-            message=f"Connected to {self.account.api_url} as {self.account.username}: "
-            f"{count.items} offers, answered in {latency_ms} ms.",
+            message=ngettext(
+                "Connected to %(url)s as %(user)s: %(count)s offer, answered in %(ms)s ms.",
+                "Connected to %(url)s as %(user)s: %(count)s offers, answered in %(ms)s ms.",
+                count.items,
+            )
+            % {
+                "url": self.account.api_url,
+                "user": self.account.username,
+                "count": count.items,
+                "ms": latency_ms,
+            },
         )
 
     # --- helpers ------------------------------------------------------------------------------
@@ -942,23 +950,28 @@ class EmagClient:
             )
 
     def _explain(self, error: EmagError, env_prefix: str) -> str:
+        # eMAG's own words (`error`) stay as eMAG wrote them; the frame is the reader's language.
         if isinstance(error, EmagAuthError):
-            return f"Bad credentials: {error} ({env_prefix}USERNAME / {env_prefix}PASSWORD)."
-        if isinstance(error, EmagIpNotWhitelisted):
-            return f"IP not whitelisted: {error}."
-        if isinstance(error, EmagTimeout):
-            return f"Timeout: {error}."
-        if isinstance(error, EmagConnectionError):
-            return f"Unreachable: {error}."
-        if isinstance(error, EmagRateLimited):
-            return f"Rate limited: {error}; the credentials were not checked, try again shortly."
-        if isinstance(error, EmagServerError):
-            return f"eMAG is failing: {error}."
-        if isinstance(error, EmagInvalidRequest):
-            return f"eMAG called the request invalid: {error}."
-        if isinstance(error, EmagInvalidResponse):
-            return f"Unexpected answer (is {env_prefix}API_URL right?): {error}."
-        return f"eMAG refused the request: {error}."
+            text = gettext("Bad credentials: %(error)s (%(prefix)sUSERNAME / %(prefix)sPASSWORD).")
+        elif isinstance(error, EmagIpNotWhitelisted):
+            text = gettext("IP not whitelisted: %(error)s.")
+        elif isinstance(error, EmagTimeout):
+            text = gettext("Timeout: %(error)s.")
+        elif isinstance(error, EmagConnectionError):
+            text = gettext("Unreachable: %(error)s.")
+        elif isinstance(error, EmagRateLimited):
+            text = gettext(
+                "Rate limited: %(error)s; the credentials were not checked, try again shortly."
+            )
+        elif isinstance(error, EmagServerError):
+            text = gettext("eMAG is failing: %(error)s.")
+        elif isinstance(error, EmagInvalidRequest):
+            text = gettext("eMAG called the request invalid: %(error)s.")
+        elif isinstance(error, EmagInvalidResponse):
+            text = gettext("Unexpected answer (is %(prefix)sAPI_URL right?): %(error)s.")
+        else:
+            text = gettext("eMAG refused the request: %(error)s.")
+        return text % {"error": error, "prefix": env_prefix}
 
     # --- secrets ------------------------------------------------------------------------------
 

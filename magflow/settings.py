@@ -8,9 +8,10 @@ on the filesystem, so a fresh machine needs no server.
 
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import overload
+from typing import TypeVar, overload
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -62,32 +63,38 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    """Return an integer variable, rejecting non-numbers and values below the minimum."""
+# int or float: env_int and env_float differ only in the parser and the word in the error.
+_Number = TypeVar("_Number", int, float)
+
+
+def _env_number(
+    name: str,
+    default: _Number,
+    parse: Callable[[str], _Number],
+    kind: str,
+    minimum: _Number | None,
+) -> _Number:
+    """Return a numeric variable read by `parse` (int or float), checked against the minimum."""
     value = env_str(name)
     if value is None:
         return default
     try:
-        number = int(value)
+        number = parse(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {value!r}") from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
     return number
 
 
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return an integer variable, rejecting non-numbers and values below the minimum."""
+    return _env_number(name, default, int, "an integer", minimum)
+
+
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
     """Return a decimal-number variable, rejecting non-numbers and values below the minimum."""
-    value = env_str(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
-    if number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
-    return number
+    return _env_number(name, default, float, "a number", minimum)
 
 
 def env_rate(name: str, default: str) -> str:

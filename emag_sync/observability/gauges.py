@@ -8,10 +8,11 @@ incidents and the last health check. docs/PERFORMANCE.md has the scrape's cost a
 offers.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -50,6 +51,24 @@ def _gauge(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamil
     return GaugeMetricFamily(name, documentation, labels=labels)
 
 
+def _counts(queryset: QuerySet, *fields: str) -> dict[Any, int]:
+    """Count the rows by the fields' values: keyed by the value, or by a tuple of several."""
+    rows = queryset.order_by().values(*fields).annotate(n=Count("*"))
+    if len(fields) == 1:
+        return {row[fields[0]]: row["n"] for row in rows}
+    return {tuple(row[name] for name in fields): row["n"] for row in rows}
+
+
+def _counts_gauge(
+    name: str, documentation: str, label: str, keys: Iterable[str], counts: dict[Any, int]
+) -> GaugeMetricFamily:
+    """Return a gauge of one label with a sample for every key, 0 where nothing was counted."""
+    gauge = _gauge(name, documentation, [label])
+    for key in keys:
+        gauge.add_metric([key], counts.get(key, 0))
+    return gauge
+
+
 class DatabaseCollector(Collector):
     """Yield the database gauges; registered on the scrape's own registry."""
 
@@ -82,12 +101,9 @@ class DatabaseCollector(Collector):
             stale_after.add_metric([stream], minutes * 60)
         yield stale_after
 
-        active = {
-            (row["account"], row["kind"], row["status"]): row["n"]
-            for row in SyncRun.objects.filter(status__in=ACTIVE_STATUSES)
-            .values("account", "kind", "status")
-            .annotate(n=Count("*"))
-        }
+        active = _counts(
+            SyncRun.objects.filter(status__in=ACTIVE_STATUSES), "account", "kind", "status"
+        )
         runs_active = _gauge(
             "magflow_sync_runs_active",
             "Runs queued or running now.",
@@ -101,40 +117,27 @@ class DatabaseCollector(Collector):
         yield runs_active
 
     def _backlog(self, accounts: list[str]) -> Iterator[GaugeMetricFamily]:
-        conflicts = dict(
-            Conflict.objects.filter(status=ConflictStatus.OPEN)
-            .values("offer__account")
-            .annotate(n=Count("*"))
-            .values_list("offer__account", "n")
+        yield _counts_gauge(
+            "magflow_conflicts_open",
+            "Conflicts waiting for a person.",
+            "account",
+            accounts,
+            _counts(Conflict.objects.filter(status=ConflictStatus.OPEN), "offer__account"),
         )
-        open_conflicts = _gauge(
-            "magflow_conflicts_open", "Conflicts waiting for a person.", ["account"]
-        )
-        new_orders = dict(
-            Order.objects.filter(status=OrderStatus.NEW)
-            .values("account")
-            .annotate(n=Count("*"))
-            .values_list("account", "n")
-        )
-        to_acknowledge = _gauge(
+        yield _counts_gauge(
             "magflow_orders_to_acknowledge",
             "New orders (status 1) not yet acknowledged.",
-            ["account"],
+            "account",
+            accounts,
+            _counts(Order.objects.filter(status=OrderStatus.NEW), "account"),
         )
-        for account in accounts:
-            open_conflicts.add_metric([account], conflicts.get(account, 0))
-            to_acknowledge.add_metric([account], new_orders.get(account, 0))
-        yield open_conflicts
-        yield to_acknowledge
 
         # Each offer's current push only: older rows are its history, not backlog.
-        pushes = {
-            (row["account"], row["state"]): row["n"]
-            for row in OfferPush.objects.filter(is_current=True, state__in=BACKLOG_PUSH_STATES)
-            .order_by()
-            .values("account", "state")
-            .annotate(n=Count("*"))
-        }
+        pushes = _counts(
+            OfferPush.objects.filter(is_current=True, state__in=BACKLOG_PUSH_STATES),
+            "account",
+            "state",
+        )
         pushes_waiting = _gauge(
             "magflow_pushes_waiting",
             "Offers whose local edit has not reached eMAG yet, by push state.",
@@ -146,10 +149,7 @@ class DatabaseCollector(Collector):
         yield pushes_waiting
 
     def _offers(self, accounts: list[str]) -> Iterator[GaugeMetricFamily]:
-        by_status = {
-            (row["account"], row["status"]): row["n"]
-            for row in Offer.objects.order_by().values("account", "status").annotate(n=Count("*"))
-        }
+        by_status = _counts(Offer.objects.all(), "account", "status")
         offers = _gauge(
             "magflow_offers", "Offers in the mirror, by eMAG status.", ["account", "status"]
         )
@@ -162,34 +162,22 @@ class DatabaseCollector(Collector):
                 offers.add_metric([account, "unknown"], unknown)
         yield offers
 
-        missing = dict(
-            Offer.objects.filter(missing_since__isnull=False)
-            .order_by()
-            .values("account")
-            .annotate(n=Count("*"))
-            .values_list("account", "n")
+        yield _counts_gauge(
+            "magflow_offers_missing",
+            "Offers the last full pass did not return.",
+            "account",
+            accounts,
+            _counts(Offer.objects.filter(missing_since__isnull=False), "account"),
         )
-        offers_missing = _gauge(
-            "magflow_offers_missing", "Offers the last full pass did not return.", ["account"]
-        )
-        for account in accounts:
-            offers_missing.add_metric([account], missing.get(account, 0))
-        yield offers_missing
 
     def _health(self) -> Iterator[GaugeMetricFamily]:
-        incidents = dict(
-            AlertIncident.objects.filter(resolved_at__isnull=True)
-            .order_by()
-            .values("kind")
-            .annotate(n=Count("*"))
-            .values_list("kind", "n")
+        yield _counts_gauge(
+            "magflow_incidents_open",
+            "Built-in alert incidents open now, by kind.",
+            "kind",
+            IncidentKind.values,
+            _counts(AlertIncident.objects.filter(resolved_at__isnull=True), "kind"),
         )
-        open_incidents = _gauge(
-            "magflow_incidents_open", "Built-in alert incidents open now, by kind.", ["kind"]
-        )
-        for kind in IncidentKind.values:
-            open_incidents.add_metric([kind], incidents.get(kind, 0))
-        yield open_incidents
 
         check = HealthCheck.objects.order_by("-checked_at", "-id").first()
         component_ok = _gauge(

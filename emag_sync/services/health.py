@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from emag_sync.accounts import EmagAccount, get_accounts
 from emag_sync.client import ConnectionCheck, EmagClient
@@ -89,7 +89,12 @@ def _accounts_check() -> dict[str, ConnectionCheck]:
 def _account_check(account: EmagAccount) -> ConnectionCheck:
     calls: list = []
     try:
-        with EmagClient(account, rate_limiter=get_rate_limiter(), on_call=calls.append) as client:
+        # Stored with the check (and behind its incidents and webhook): in English, the
+        # record's one language, whichever language the worker or a reader uses.
+        with (
+            translation.override("en"),
+            EmagClient(account, rate_limiter=get_rate_limiter(), on_call=calls.append) as client,
+        ):
             result = client.test_connection()
         request_log_write(calls, run=None)
         return result

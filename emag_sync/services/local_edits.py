@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from emag_sync.models import (
     Conflict,
@@ -81,11 +82,13 @@ def json_storage_problem(value: Any, *, depth: int = 0) -> str | None:
     check) takes NaN or infinity, which Python's json module reads without complaint.
     """
     if depth > MAX_JSON_DEPTH:
-        return f"Nested too deeply (at most {MAX_JSON_DEPTH} levels)."
+        return gettext("Nested too deeply (at most %(levels)s levels).") % {
+            "levels": MAX_JSON_DEPTH
+        }
     if isinstance(value, str):
-        return "Text may not contain the NUL character." if "\x00" in value else None
+        return gettext("Text may not contain the NUL character.") if "\x00" in value else None
     if isinstance(value, float):
-        return None if math.isfinite(value) else "Numbers must be finite."
+        return None if math.isfinite(value) else gettext("Numbers must be finite.")
     if isinstance(value, Mapping):
         items = [item for pair in value.items() for item in (str(pair[0]), pair[1])]
     elif isinstance(value, list):
@@ -115,14 +118,14 @@ def emag_value(columns: dict[str, Any] | Offer, field: str) -> Any:
 def normalize_local_value(field: str, value: Any) -> Any:
     """Validate a local value for a field and return its stored JSON form."""
     if field not in EditableField.values:
-        raise LocalEditError(f"{field!r} is not an editable field")
+        raise LocalEditError(gettext("%(field)r is not an editable field") % {"field": field})
     if field in MONEY_FIELDS:
         try:
             amount = parse_money(value, field)
         except PayloadError as error:
             raise LocalEditError(str(error)) from None
         if amount is None or amount <= 0:
-            raise LocalEditError(f"{field} must be a price above 0")
+            raise LocalEditError(gettext("%(field)s must be a price above 0") % {"field": field})
         return f"{amount:.4f}"
     if field in INTEGER_FIELDS:
         try:
@@ -130,24 +133,34 @@ def normalize_local_value(field: str, value: Any) -> Any:
         except PayloadError as error:
             raise LocalEditError(str(error)) from None
         if number is None:
-            raise LocalEditError(f"{field} is required")
+            raise LocalEditError(gettext("%(field)s is required") % {"field": field})
         if field == EditableField.STATUS and number not in (0, 1, 2):
-            raise LocalEditError("status must be 0 (inactive), 1 (active) or 2 (end of life)")
+            raise LocalEditError(
+                gettext("status must be 0 (inactive), 1 (active) or 2 (end of life)")
+            )
         if field == EditableField.VAT_ID:
             if number < 1:
-                raise LocalEditError("vat_id must be one of eMAG's VAT rate ids (1 or more)")
+                raise LocalEditError(
+                    gettext("vat_id must be one of eMAG's VAT rate ids (1 or more)")
+                )
             return number
         limit = 65535 if field == EditableField.STOCK else 255
         if field != EditableField.STATUS and not 0 <= number <= limit:
-            raise LocalEditError(f"{field} must be between 0 and {limit}")
+            raise LocalEditError(
+                gettext("%(field)s must be between 0 and %(limit)s")
+                % {"field": field, "limit": limit}
+            )
         return number
     if not isinstance(value, str):
-        raise LocalEditError(f"{field} must be text")
+        raise LocalEditError(gettext("%(field)s must be text") % {"field": field})
     text_limit = TEXT_LIMITS[EditableField(field)]
     if field != EditableField.DESCRIPTION and not value.strip():
-        raise LocalEditError(f"{field} cannot be empty")
+        raise LocalEditError(gettext("%(field)s cannot be empty") % {"field": field})
     if text_limit and len(value) > text_limit:
-        raise LocalEditError(f"{field} must be at most {text_limit} characters")
+        raise LocalEditError(
+            gettext("%(field)s must be at most %(limit)s characters")
+            % {"field": field, "limit": text_limit}
+        )
     return value
 
 
@@ -162,7 +175,7 @@ def local_edit_check(*, offer: Offer, field: str, value: Any) -> Any:
     account = get_accounts().get(offer.account)
     if field == EditableField.STOCK and account and account.is_fulfilled_by_emag:
         raise LocalEditError(
-            "stock of an offer fulfilled by eMAG (FBE) is managed by eMAG", field=field
+            gettext("stock of an offer fulfilled by eMAG (FBE) is managed by eMAG"), field=field
         )
     try:
         normalized = normalize_local_value(field, value)
@@ -172,8 +185,11 @@ def local_edit_check(*, offer: Offer, field: str, value: Any) -> Any:
         entries = getattr(offer, PER_WAREHOUSE_FIELDS[field]) or []
         if len(entries) > 1:
             raise LocalEditError(
-                f"{field}: this offer has {len(entries)} warehouses on eMAG; set it per "
-                "warehouse on eMAG, one value cannot be pushed",
+                gettext(
+                    "%(field)s: this offer has %(count)s warehouses on eMAG; set it per "
+                    "warehouse on eMAG, one value cannot be pushed"
+                )
+                % {"field": field, "count": len(entries)},
                 field=field,
             )
     if field == EditableField.VAT_ID:
@@ -188,14 +204,18 @@ def _check_vat_id(*, offer: Offer, vat_id: int) -> None:
         accepted = vat_ids_accepted(account=offer.account)
     except VatRatesUnavailable as error:
         raise LocalEditError(
-            f"vat_id cannot be checked now: eMAG's list of VAT rates is unavailable "
-            f"({error}); try again later",
+            gettext(
+                "vat_id cannot be checked now: eMAG's list of VAT rates is unavailable "
+                "(%(error)s); try again later"
+            )
+            % {"error": error},
             field=EditableField.VAT_ID,
         ) from None
     if vat_id not in accepted:
-        known = ", ".join(str(known_id) for known_id in sorted(accepted)) or "none"
+        known = ", ".join(str(known_id) for known_id in sorted(accepted)) or gettext("none")
         raise LocalEditError(
-            f"vat_id {vat_id} is not one eMAG accepts (vat/read lists: {known})",
+            gettext("vat_id %(vat_id)s is not one eMAG accepts (vat/read lists: %(known)s)")
+            % {"vat_id": vat_id, "known": known},
             field=EditableField.VAT_ID,
         )
 
@@ -264,46 +284,43 @@ def _price_rule_problems(
         effective(EditableField.MAX_SALE_PRICE),
     )
     recommended = effective(EditableField.RECOMMENDED_PRICE)
-    problems: list[tuple[str, str]] = []
-    range_fields = [
-        field
-        for field in (EditableField.MIN_SALE_PRICE, EditableField.MAX_SALE_PRICE)
-        if field in changes
-    ]
+    range_fields = (EditableField.MIN_SALE_PRICE, EditableField.MAX_SALE_PRICE)
     if low is not None and high is not None and high <= low:
-        for field in range_fields:
-            problems.append(
-                (field, f"max_sale_price ({high:.2f}) must be above min_sale_price ({low:.2f})")
-            )
-        return problems
-    in_range = [
-        *range_fields,
-        *([EditableField.SALE_PRICE] if EditableField.SALE_PRICE in changes else []),
-    ]
+        return _blamed(
+            changes,
+            range_fields,
+            gettext("max_sale_price (%(high)s) must be above min_sale_price (%(low)s)")
+            % {"high": f"{high:.2f}", "low": f"{low:.2f}"},
+        )
+    problems: list[tuple[str, str]] = []
     if sale is not None and low is not None and high is not None and not low <= sale <= high:
-        for field in in_range:
-            problems.append(
-                (
-                    field,
-                    f"sale_price {sale:.2f} must be within [{low:.2f}, {high:.2f}] "
-                    "(min_sale_price and max_sale_price: the local ones where set, else eMAG's)",
-                )
+        problems += _blamed(
+            changes,
+            (*range_fields, EditableField.SALE_PRICE),
+            gettext(
+                "sale_price %(sale)s must be within [%(low)s, %(high)s] (min_sale_price and "
+                "max_sale_price: the local ones where set, else eMAG's)"
             )
-    recommended_fields = [
-        field
-        for field in (EditableField.RECOMMENDED_PRICE, EditableField.SALE_PRICE)
-        if field in changes
-    ]
+            % {"sale": f"{sale:.2f}", "low": f"{low:.2f}", "high": f"{high:.2f}"},
+        )
     if recommended is not None and sale is not None and recommended <= sale:
-        for field in recommended_fields:
-            problems.append(
-                (
-                    field,
-                    f"recommended_price ({recommended:.2f}) must be above sale_price "
-                    f"({sale:.2f}); eMAG shows it as the price before a discount",
-                )
+        problems += _blamed(
+            changes,
+            (EditableField.RECOMMENDED_PRICE, EditableField.SALE_PRICE),
+            gettext(
+                "recommended_price (%(recommended)s) must be above sale_price (%(sale)s); "
+                "eMAG shows it as the price before a discount"
             )
+            % {"recommended": f"{recommended:.2f}", "sale": f"{sale:.2f}"},
+        )
     return problems
+
+
+def _blamed(
+    changes: Mapping[str, Any], fields: tuple[str, ...], message: str
+) -> list[tuple[str, str]]:
+    """Return (field, message) for each of a broken rule's fields that this change sets."""
+    return [(field, message) for field in fields if field in changes]
 
 
 @transaction.atomic

@@ -191,14 +191,10 @@ class OfferSyncOptions:
         }
 
     def as_parameters(self) -> dict[str, Any]:
-        return {
-            "max_pages": self.max_pages,
-            "include_inactive": self.include_inactive,
-            "filters": self.filters,
-            "ids": self.emag_ids,
-            "skus": self.skus,
-            "restart": self.restart,
-        }
+        """Return what the run stores in its parameters: mode and strategy have columns."""
+        values = self.as_values()
+        del values["mode"], values["conflict_strategy"]
+        return {**values, "restart": self.restart}
 
 
 @dataclass
