@@ -149,6 +149,15 @@ UNSEEN = {"script", "style", "noscript"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
+# Django's admin shows a boolean as an icon whose alt text is Python's True/False/None, in every
+# language (django.contrib.admin.templatetags.admin_list._boolean_icon): not ours to mark.
+BOOLEAN_ICON = re.compile(r"/admin/img/icon-(?:yes|no|unknown)\.svg$")
+
+
+def _is_boolean_icon(src: str) -> bool:
+    return bool(BOOLEAN_ICON.search(src))
+
+
 class _VisibleTexts(HTMLParser):
     """Collect a page's texts and read attributes, skipping scripts and machine text.
 
@@ -174,6 +183,8 @@ class _VisibleTexts(HTMLParser):
         skips = tag in UNSEEN or tag in MACHINE_TEXT or foreign
         if not self._skipping() and not skips:
             for name in READ_ATTRIBUTES:
+                if name == "alt" and _is_boolean_icon(attributes.get("src") or ""):
+                    continue
                 if attributes.get(name):
                     self.texts.append(attributes[name] or "")
             if tag == "input" and (attributes.get("type") or "").lower() in BUTTON_INPUTS:
@@ -226,6 +237,7 @@ VISIBLE_TEXTS_JS = """() => {
   for (const element of document.body.querySelectorAll("*")) {
     if (!shown(element) || skipped(element)) continue;
     for (const name of ["placeholder", "title", "aria-label", "alt"]) {
+      if (name === "alt" && /\/admin\/img\/icon-(yes|no|unknown)\.svg$/.test(element.src)) continue;
       if (element.getAttribute(name)) texts.push(element.getAttribute(name));
     }
     if (element.tagName === "INPUT" && ["submit", "button", "reset"].includes(element.type)
@@ -244,14 +256,19 @@ def browser_texts(page) -> list[str]:
 # --- Which of them are English -----------------------------------------------------------------
 
 # Names that stay as they are in every language: the product, the marketplace, the accounts,
-# currencies, the time zone.
-NAMES = {"MagFlow", "eMAG", "MAIN", "FBE", "RON", "EUR", "BGN", "HUF", "UTC"}
+# currencies, the time zone; and django-celery-beat's notation of a crontab's five fields,
+# which it prints after each expression.
+NAMES = {
+    *("MagFlow eMAG Sync", "MagFlow", "eMAG", "MAIN", "FBE"),
+    *("RON", "EUR", "BGN", "HUF", "UTC"),
+    "(m/h/dM/MY/d)",
+}
 # Data by its shape: URLs, e-mail addresses, dotted or snake_case identifiers (task paths,
-# module names, enum values), and any word with a digit in it (SKUs, ids, counts, dates).
+# module names, enum values), time zone names, and any word with a digit in it (SKUs, ids, counts, dates).
 DATA_SHAPES = re.compile(
     r"\b(?:https?://|www\.)\S+|(?<!\S)/\S*"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\b\w+(?:[._]\w+)+\b"
+    r"|\b\w+(?:[._]\w+)+\b|\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b"
     r"|\S*\d\S*"
 )
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -265,10 +282,11 @@ def english_words(text: str, exempt: Iterable[str] = ()) -> list[str]:
     schedule's) is removed where it occurs whole and in the same case, so a label that merely
     shares a word with some offer name is still caught; then data shapes and `NAMES`.
     """
-    for data in sorted({item for item in exempt if item and item.strip()}, key=len, reverse=True):
+    shown_as_is = {item for item in [*exempt, *NAMES] if item and item.strip()}
+    for data in sorted(shown_as_is, key=len, reverse=True):
         text = re.sub(rf"(?<!\w){re.escape(data)}(?!\w)", " ", text)
     text = DATA_SHAPES.sub(" ", text)
-    return [word for word in WORD.findall(text) if word not in NAMES]
+    return WORD.findall(text)
 
 
 def untranslated(texts: Iterable[str], exempt: Iterable[str] = ()) -> list[str]:
@@ -279,3 +297,10 @@ def untranslated(texts: Iterable[str], exempt: Iterable[str] = ()) -> list[str]:
         if text not in found and english_words(text, exempt):
             found.append(text)
     return found
+
+
+def findings(found: dict[str, list[str]]) -> str:
+    """Return what `untranslated` found per page as lines a person can act on."""
+    return "English on the pseudo-locale pages:\n" + "\n".join(
+        f"{page} — {text}" for page, texts in found.items() for text in texts
+    )
