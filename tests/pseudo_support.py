@@ -218,7 +218,7 @@ def visible_texts(html: str) -> list[str]:
 
 
 # The same texts in a browser, from what is rendered visible (options of a visible select too).
-VISIBLE_TEXTS_JS = """() => {
+VISIBLE_TEXTS_JS = r"""() => {
   const page = document.documentElement.lang;
   const skipped = (element) => element.closest("script, style, noscript, code, kbd, samp, pre")
     || [...document.querySelectorAll("[lang]")].some(
@@ -244,7 +244,7 @@ VISIBLE_TEXTS_JS = """() => {
         && element.value) texts.push(element.value);
   }
   texts.push(document.title);
-  return texts.map((text) => text.replace(/\\s+/g, " ").trim()).filter(Boolean);
+  return texts.map((text) => text.replace(/\s+/g, " ").trim()).filter(Boolean);
 }"""
 
 
