@@ -2,11 +2,12 @@ import os
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class EmagSyncConfig(AppConfig):
     name = "emag_sync"
-    verbose_name = "eMAG sync"
+    verbose_name = _("eMAG sync")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

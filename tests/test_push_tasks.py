@@ -127,6 +127,6 @@ def test_the_admin_action_pushes_a_selection_now_in_one_task(
             follow=True,
         )
 
-    assert "Pushing 2 offer(s) to eMAG now." in response.content.decode()
+    assert "Pushing 2 offers to eMAG now." in response.content.decode()
     assert sent == [{"account": "main", "triggered_by": "push now"}]
     cache.delete("emag:push-now:main")

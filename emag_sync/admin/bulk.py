@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from emag_sync.models import EditableField
 from emag_sync.services.bulk_edits import (
@@ -18,18 +20,23 @@ from emag_sync.services.bulk_edits import (
 
 class BulkChangeForm(forms.Form):
     field = forms.ChoiceField(
-        choices=[(field.value, EditableField(field).label) for field in BULK_FIELDS]
+        label=_("Field"),
+        choices=[(field.value, EditableField(field).label) for field in BULK_FIELDS],
     )
     operation = forms.ChoiceField(
-        choices=[(operation.value, operation.label) for operation in BulkOperation]
+        label=_("Operation"),
+        choices=[(operation.value, operation.label) for operation in BulkOperation],
     )
     amount = forms.DecimalField(
         min_value=0,
         max_digits=14,
         decimal_places=4,
-        help_text="A price or an amount in the offer's currency, without VAT (as eMAG's "
-        "prices are), a percentage, or a number of units of stock. New prices are rounded "
-        "to 2 decimals.",
+        label=_("Amount"),
+        help_text=_(
+            "A price or an amount in the offer's currency, without VAT (as eMAG's prices "
+            "are), a percentage, or a number of units of stock. New prices are rounded to "
+            "2 decimals."
+        ),
     )
 
     def clean(self):
@@ -47,13 +54,13 @@ class BulkChangeForm(forms.Form):
 class BulkChangeMixin:
     """Adds the bulk change action to the offer admin; it needs the change permission."""
 
-    @admin.action(description="Change price or stock (with preview)", permissions=["change"])
+    @admin.action(description=_("Change price or stock (with preview)"), permissions=["change"])
     def bulk_change(self, request, queryset):
         step = request.POST.get("bulk_step")
         form = BulkChangeForm(request.POST if step else None)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Change price or stock",
+            "title": gettext("Change price or stock"),
             "opts": self.opts,
             "form": form,
             "queryset_count": queryset.count(),
@@ -71,17 +78,26 @@ class BulkChangeMixin:
                     amount=data["amount"],
                     user=request.user,
                 )
-                label = EditableField(data["field"]).label.lower()
+                label = str(EditableField(data["field"]).label).lower()
                 self.message_user(
                     request,
-                    f"Changed the local {label} of {changed} offer(s); queued to push.",
+                    ngettext(
+                        "Changed the local %(field)s of %(count)d offer; queued to push.",
+                        "Changed the local %(field)s of %(count)d offers; queued to push.",
+                        changed,
+                    )
+                    % {"field": label, "count": changed},
                     messages.SUCCESS,
                 )
                 if refused:
                     self.message_user(
                         request,
-                        f"{len(refused)} offer(s) refused and left unchanged, as the preview "
-                        "showed.",
+                        ngettext(
+                            "%(count)d offer refused and left unchanged, as the preview showed.",
+                            "%(count)d offers refused and left unchanged, as the preview showed.",
+                            len(refused),
+                        )
+                        % {"count": len(refused)},
                         messages.WARNING,
                     )
                 return None

@@ -4,7 +4,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.utils import formats, timezone
@@ -36,8 +36,12 @@ STATUS_COLOURS: dict[str, str] = {
 }
 
 # eMAG's documented validation statuses (docs/emag-api.md §4.3); 13-17 are translation-only.
-# A label a person reads: plain text or a lazy translation (resolved per request).
-StrOrPromise = str | Promise
+# A label a person reads: plain text or a lazy translation (resolved per request). The
+# type checker knows the lazy kind by its stubs' name; django-stubs-ext is a dev requirement.
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+else:
+    StrOrPromise = str | Promise
 
 VALIDATION_STATUS_LABELS = {
     0: _("Draft"),
@@ -95,12 +99,14 @@ def status_tag(status: str) -> SafeString:
 def order_status_tag(status: int | None) -> SafeString:
     """Show an order status as a tag with its name; its colour comes from the stylesheet."""
     if status is None:  # eMAG sent none: the order lists it among its read warnings
-        return format_html('<span class="mf-tag" title="eMAG sent no status">{}</span>', "—")
+        return format_html(
+            '<span class="mf-tag" title="{}">{}</span>', gettext("eMAG sent no status"), "—"
+        )
     label = OrderStatus(status).label if status in OrderStatus.values else f"status {status}"
     return format_html(
-        '<span class="mf-tag mf-order-status-{}" title="eMAG status {}">{}</span>',
+        '<span class="mf-tag mf-order-status-{}" title="{}">{}</span>',
         status,
-        status,
+        gettext("eMAG status %(status)s") % {"status": status},
         label,
     )
 
@@ -261,7 +267,7 @@ def copy_button(value: Any) -> SafeString:
 # --- read-only columns of a ModelAdmin, made from a model field --------------------------------
 
 
-def json_column(field_name: str, description: str):
+def json_column(field_name: str, description: StrOrPromise):
     """Return a ModelAdmin display of a JSON field, indented in a scrollable block."""
 
     @admin.display(description=description)
@@ -271,7 +277,7 @@ def json_column(field_name: str, description: str):
     return show
 
 
-def money_column(field_name: str, description: str):
+def money_column(field_name: str, description: StrOrPromise):
     """Return a ModelAdmin display of an amount in the row's `currency`."""
 
     @admin.display(description=description, ordering=field_name)
@@ -281,7 +287,7 @@ def money_column(field_name: str, description: str):
     return show
 
 
-def account_time_column(field_name: str, description: str):
+def account_time_column(field_name: str, description: StrOrPromise):
     """Return a ModelAdmin display of a moment on the row's account's clock."""
 
     @admin.display(description=description, ordering=field_name)

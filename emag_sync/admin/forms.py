@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.text import Truncator, format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import ALL_ACCOUNTS, account_choices, get_accounts
@@ -220,10 +221,13 @@ class SyncRequestForm(forms.Form):
         return list(get_accounts()) if account == ALL_ACCOUNTS else [account]
 
 
-def _money_field(label: str) -> forms.DecimalField:
+def _money_field(label) -> forms.DecimalField:
     # eMAG's prices are without VAT (docs/emag-api.md §3.4), and so are the local ones.
     return forms.DecimalField(
-        required=False, min_value=Decimal("0.0001"), label=f"{label} (without VAT)", **MONEY
+        required=False,
+        min_value=Decimal("0.0001"),
+        label=format_lazy(_("{label} (without VAT)"), label=label),
+        **MONEY,
     )
 
 
@@ -238,22 +242,25 @@ class OfferOverlayForm(forms.ModelForm):
     emptied input drops the edit so eMAG's value shows again.
     """
 
-    overlay_sale_price = _money_field("Local sale price")
-    overlay_recommended_price = _money_field("Local recommended price")
-    overlay_min_sale_price = _money_field("Local minimum sale price")
-    overlay_max_sale_price = _money_field("Local maximum sale price")
+    overlay_sale_price = _money_field(_("Local sale price"))
+    overlay_recommended_price = _money_field(_("Local recommended price"))
+    overlay_min_sale_price = _money_field(_("Local minimum sale price"))
+    overlay_max_sale_price = _money_field(_("Local maximum sale price"))
     overlay_general_stock = forms.IntegerField(required=False, min_value=0, max_value=65535)
     overlay_handling_time = forms.IntegerField(
-        required=False, min_value=0, max_value=255, label="Local handling days"
+        required=False, min_value=0, max_value=255, label=_("Local handling days")
     )
     overlay_status = forms.TypedChoiceField(
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "eMAG's value"), *OfferStatus.choices],
+        choices=[("", _("eMAG's value")), *OfferStatus.choices],
     )
     overlay_vat_id = forms.IntegerField(
-        required=False, min_value=1, label="Local VAT rate id", help_text="One of eMAG's vat/read."
+        required=False,
+        min_value=1,
+        label=_("Local VAT rate id"),
+        help_text=_("One of eMAG's vat/read."),
     )
     overlay_name = forms.CharField(required=False, max_length=255)
     overlay_brand = forms.CharField(required=False, max_length=255)
@@ -274,29 +281,31 @@ class OfferOverlayForm(forms.ModelForm):
         account = get_accounts().get(offer.account)
         for field in EditableField:
             form_field = self.fields[OVERLAY_PREFIX + field.value]
-            form_field.label = form_field.label or f"Local {field.label.lower()}"
+            form_field.label = form_field.label or gettext("Local %(field)s") % {
+                "field": str(field.label).lower()
+            }
             # The admin renders help texts unescaped, and eMAG's values (descriptions are
             # HTML) are data: strip, shorten and escape them here.
             shown = field_value(field.value, emag_value(offer, field.value), offer.currency)
             # A space where each tag was, so "<p>Alb</p><p>Ideal" reads "Alb Ideal".
             shown = " ".join(strip_tags(shown.replace(">", "> ")).split())
-            parts = [format_html("eMAG: {}.", Truncator(shown).chars(80))]
+            parts = [format_html(gettext("eMAG: {}."), Truncator(shown).chars(80))]
             edit = self.local_edits.get(field.value)
             if edit:
                 form_field.initial = edit.value
-                who = edit.edited_by.get_username() if edit.edited_by else "someone"
+                who = edit.edited_by.get_username() if edit.edited_by else gettext("someone")
                 parts.append(
                     format_html(
-                        "Local value set by {} on {} UTC.",
+                        gettext("Local value set by {} on {} UTC."),
                         who,
                         f"{edit.edited_at:%Y-%m-%d %H:%M}",
                     )
                 )
             if field == EditableField.STOCK and account and account.is_fulfilled_by_emag:
                 form_field.disabled = True
-                parts.append("Fulfilled by eMAG (FBE): eMAG manages the stock.")
+                parts.append(gettext("Fulfilled by eMAG (FBE): eMAG manages the stock."))
             else:
-                parts.append("Empty: eMAG's value applies.")
+                parts.append(gettext("Empty: eMAG's value applies."))
             form_field.help_text = format_html_join(" ", "{}", ((part,) for part in parts))
 
     def clean_custom_attributes(self) -> dict:
@@ -304,7 +313,9 @@ class OfferOverlayForm(forms.ModelForm):
         if attributes in (None, ""):
             return {}
         if not isinstance(attributes, dict):
-            raise ValidationError('Write an object of names and values, e.g. {"shelf": "B2"}.')
+            raise ValidationError(
+                gettext('Write an object of names and values, e.g. {"shelf": "B2"}.')
+            )
         # Python reads NaN, infinity and \u0000 as JSON; the database does not store them.
         problem = json_storage_problem(attributes)
         if problem:

@@ -7,6 +7,7 @@ skipped). Rows are written by the local-edit service, never by the library's mod
 """
 
 from django.contrib import messages
+from django.utils.translation import ngettext
 from import_export.admin import ImportMixin
 
 from emag_sync.imports import IMPORT_FORMATS, OfferLocalValuesResource
@@ -45,8 +46,12 @@ class OfferImportMixin(ImportMixin):
         if result.has_validation_errors():
             self.message_user(
                 request,
-                f"{len(result.invalid_rows)} row(s) with errors were skipped; the others were "
-                "applied.",
+                ngettext(
+                    "%(count)d row with errors was skipped; the others were applied.",
+                    "%(count)d rows with errors were skipped; the others were applied.",
+                    len(result.invalid_rows),
+                )
+                % {"count": len(result.invalid_rows)},
                 messages.WARNING,
             )
         return super().process_result(result, request)

@@ -6,6 +6,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.admin.bulk import BulkChangeMixin
@@ -129,13 +130,15 @@ class OfferAdmin(
     change_form_template = "admin/emag_sync/offer/change_form.html"
     fieldsets = [
         (
-            "Local overlay",
+            _("Local overlay"),
             {
-                "description": "Your values for this offer. They take precedence over eMAG's "
-                "until eMAG changes the same field (then the sync's conflict strategy decides). "
-                "Prices are without VAT, as eMAG's are. Prices, stock, handling time, status "
-                "and VAT rate are checked with eMAG's rules and pushed to eMAG; name, brand "
-                "and description stay local.",
+                "description": _(
+                    "Your values for this offer. They take precedence over eMAG's "
+                    "until eMAG changes the same field (then the sync's conflict strategy "
+                    "decides). Prices are without VAT, as eMAG's are. Prices, stock, handling "
+                    "time, status and VAT rate are checked with eMAG's rules and pushed to "
+                    "eMAG; name, brand and description stay local."
+                ),
                 "fields": [
                     ("overlay_sale_price", "overlay_recommended_price"),
                     ("overlay_min_sale_price", "overlay_max_sale_price"),
@@ -150,7 +153,7 @@ class OfferAdmin(
             },
         ),
         (
-            "Identity (from eMAG)",
+            _("Identity (from eMAG)"),
             {
                 "fields": [
                     "account_badge",
@@ -165,7 +168,7 @@ class OfferAdmin(
             },
         ),
         (
-            "Price (from eMAG)",
+            _("Price (from eMAG)"),
             {
                 "fields": [
                     ("sale_price", "recommended_price", "currency"),
@@ -175,7 +178,7 @@ class OfferAdmin(
             },
         ),
         (
-            "Stock and status (from eMAG)",
+            _("Stock and status (from eMAG)"),
             {
                 "fields": [
                     ("status", "general_stock", "estimated_stock"),
@@ -186,7 +189,7 @@ class OfferAdmin(
             },
         ),
         (
-            "Validation (from eMAG)",
+            _("Validation (from eMAG)"),
             {
                 "fields": [
                     "validation",
@@ -200,7 +203,7 @@ class OfferAdmin(
             },
         ),
         (
-            "Competition (from eMAG)",
+            _("Competition (from eMAG)"),
             {
                 "fields": [
                     ("number_of_offers", "buy_button_rank"),
@@ -211,7 +214,7 @@ class OfferAdmin(
             },
         ),
         (
-            "Content (from eMAG)",
+            _("Content (from eMAG)"),
             {
                 "classes": ["collapse"],
                 "fields": [
@@ -228,10 +231,10 @@ class OfferAdmin(
             },
         ),
         (
-            "Sync",
+            _("Sync"),
             {"fields": [("synced_at", "first_seen_at", "missing_since"), "content_hash_hex"]},
         ),
-        ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
+        (_("Raw payload from eMAG"), {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
     # Everything shown except the overlay inputs and the local-only columns comes from eMAG.
     readonly_fields = [
@@ -291,9 +294,8 @@ class OfferAdmin(
         if local is None:
             return emag_price
         return format_html(
-            '<strong title="Local value; eMAG has {}">{}</strong> '
-            '<span class="mf-muted">eMAG {}</span>',
-            emag_price,
+            '<strong title="{}">{}</strong> <span class="mf-muted">eMAG {}</span>',
+            gettext("Local value; eMAG has %(price)s") % {"price": emag_price},
             money(local, offer.currency),
             emag_price,
         )
@@ -324,22 +326,30 @@ class OfferAdmin(
         # Pushing spends the account's eMAG request budget, as a sync does.
         return request.user.has_perm("emag_sync.run_sync")
 
-    @admin.action(description="Push to eMAG now", permissions=["push"])
+    @admin.action(description=_("Push to eMAG now"), permissions=["push"])
     def push_now(self, request, queryset):
         queued = 0
         with transaction.atomic():
             for offer in queryset.only("pk", "account", "emag_id"):
                 queued += offer_push_now(offer=offer, user=request.user) is not None
         if queued:
-            self.message_user(request, f"Pushing {queued} offer(s) to eMAG now.")
+            self.message_user(
+                request,
+                ngettext(
+                    "Pushing %(count)d offer to eMAG now.",
+                    "Pushing %(count)d offers to eMAG now.",
+                    queued,
+                )
+                % {"count": queued},
+            )
         else:
             self.message_user(
                 request,
-                "Nothing to push: no selected offer has a local value waiting.",
+                gettext("Nothing to push: no selected offer has a local value waiting."),
                 messages.WARNING,
             )
 
-    @admin.display(description="push")
+    @admin.display(description=_("push"))
     def push_state(self, offer):
         push = offer_current_push(offer)
         if push is None:
@@ -352,32 +362,54 @@ class OfferAdmin(
             PushState(push.state).label.lower(),
         )
 
-    @admin.display(description="Push to eMAG")
+    @admin.display(description=_("Push to eMAG"))
     def push_detail(self, offer):
         push = offer_current_push(offer)
         history = reverse("admin:emag_sync_offerpush_changelist") + f"?q={offer.part_number}"
         if push is None:
             return format_html(
-                'Nothing on its way. <a href="{}">Every push of this offer</a>', history
+                '{} <a href="{}">{}</a>',
+                gettext("Nothing on its way."),
+                history,
+                gettext("Every push of this offer"),
             )
+        said = (
+            gettext(": eMAG said %(messages)s.") % {"messages": "; ".join(push.messages)}
+            if push.messages
+            else "."
+        )
         return format_html(
-            '<strong class="mf-push mf-push-{}">{}</strong>{} <a href="{}">Every push of this '
-            "offer</a>",
+            '<strong class="mf-push mf-push-{}">{}</strong>{} <a href="{}">{}</a>',
             push.state,
             PushState(push.state).label,
-            f": eMAG said {'; '.join(push.messages)}." if push.messages else ".",
+            said,
             history,
+            gettext("Every push of this offer"),
         )
 
     @admin.display(description="")
     def flags(self, offer):
         flags = []
         if getattr(offer, "overlay_edits", None):
-            flags.append(("mf-flag-local", "Has local values", "local"))
+            flags.append(
+                ("mf-flag-local", gettext("Has local values"), pgettext("offer flag", "local"))
+            )
         if getattr(offer, "open_conflict_list", None):
-            flags.append(("mf-flag-conflict", "Open conflict waiting for review", "conflict"))
+            flags.append(
+                (
+                    "mf-flag-conflict",
+                    gettext("Open conflict waiting for review"),
+                    pgettext("offer flag", "conflict"),
+                )
+            )
         if offer.missing_since:
-            flags.append(("mf-flag-missing", "Not returned by eMAG's last full pass", "missing"))
+            flags.append(
+                (
+                    "mf-flag-missing",
+                    gettext("Not returned by eMAG's last full pass"),
+                    pgettext("offer flag", "missing"),
+                )
+            )
         return format_html_join(" ", '<span class="mf-flag {}" title="{}">{}</span>', flags)
 
     # --- detail ---------------------------------------------------------------------------
@@ -403,22 +435,22 @@ class OfferAdmin(
     def eans(self, offer):
         return ", ".join(str(ean) for ean in offer.ean or []) or "—"
 
-    stock_json = json_column("stock", "stock per warehouse")
-    handling_time_json = json_column("handling_time", "handling time")
-    availability_json = json_column("availability", "availability")
-    validation_status_detail_json = json_column("validation_status_detail", "validation detail")
+    stock_json = json_column("stock", _("stock per warehouse"))
+    handling_time_json = json_column("handling_time", _("handling time"))
+    availability_json = json_column("availability", _("availability"))
+    validation_status_detail_json = json_column("validation_status_detail", _("validation detail"))
     offer_validation_status_detail_json = json_column(
-        "offer_validation_status_detail", "offer validation detail"
+        "offer_validation_status_detail", _("offer validation detail")
     )
-    doc_errors_json = json_column("doc_errors", "documentation errors")
-    images_json = json_column("images", "images")
-    characteristics_json = json_column("characteristics", "characteristics")
-    family_json = json_column("family", "family")
-    attachments_json = json_column("attachments", "attachments")
-    offer_details_json = json_column("offer_details", "offer details")
-    manufacturer_json = json_column("manufacturer", "manufacturer")
-    eu_representative_json = json_column("eu_representative", "EU representative")
-    raw_json = json_column("raw", "payload")
+    doc_errors_json = json_column("doc_errors", _("documentation errors"))
+    images_json = json_column("images", _("images"))
+    characteristics_json = json_column("characteristics", _("characteristics"))
+    family_json = json_column("family", _("family"))
+    attachments_json = json_column("attachments", _("attachments"))
+    offer_details_json = json_column("offer_details", _("offer details"))
+    manufacturer_json = json_column("manufacturer", _("manufacturer"))
+    eu_representative_json = json_column("eu_representative", _("EU representative"))
+    raw_json = json_column("raw", _("payload"))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -468,10 +500,15 @@ class OfferAdmin(
         for field, value in changes.items():
             label = EditableField(field).label.lower()
             if value is None:
-                self.message_user(request, f"Dropped the local {label}: eMAG's value applies.")
+                self.message_user(
+                    request,
+                    gettext("Dropped the local %(field)s: eMAG's value applies.")
+                    % {"field": label},
+                )
             elif field not in kept:
                 self.message_user(
                     request,
-                    f"The {label} you entered equals eMAG's, so no local value is kept.",
+                    gettext("The %(field)s you entered equals eMAG's, so no local value is kept.")
+                    % {"field": label},
                     messages.INFO,
                 )

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
@@ -92,7 +93,7 @@ class OrderPartInline(admin.TabularInline):
 
 class OrderLineInline(OrderPartInline):
     model = OrderLine
-    verbose_name_plural = "lines"
+    verbose_name_plural = _("lines")
     fields = ("sku", "part_number_key", "name", "quantity", "unit_price", "vat", "line_status")
     readonly_fields = fields
 
@@ -105,7 +106,7 @@ class OrderLineInline(OrderPartInline):
         if line.offer_id is None:
             return label
         url = reverse("admin:emag_sync_offer_change", args=[line.offer_id])
-        return format_html('<a href="{}" title="The local offer">{}</a>', url, label)
+        return format_html('<a href="{}" title="{}">{}</a>', url, gettext("The local offer"), label)
 
     @admin.display(description=_("unit price (no VAT)"))
     def unit_price(self, line):
@@ -117,18 +118,24 @@ class OrderLineInline(OrderPartInline):
 
     @admin.display(description=_("status"))
     def line_status(self, line):
-        return "active" if line.status == 1 else "removed"
+        return (
+            pgettext("order line", "active")
+            if line.status == 1
+            else pgettext("order line", "removed")
+        )
 
 
 class OrderStatusChangeInline(OrderPartInline):
     model = OrderStatusChange
-    verbose_name_plural = "status history"
+    verbose_name_plural = _("status history")
     fields = ("from_tag", "to_tag", "changed", "source", "run_link", "recorded_at")
     readonly_fields = fields
 
     @admin.display(description=_("from"))
     def from_tag(self, change):
-        return "first seen" if change.from_status is None else order_status_tag(change.from_status)
+        if change.from_status is None:
+            return gettext("first seen")
+        return order_status_tag(change.from_status)
 
     @admin.display(description=_("to"))
     def to_tag(self, change):
@@ -180,7 +187,7 @@ class OrderAdmin(
     inlines = [OrderLineInline, OrderStatusChangeInline]
     fieldsets = [
         (
-            "Order",
+            _("Order"),
             {
                 "fields": [
                     ("account_badge", "emag_id_copy", "status_badge", "type_label"),
@@ -192,7 +199,7 @@ class OrderAdmin(
             },
         ),
         (
-            "Dates, on the account's clock (as eMAG shows them)",
+            _("Dates, on the account's clock (as eMAG shows them)"),
             {
                 "fields": [
                     ("placed", "modified_local"),
@@ -201,9 +208,9 @@ class OrderAdmin(
             },
         ),
         (
-            "Amounts",
+            _("Amounts"),
             {
-                "description": "Line prices exclude VAT; shipping and vouchers include it.",
+                "description": _("Line prices exclude VAT; shipping and vouchers include it."),
                 "fields": [
                     ("lines_net", "lines_vat"),
                     ("shipping", "vouchers_total"),
@@ -212,7 +219,7 @@ class OrderAdmin(
             },
         ),
         (
-            "Payment",
+            _("Payment"),
             {
                 "fields": [
                     ("payment_mode", "detailed_payment_method", "payment_status"),
@@ -221,14 +228,14 @@ class OrderAdmin(
             },
         ),
         (
-            "Customer and delivery (from eMAG)",
+            _("Customer and delivery (from eMAG)"),
             {
                 "classes": ["collapse"],
                 "fields": [("locker_id", "locker_name"), "details_json", "customer_json"],
             },
         ),
         (
-            "Vouchers and attachments (from eMAG)",
+            _("Vouchers and attachments (from eMAG)"),
             {
                 "classes": ["collapse"],
                 "fields": [
@@ -241,7 +248,7 @@ class OrderAdmin(
         ),
         (
             # One clock on the page: these too are on the account's, like the dates above.
-            "Sync, on the account's clock",
+            _("Sync, on the account's clock"),
             {
                 "fields": [
                     ("synced_local", "first_seen_local", "acknowledged_local"),
@@ -309,51 +316,54 @@ class OrderAdmin(
     def cancellation_reason(self, order):
         if order.reason_cancellation is None:
             return order.reason_cancellation_name or "—"
-        return f"{order.reason_cancellation} · {order.reason_cancellation_name or 'unnamed'}"
+        return (
+            f"{order.reason_cancellation} · {order.reason_cancellation_name or gettext('unnamed')}"
+        )
 
     @admin.display(description=_("locker"))
     def locker(self, order):
         if not (order.locker_id or order.locker_name):
             return "—"
         return (
-            f"{order.locker_name or 'locker'} (#{order.locker_id})"
+            f"{order.locker_name or gettext('locker')} (#{order.locker_id})"
             if order.locker_id
             else order.locker_name
         )
 
     read_warnings_list = read_warnings_list
 
-    placed = account_time_column("date", "placed")
-    modified_local = account_time_column("modified", "modified on eMAG")
-    ship_by = account_time_column("maximum_date_for_shipment", "ship by")
-    finalized = account_time_column("finalization_date", "finalized")
-    synced_local = account_time_column("synced_at", "synced")
-    first_seen_local = account_time_column("first_seen_at", "first seen")
-    acknowledged_local = account_time_column("acknowledged_at", "acknowledged here")
-    cashed_card = money_column("cashed_co", "cashed by card")
-    cashed_on_delivery = money_column("cashed_cod", "cashed on delivery")
-    refunded = money_column("refunded_amount", "refunded")
-    lines_net = money_column("total_lines_net", "lines (no VAT)")
-    lines_vat = money_column("total_lines_vat", "VAT of the lines")
-    shipping = money_column("total_shipping", "shipping")
-    vouchers_total = money_column("total_vouchers", "vouchers")
-    customer_json = json_column("customer", "customer and addresses")
-    details_json = json_column("details", "locker and courier office")
-    vouchers_json = json_column("vouchers", "vouchers")
+    placed = account_time_column("date", _("placed"))
+    modified_local = account_time_column("modified", _("modified on eMAG"))
+    ship_by = account_time_column("maximum_date_for_shipment", _("ship by"))
+    finalized = account_time_column("finalization_date", _("finalized"))
+    synced_local = account_time_column("synced_at", _("synced"))
+    first_seen_local = account_time_column("first_seen_at", _("first seen"))
+    acknowledged_local = account_time_column("acknowledged_at", _("acknowledged here"))
+    cashed_card = money_column("cashed_co", _("cashed by card"))
+    cashed_on_delivery = money_column("cashed_cod", _("cashed on delivery"))
+    refunded = money_column("refunded_amount", _("refunded"))
+    lines_net = money_column("total_lines_net", _("lines (no VAT)"))
+    lines_vat = money_column("total_lines_vat", _("VAT of the lines"))
+    shipping = money_column("total_shipping", _("shipping"))
+    vouchers_total = money_column("total_vouchers", _("vouchers"))
+    customer_json = json_column("customer", _("customer and addresses"))
+    details_json = json_column("details", _("locker and courier office"))
+    vouchers_json = json_column("vouchers", _("vouchers"))
     shipping_tax_voucher_split_json = json_column(
-        "shipping_tax_voucher_split", "shipping voucher split"
+        "shipping_tax_voucher_split", _("shipping voucher split")
     )
-    attachments_json = json_column("attachments", "attachments")
+    attachments_json = json_column("attachments", _("attachments"))
     enforced_vendor_courier_accounts_json = json_column(
-        "enforced_vendor_courier_accounts", "enforced courier accounts"
+        "enforced_vendor_courier_accounts", _("enforced courier accounts")
     )
-    raw_json = json_column("raw", "payload")
-    cancellation_request_json = json_column("cancellation_request", "cancellation request")
+    raw_json = json_column("raw", _("payload"))
+    cancellation_request_json = json_column("cancellation_request", _("cancellation request"))
 
     def changelist_view(self, request, extra_context=None):
         zones = sorted({str(account.timezone) for account in get_accounts().values()})
         extra_context = {
-            "subtitle": f"Dates on the accounts' clock ({', '.join(zones)}), as eMAG shows them",
+            "subtitle": gettext("Dates on the accounts' clock (%(zones)s), as eMAG shows them")
+            % {"zones": ", ".join(zones)},
             "can_sync_orders": request.user.has_perm(TRIGGER_PERMISSION),
             **(extra_context or {}),
         }
@@ -383,17 +393,27 @@ class OrderAdmin(
                     triggered_by=request.user.get_username(),
                 )
             except SyncAlreadyRunning as busy:
-                held = f" (run #{busy.run.pk})" if busy.run else ""
                 self.message_user(
                     request,
-                    f"{account.upper()}: an order sync is already queued or running{held}.",
+                    _busy_message(
+                        gettext("%(account)s: an order sync is already queued or running."),
+                        gettext(
+                            "%(account)s: an order sync is already queued or running "
+                            "(run #%(run)s)."
+                        ),
+                        account=account.upper(),
+                        busy=busy,
+                    ),
                     messages.WARNING,
                 )
             else:
                 self.message_user(
                     request,
-                    f"{account.upper()}: order sync queued as run #{run.pk}; it reads the "
-                    "orders eMAG changed since the last one. Reload the list when it ends.",
+                    gettext(
+                        "%(account)s: order sync queued as run #%(run)s; it reads the orders "
+                        "eMAG changed since the last one. Reload the list when it ends."
+                    )
+                    % {"account": account.upper(), "run": run.pk},
                     messages.SUCCESS,
                 )
         return HttpResponseRedirect(reverse("admin:emag_sync_order_changelist"))
@@ -415,7 +435,10 @@ class OrderAdmin(
             if not selected[account].new:
                 self.message_user(
                     request,
-                    f"{label}: none of the selected orders is new, so nothing was queued.",
+                    gettext(
+                        "%(account)s: none of the selected orders is new, so nothing was queued."
+                    )
+                    % {"account": label},
                     messages.WARNING,
                 )
                 continue
@@ -424,20 +447,42 @@ class OrderAdmin(
                     account=account, triggered_by=request.user.get_username()
                 )
             except SyncAlreadyRunning as busy:
-                held = f" (run #{busy.run.pk})" if busy.run else ""
                 self.message_user(
                     request,
-                    f"{label}: an acknowledge run is already queued or running{held}; "
-                    "it takes every new order of the account, these included.",
+                    _busy_message(
+                        gettext(
+                            "%(account)s: an acknowledge run is already queued or running; "
+                            "it takes every new order of the account, these included."
+                        ),
+                        gettext(
+                            "%(account)s: an acknowledge run is already queued or running "
+                            "(run #%(run)s); it takes every new order of the account, these "
+                            "included."
+                        ),
+                        account=label,
+                        busy=busy,
+                    ),
                     messages.WARNING,
                 )
                 continue
             new = still_new.get(account, selected[account]).new
             self.message_user(
                 request,
-                f"{label}: acknowledge run #{run.pk} queued for every order of the account "
-                f"still new here ({new}, not only the selected ones). Each is read from eMAG "
-                "first and acknowledged only if eMAG still shows it new; one cancelled "
-                "meanwhile is stored as cancelled instead.",
+                gettext(
+                    "%(account)s: acknowledge run #%(run)s queued for every order of the account "
+                    "still new here (%(new)s, not only the selected ones). Each is read from "
+                    "eMAG first and acknowledged only if eMAG still shows it new; one cancelled "
+                    "meanwhile is stored as cancelled instead."
+                )
+                % {"account": label, "run": run.pk, "new": new},
                 messages.SUCCESS,
             )
+
+
+def _busy_message(
+    without_run: str, with_run: str, *, account: str, busy: SyncAlreadyRunning
+) -> str:
+    """Say that `account` already has such a run, naming it when it is known."""
+    if busy.run is None:
+        return without_run % {"account": account}
+    return with_run % {"account": account, "run": busy.run.pk}

@@ -124,7 +124,7 @@ def test_an_import_of_1000_rows_with_3_bad_ones_previews_the_errors_and_applies_
 
     page.click("#mf-import-confirm input[name=confirm]")
     page.wait_for_selector(".messagelist", timeout=IMPORT_TIMEOUT_MS)
-    assert "3 row(s) with errors were skipped" in page.inner_text(".messagelist")
+    assert "3 rows with errors were skipped" in page.inner_text(".messagelist")
     assert LocalEdit.objects.filter(field="sale_price").count() == 997
     assert OfferPush.objects.filter(state=PushState.PENDING).count() == 997
     assert page.problems == []
