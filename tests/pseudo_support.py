@@ -282,16 +282,23 @@ def english_words(text: str, exempt: Iterable[str] = ()) -> list[str]:
     schedule's) is removed where it occurs whole and in the same case, so a label that merely
     shares a word with some offer name is still caught; then data shapes and `NAMES`.
     """
-    shown_as_is = {item for item in [*exempt, *NAMES] if item and item.strip()}
-    for data in sorted(shown_as_is, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(data)}(?!\w)", " ", text)
+    text = _data_pattern(frozenset(exempt)).sub(" ", text)
     text = DATA_SHAPES.sub(" ", text)
     return WORD.findall(text)
 
 
+@functools.lru_cache(maxsize=8)
+def _data_pattern(exempt: frozenset[str]) -> re.Pattern[str]:
+    """Compile the exempt strings and `NAMES` into one pattern, longest first, whole words."""
+    shown_as_is = sorted(
+        {item for item in [*exempt, *NAMES] if item.strip()}, key=len, reverse=True
+    )
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, shown_as_is)) + r")(?!\w)")
+
+
 def untranslated(texts: Iterable[str], exempt: Iterable[str] = ()) -> list[str]:
     """Return the texts (once each, in order) that still show English on a pseudo-locale page."""
-    exempt = list(exempt)
+    exempt = frozenset(item for item in exempt if item)
     found: list[str] = []
     for text in texts:
         if text not in found and english_words(text, exempt):

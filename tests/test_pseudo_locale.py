@@ -19,6 +19,7 @@ from tests.pseudo_support import (
     OPEN,
     PSEUDO,
     english,
+    findings,
     pseudo,
     pseudo_catalogue,
     source_catalogues,
@@ -164,3 +165,80 @@ def test_visible_texts_are_texts_and_read_attributes_not_scripts_code_or_other_l
     assert visible_texts(html) == [
         "Offers", "Tip", "Hello", "world", "Save", "Search", "All",
     ]  # fmt: skip
+
+
+# --- The gate: the seller's admin pages show no English in the pseudo-locale ------------------
+
+
+@pytest.fixture
+def seeded_admin(pseudo_locale, admin_client):
+    """Seed what the seller's pages list: offers with local prices and conflicts, orders, runs,
+    the default schedule; return the logged-in client and the data shown as it is."""
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    from emag_sync.models import Offer, Order, OrderLine, SyncRun
+    from tests.admin_support import make_offers, make_orders, make_overlay, make_runs
+
+    offers = make_offers("main", 30) + make_offers("fbe", 10, first_id=1000)
+    make_overlay(offers)
+    make_orders("main", 12, offers=offers)
+    make_runs(4)
+    call_command("setup_periodic_tasks", verbosity=0)
+    data = [
+        "admin",
+        *Offer.objects.values_list("name", flat=True),
+        *Offer.objects.values_list("part_number", flat=True),
+        *Order.objects.values_list("customer_name", flat=True),
+        *Order.objects.values_list("payment_mode", flat=True),
+        *PeriodicTask.objects.values_list("name", flat=True),
+        *PeriodicTask.objects.values_list("description", flat=True),
+        *PeriodicTask.objects.values_list("kwargs", flat=True),
+        *OrderLine.objects.values_list("name", flat=True),
+        # What eMAG or the network answered, as recorded in a run (the seeded runs' say so).
+        *(
+            error["message"]
+            for errors in SyncRun.objects.values_list("errors", flat=True)
+            for error in errors
+        ),
+    ]
+    return admin_client, data
+
+
+def admin_pages() -> dict[str, str]:
+    from django_celery_beat.models import PeriodicTask
+
+    from emag_sync.models import Offer, Order
+
+    offer = Offer.objects.filter(local_edits__isnull=False).order_by("pk").first()
+    order = Order.objects.order_by("pk").first()
+    task = PeriodicTask.objects.order_by("pk").first()
+    assert offer and order and task
+    return {
+        "index": reverse("admin:index"),
+        "dashboard": reverse("admin:emag_sync_dashboard"),
+        "offers": reverse("admin:emag_sync_offer_changelist"),
+        "offers searched and filtered": reverse("admin:emag_sync_offer_changelist")
+        + "?q=widget&account=main",
+        "offer": reverse("admin:emag_sync_offer_change", args=[offer.pk]),
+        "conflicts": reverse("admin:emag_sync_conflict_changelist"),
+        "orders": reverse("admin:emag_sync_order_changelist"),
+        "order": reverse("admin:emag_sync_order_change", args=[order.pk]),
+        "sync runs": reverse("admin:emag_sync_syncrun_changelist"),
+        "periodic tasks": reverse("admin:django_celery_beat_periodictask_changelist"),
+        "periodic task": reverse("admin:django_celery_beat_periodictask_change", args=[task.pk]),
+    }
+
+
+@pytest.mark.django_db
+def test_no_page_of_the_seller_path_shows_an_unmarked_string(seeded_admin):
+    client, data = seeded_admin
+    found = {}
+    for name, path in admin_pages().items():
+        response = client.get(path)
+        assert response.status_code == 200, (name, response.status_code)
+        english = untranslated(visible_texts(response.content.decode()), exempt=data)
+        if english:
+            found[name] = english
+
+    assert found == {}, findings(found)
