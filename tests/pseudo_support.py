@@ -260,9 +260,17 @@ def browser_texts(page) -> list[str]:
 # which it prints after each expression.
 NAMES = {
     *("MagFlow eMAG Sync", "MagFlow", "eMAG", "MAIN", "FBE"),
+    # eMAG's own order type names (FBS: fulfilled by the seller), the admin's id column,
+    # and the millisecond unit: the same in Romanian.
+    *("FBS", "ID", "ms"),
     *("RON", "EUR", "BGN", "HUF", "UTC"),
     "(m/h/dM/MY/d)",
 }
+# django-celery-beat shows these on the periodic task pages without marking them for
+# translation (and cron-descriptor describes a crontab in English only): nothing this project
+# can translate, so they are listed here, each by itself, rather than hidden by a rule.
+THIRD_PARTY_UNMARKED = {"Task Name", "Scheduler", "Crontab translation"}
+CRON_DESCRIPTION = re.compile(r"^(?:At|Every) .* (?:UTC|Europe/\w+)$")
 # Data by its shape: URLs, e-mail addresses, dotted or snake_case identifiers (task paths,
 # module names, enum values), time zone names, and any word with a digit in it (SKUs, ids, counts, dates).
 DATA_SHAPES = re.compile(
@@ -282,6 +290,8 @@ def english_words(text: str, exempt: Iterable[str] = ()) -> list[str]:
     schedule's) is removed where it occurs whole and in the same case, so a label that merely
     shares a word with some offer name is still caught; then data shapes and `NAMES`.
     """
+    if CRON_DESCRIPTION.match(text):
+        return []
     text = _data_pattern(frozenset(exempt)).sub(" ", text)
     text = DATA_SHAPES.sub(" ", text)
     return WORD.findall(text)
@@ -291,7 +301,9 @@ def english_words(text: str, exempt: Iterable[str] = ()) -> list[str]:
 def _data_pattern(exempt: frozenset[str]) -> re.Pattern[str]:
     """Compile the exempt strings and `NAMES` into one pattern, longest first, whole words."""
     shown_as_is = sorted(
-        {item for item in [*exempt, *NAMES] if item.strip()}, key=len, reverse=True
+        {item for item in [*exempt, *NAMES, *THIRD_PARTY_UNMARKED] if item.strip()},
+        key=len,
+        reverse=True,
     )
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, shown_as_is)) + r")(?!\w)")
 

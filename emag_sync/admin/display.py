@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
@@ -200,9 +200,31 @@ def field_value(field: str, value: Any, currency: str = "") -> str:
     return str(value)
 
 
+# Who started a run, where it was not a person (tasks.py, the commands, the worker).
+TRIGGER_LABELS: dict[str, StrOrPromise] = {
+    "schedule": pgettext_lazy("triggered by", "schedule"),
+    "cli": pgettext_lazy("triggered by", "command line"),
+    "first start": pgettext_lazy("triggered by", "first start"),
+    "resumed at worker start": pgettext_lazy("triggered by", "resumed at worker start"),
+}
+SCHEDULE_TRIGGER_PREFIX = "schedule: "
+
+
+def trigger_label(triggered_by: str) -> str:
+    """Name who started a run in the reader's language; a person's user name stays as it is."""
+    if triggered_by in TRIGGER_LABELS:
+        return str(TRIGGER_LABELS[triggered_by])
+    if triggered_by.startswith(SCHEDULE_TRIGGER_PREFIX):
+        entry = triggered_by.removeprefix(SCHEDULE_TRIGGER_PREFIX)
+        return pgettext("triggered by", "schedule: %(entry)s") % {"entry": entry}
+    return triggered_by
+
+
 def pretty_json(value: Any) -> SafeString:
     """Render JSON indented in a scrollable block; the empty cases stay short."""
-    if value in (None, [], {}):
+    if value is None:  # eMAG sent nothing: shown as every other empty value is
+        return format_html('<span class="mf-muted">{}</span>', "—")
+    if value in ([], {}):
         return format_html('<span class="mf-muted">{}</span>', json.dumps(value))
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
     return format_html('<pre class="mf-json">{}</pre>', text)

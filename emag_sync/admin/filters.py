@@ -55,7 +55,7 @@ class YesNoFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
+        return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -100,7 +100,7 @@ class HasLocalEditsFilter(YesNoFilter):
 class PushStateFilter(admin.SimpleListFilter):
     """Offers by the state of their latest push to eMAG (pending, rejected, ...)."""
 
-    title = "push to eMAG"
+    title = _("push to eMAG")
     parameter_name = "push"
 
     def lookups(self, request, model_admin):
@@ -195,15 +195,15 @@ class AccountDateRangeFilter(admin.FieldListFilter):
         zone = zones.pop() if len(zones) == 1 else UTC
         return timezone.now().astimezone(zone).date()
 
-    def presets(self) -> list[tuple[str, date | None, date | None]]:
+    def presets(self) -> list[tuple[StrOrPromise, date | None, date | None]]:
         today = self.today()
         return [
-            ("Any date", None, None),
-            ("Today", today, today),
-            ("Yesterday", today - timedelta(days=1), today - timedelta(days=1)),
-            ("Past 7 days", today - timedelta(days=6), today),
-            ("This month", today.replace(day=1), today),
-            ("Past 30 days", today - timedelta(days=29), today),
+            (_("Any date"), None, None),
+            (_("Today"), today, today),
+            (_("Yesterday"), today - timedelta(days=1), today - timedelta(days=1)),
+            (_("Past 7 days"), today - timedelta(days=6), today),
+            (_("This month"), today.replace(day=1), today),
+            (_("Past 30 days"), today - timedelta(days=29), today),
         ]
 
     def choices(self, changelist):

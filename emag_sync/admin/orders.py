@@ -256,7 +256,7 @@ class OrderAdmin(
                 ]
             },
         ),
-        ("Raw payload from eMAG", {"classes": ["collapse"], "fields": ["raw_json"]}),
+        (_("Raw payload from eMAG"), {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
     readonly_fields = [*flatten_fieldsets(fieldsets), "read_warnings_list"]
 

@@ -6,7 +6,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.admin.dashboard import CANCEL_PERMISSION, SyncDashboard
-from emag_sync.admin.display import account_tag, duration, pretty_json, status_tag
+from emag_sync.admin.display import (
+    account_tag,
+    duration,
+    pretty_json,
+    status_tag,
+    trigger_label,
+)
 from emag_sync.admin.filters import AccountFilter
 from emag_sync.admin.pagination import CappedCountMixin
 from emag_sync.models import EmagRequestLog, SyncRun, SyncState
@@ -53,7 +59,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "throttled",
         "run_duration",
         "created_at",
-        "triggered_by",
+        "triggered_by_label",
     ]
     list_filter = ["kind", AccountFilter, "status", "mode", "conflict_strategy"]
     search_fields = ["id__exact", "triggered_by"]
@@ -66,7 +72,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             {
                 "fields": [
                     ("account_badge", "kind", "mode", "conflict_strategy"),
-                    ("status_badge", "triggered_by", "cancel_requested"),
+                    ("status_badge", "triggered_by_label", "cancel_requested"),
                     "parameters_json",
                 ]
             },
@@ -118,7 +124,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "mode",
         "conflict_strategy",
         "status_badge",
-        "triggered_by",
+        "triggered_by_label",
         "cancel_requested",
         "parameters_json",
         "pages_done",
@@ -154,6 +160,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("account"), ordering="account")
     def account_badge(self, run):
         return account_tag(run.account)
+
+    @admin.display(description=_("triggered by"), ordering="triggered_by")
+    def triggered_by_label(self, run):
+        return trigger_label(run.triggered_by)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, run):

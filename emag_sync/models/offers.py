@@ -1,6 +1,6 @@
 """Offers as eMAG returns them, with their local overlay, conflicts and change history."""
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import models
 from django.db.models import Q
@@ -8,6 +8,9 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.payloads.offers import offer_payload_fields
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from .fields import (
     account_column,
@@ -35,6 +38,11 @@ class FromPayload:
 
     For what an offer only shows: keeping it in `raw` alone spares every sync a second copy.
     """
+
+    def __init__(self, short_description: "StrOrPromise | None" = None) -> None:
+        # The admin labels a read-only attribute by its `short_description`.
+        if short_description is not None:
+            self.short_description = short_description
 
     def __set_name__(self, owner, name: str) -> None:
         self.name = name
@@ -137,7 +145,7 @@ class Offer(models.Model):
 
     raw = payload_column()
     # Only shown: read from `raw` (payloads.offers.PAYLOAD_FIELDS).
-    description = FromPayload()
+    description = FromPayload(_("description"))
     stock = FromPayload()  # per warehouse
     handling_time = FromPayload()
     availability = FromPayload()
@@ -152,7 +160,7 @@ class Offer(models.Model):
     offer_details = FromPayload()
     manufacturer = FromPayload()
     eu_representative = FromPayload()
-    safety_information = FromPayload()
+    safety_information = FromPayload(_("safety information"))
     content_hash = content_hash_column()
     synced_at = models.DateTimeField(
         _("synced at"), db_index=True, help_text=_("When eMAG's content last changed.")
@@ -304,7 +312,7 @@ class Conflict(models.Model):
         indexes = [models.Index(fields=["status"], name="conflict_status")]
 
     def __str__(self) -> str:
-        return f"{self.offer} {self.field} ({self.status})"
+        return f"{self.offer} {self.field} ({self.get_status_display()})"
 
 
 class OfferChange(models.Model):

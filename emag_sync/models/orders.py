@@ -1,6 +1,7 @@
 """Orders as eMAG returns them (docs/emag-api.md §5.4), their lines and status history."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .fields import account_column, content_hash_column, payload_column, read_warnings_column
@@ -238,7 +239,10 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account.upper()} order {self.emag_id}"
+        return gettext("%(account)s order %(id)s") % {
+            "account": self.account.upper(),
+            "id": self.emag_id,
+        }
 
 
 class OrderLine(models.Model):
@@ -330,4 +334,5 @@ class OrderStatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status} -> {self.to_status} ({self.source})"
+        before = "—" if self.from_status is None else self.from_status
+        return f"{self.order_id}: {before} → {self.to_status} ({self.get_source_display()})"

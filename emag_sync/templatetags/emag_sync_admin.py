@@ -25,6 +25,11 @@ def status_tag(status: str):
 
 
 @register.filter
+def trigger(triggered_by: str) -> str:
+    return display.trigger_label(triggered_by)
+
+
+@register.filter
 def age(moment):
     return display.age(moment)
 
