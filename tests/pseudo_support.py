@@ -270,7 +270,9 @@ NAMES = {
 # translation (and cron-descriptor describes a crontab in English only): nothing this project
 # can translate, so they are listed here, each by itself, rather than hidden by a rule.
 THIRD_PARTY_UNMARKED = {"Task Name", "Scheduler", "Crontab translation"}
-CRON_DESCRIPTION = re.compile(r"^(?:At|Every) .* (?:UTC|Europe/\w+)$")
+CRON_DESCRIPTION = re.compile(r"^(?:Translation: )?(?:At|Every) .* (?:UTC|Europe/\w+)$")
+# A long name cut short for a list ("Laptop gaming HP …"): data when an exempt string starts so.
+TRUNCATED = re.compile(r"([^⟦⟧]+)…")
 # Data by its shape: URLs, e-mail addresses, dotted or snake_case identifiers (task paths,
 # module names, enum values), time zone names, and any word with a digit in it (SKUs, ids, counts, dates).
 DATA_SHAPES = re.compile(
@@ -292,7 +294,15 @@ def english_words(text: str, exempt: Iterable[str] = ()) -> list[str]:
     """
     if CRON_DESCRIPTION.match(text):
         return []
-    text = _data_pattern(frozenset(exempt)).sub(" ", text)
+    exempt = frozenset(exempt)
+
+    def drop_truncated_data(match: re.Match[str]) -> str:
+        shown = match.group(1).strip()
+        is_data = len(shown) >= 10 and any(item.startswith(shown) for item in exempt)
+        return " " if is_data else match.group(0)
+
+    text = TRUNCATED.sub(drop_truncated_data, text)
+    text = _data_pattern(exempt).sub(" ", text)
     text = DATA_SHAPES.sub(" ", text)
     return WORD.findall(text)
 

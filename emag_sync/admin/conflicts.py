@@ -141,7 +141,11 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         if conflict.detected_in_id is None:
             return "—"
         url = reverse("admin:emag_sync_syncrun_change", args=[conflict.detected_in_id])
-        return format_html('<a href="{}">run #{}</a>', url, conflict.detected_in_id)
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            gettext("run #%(run)s") % {"run": conflict.detected_in_id},
+        )
 
     @admin.display(description=_("decide"))
     def decide(self, conflict):

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
@@ -47,6 +47,12 @@ from emag_sync.selectors import (
 )
 from emag_sync.services.sync_runs import SyncAlreadyRunning
 from emag_sync.services.sync_triggers import order_syncs_enqueue, orders_acknowledge_enqueue
+
+# eMAG's delivery modes (docs/emag-api.md), stored as eMAG names them.
+DELIVERY_MODE_LABELS = {
+    "courier": pgettext_lazy("delivery mode", "courier"),
+    "pickup": pgettext_lazy("delivery mode", "pickup"),
+}
 
 
 class OrderChangeList(ChangeList):
@@ -191,7 +197,7 @@ class OrderAdmin(
             {
                 "fields": [
                     ("account_badge", "emag_id_copy", "status_badge", "type_label"),
-                    ("customer_name", "payment_mode_id", "delivery_mode", "locker"),
+                    ("customer_name", "payment_mode_id", "delivery", "locker"),
                     ("is_complete", "is_storno", "cancellation_reason"),
                     "cancellation_request_json",
                     "observation",
@@ -319,6 +325,10 @@ class OrderAdmin(
         return (
             f"{order.reason_cancellation} · {order.reason_cancellation_name or gettext('unnamed')}"
         )
+
+    @admin.display(description=_("delivery mode"))
+    def delivery(self, order):
+        return DELIVERY_MODE_LABELS.get(order.delivery_mode, order.delivery_mode) or "—"
 
     @admin.display(description=_("locker"))
     def locker(self, order):

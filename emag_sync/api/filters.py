@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 
 from emag_sync.accounts import resolve_account_names
@@ -85,7 +85,7 @@ class StrictBooleanField(forms.Field):
         try:
             return self.VALUES[str(value).strip().lower()]
         except KeyError:
-            raise forms.ValidationError("Use true or false.") from None
+            raise forms.ValidationError(gettext("Use true or false.")) from None
 
 
 class StrictBooleanFilter(django_filters.Filter):

@@ -4,6 +4,7 @@ DRF's LimitOffsetPagination quietly clamps or ignores a bad `limit`; here a limi
 skip that is not a whole number in range is a 400 naming the parameter, like any bad input.
 """
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -27,7 +28,11 @@ class LimitSkipPagination(LimitOffsetPagination):
         skip = request.query_params.get(self.skip_query_param)
         if offset not in (None, "") and skip not in (None, "") and offset != skip:
             raise ValidationError(
-                {self.skip_query_param: ["Give offset or skip (the same thing), not both."]}
+                {
+                    self.skip_query_param: [
+                        gettext("Give offset or skip (the same thing), not both.")
+                    ]
+                }
             )
         name, raw = (
             (self.offset_query_param, offset)
@@ -42,7 +47,14 @@ class LimitSkipPagination(LimitOffsetPagination):
     def _whole_number(name: str, raw: str, *, minimum: int, maximum: int) -> int:
         text = raw.strip()
         if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
-            raise ValidationError({name: [f"Must be a whole number from {minimum} to {maximum}."]})
+            raise ValidationError(
+                {
+                    name: [
+                        gettext("Must be a whole number from %(minimum)s to %(maximum)s.")
+                        % {"minimum": minimum, "maximum": maximum}
+                    ]
+                }
+            )
         return int(text)
 
     def get_schema_operation_parameters(self, view) -> list[dict]:

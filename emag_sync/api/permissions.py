@@ -4,6 +4,7 @@ Starting or cancelling syncs, testing connections, editing offers, resolving con
 acknowledging orders need staff status or a dedicated permission (the views name it).
 """
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
@@ -11,7 +12,7 @@ class ReadWithViewPermission(BasePermission):
     """Allow reads to users with every permission in `view.read_permissions`, and writes to
     staff or users with `view.write_permission`."""
 
-    message = "You do not have permission to do this."
+    message = gettext_lazy("You do not have permission to do this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user

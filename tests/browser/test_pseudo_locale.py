@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils.html import strip_tags
 from django_celery_beat.models import PeriodicTask
 
 from emag_sync.models import Offer, Order, OrderLine, SyncRun
@@ -63,6 +64,14 @@ def shown_data() -> list[str]:
         *Offer.objects.values_list("brand_name", flat=True),
         *Order.objects.values_list("customer_name", flat=True),
         *Order.objects.values_list("payment_mode", flat=True),
+        *Order.objects.values_list("detailed_payment_method", flat=True),
+        *Offer.objects.values_list("validation_status_description", flat=True),
+        # The offer page shows eMAG's description as text, its tags dropped.
+        *(
+            " ".join(strip_tags(str(offer.description or "").replace(">", "> ")).split())
+            for offer in Offer.objects.only("raw")
+        ),
+        *Offer.objects.values_list("offer_validation_status_description", flat=True),
         *OrderLine.objects.values_list("name", flat=True),
         *PeriodicTask.objects.values_list("name", flat=True),
         *PeriodicTask.objects.values_list("description", flat=True),

@@ -1,6 +1,7 @@
 """Login and token refresh."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
@@ -17,7 +18,9 @@ class LoginInput(StrictInputSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("username") and not attrs.get("email"):
-            raise serializers.ValidationError({"username": ["Give a username or an email."]})
+            raise serializers.ValidationError(
+                {"username": [gettext("Give a username or an email.")]}
+            )
         return attrs
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from emag_sync.accounts import resolve_account_names
@@ -24,7 +25,12 @@ class StrictInputSerializer(serializers.Serializer):
             if unknown:
                 allowed = ", ".join(self.fields)
                 raise serializers.ValidationError(
-                    {key: [f"Unknown field. Allowed: {allowed}."] for key in unknown}
+                    {
+                        key: [
+                            gettext("Unknown field. Allowed: %(allowed)s.") % {"allowed": allowed}
+                        ]
+                        for key in unknown
+                    }
                 )
         return super().to_internal_value(data)
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from emag_sync.api.serializers.common import StrictInputSerializer, storable_json
@@ -72,10 +73,12 @@ class ConflictResolveInput(StrictInputSerializer):
         conflict: Conflict = self.context["conflict"]
         if attrs["resolution"] != ConflictResolution.SET:
             if "value" in attrs:
-                raise serializers.ValidationError({"value": ["Only resolution set takes a value."]})
+                raise serializers.ValidationError(
+                    {"value": [gettext("Only resolution set takes a value.")]}
+                )
             return attrs
         if attrs.get("value") is None:
-            raise serializers.ValidationError({"value": ["Resolution set needs a value."]})
+            raise serializers.ValidationError({"value": [gettext("Resolution set needs a value.")]})
         try:
             storable_json(attrs["value"])
             local_edits_check(offer=conflict.offer, edits={conflict.field: attrs["value"]})

@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from emag_sync.api.serializers.common import StrictInputSerializer, storable_json
@@ -299,7 +300,7 @@ class OfferUpdateInput(StrictInputSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:
-            raise serializers.ValidationError("Send at least one field to change.")
+            raise serializers.ValidationError(gettext("Send at least one field to change."))
         offer = self.context["offer"]
         edits = {field: value for field, value in attrs.items() if field in EditableField.values}
         try:

@@ -7,6 +7,7 @@ every column of the orders models but the raw payload, so a new column needs no 
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from emag_sync.api.serializers.common import ACCOUNT_HELP, StrictInputSerializer, account_names_from
@@ -91,14 +92,20 @@ class OrderSyncInput(StrictInputSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if "end_date" in attrs:
-            raise serializers.ValidationError({"end_date": ["A sync always reads up to now."]})
+            raise serializers.ValidationError(
+                {"end_date": [gettext("A sync always reads up to now.")]}
+            )
         mode = attrs["sync_mode"]
         if mode == "historical" and "start_date" not in attrs:
-            raise serializers.ValidationError({"start_date": ["A historical sync needs it."]})
+            raise serializers.ValidationError(
+                {"start_date": [gettext("A historical sync needs it.")]}
+            )
         if mode != "historical" and "start_date" in attrs:
-            raise serializers.ValidationError({"start_date": ["Only historical syncs take it."]})
+            raise serializers.ValidationError(
+                {"start_date": [gettext("Only historical syncs take it.")]}
+            )
         if mode != "full" and "days_back" in attrs:
-            raise serializers.ValidationError({"days_back": ["Only full syncs take it."]})
+            raise serializers.ValidationError({"days_back": [gettext("Only full syncs take it.")]})
         attrs["accounts"] = account_names_from(attrs["account_type"])
         attrs["mode"] = "incremental" if mode == "incremental" else "full"
         if mode == "historical":

@@ -1,5 +1,6 @@
 """Sync runs: their output, the sync request, status, connection tests, statistics."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -168,11 +169,11 @@ class ProductSyncInput(StrictInputSerializer):
         selective = bool(attrs.get("filters") or attrs.get("ids") or attrs.get("skus"))
         if attrs["mode"] == SyncMode.SELECTIVE and not selective:
             raise serializers.ValidationError(
-                {"filters": ["A selective sync needs filters, ids or skus."]}
+                {"filters": [gettext("A selective sync needs filters, ids or skus.")]}
             )
         if attrs["mode"] != SyncMode.SELECTIVE and selective:
             raise serializers.ValidationError(
-                {"mode": ["filters, ids and skus apply to selective syncs only."]}
+                {"mode": [gettext("filters, ids and skus apply to selective syncs only.")]}
             )
         if attrs["mode"] != SyncMode.INCREMENTAL and attrs.get("max_pages") is not None:
             raise serializers.ValidationError({"max_pages": [MAX_PAGES_INCREMENTAL_ONLY]})
@@ -218,7 +219,7 @@ class ConnectionTestQuery(serializers.Serializer):
     def validate_account_type(self, value: str) -> str:
         name = value.strip().lower()
         if name == ALL_ACCOUNTS or name in ACCOUNT_ALIASES:
-            raise serializers.ValidationError("Test one account at a time.")
+            raise serializers.ValidationError(gettext("Test one account at a time."))
         return account_names_from(name)[0]
 
     def validate(self, attrs: dict) -> dict:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, StreamingHttpResponse
+from django.utils.translation import gettext
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
@@ -89,7 +90,7 @@ class CsvListView(ApiListView):
             return super().perform_content_negotiation(request, force)
         except Http404:
             # DRF answers an unknown ?format= with 404; it is a bad parameter.
-            raise ValidationError({"format": ["Use json or csv."]}) from None
+            raise ValidationError({"format": [gettext("Use json or csv.")]}) from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         renderer = getattr(request, "accepted_renderer", None)

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -125,11 +126,13 @@ class ProductPushView(ApiView):
                 {
                     "queued": False,
                     "push_state": current.state if current else None,
-                    "detail": "Nothing to push: the offer has no local value waiting for eMAG.",
+                    "detail": gettext(
+                        "Nothing to push: the offer has no local value waiting for eMAG."
+                    ),
                 }
             )
         return Response(
-            {"queued": True, "push_state": pending.state, "detail": "Push queued."},
+            {"queued": True, "push_state": pending.state, "detail": gettext("Push queued.")},
             status=status.HTTP_202_ACCEPTED,
         )
 
