@@ -118,20 +118,28 @@ def compose_commands() -> dict[str, list[list[str]]]:
     return commands
 
 
+def start_logged(args: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+    """Start a command from the project root in its own session, its output in `log_path`.
+
+    Its own session makes it a process group that can be signalled whole (pool and all).
+    """
+    with open(log_path, "wb") as log:
+        # Fixed argument list, no shell, no user input.
+        return subprocess.Popen(  # nosec B603
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 class Process:
     def __init__(self, name: str, args: list[str], env: dict, logs: Path):
         self.name = name
         self.log_path = logs / f"{name}.log"
-        with open(self.log_path, "wb") as log:
-            # Fixed argument list, no shell, no user input.
-            self.popen = subprocess.Popen(  # nosec B603
-                args,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.popen = start_logged(args, env, self.log_path)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 from django.db import connection
 
+from scripts.production_check import start_logged
 from tests.conftest import redis_flushed
 
-ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).parent / "celery")
 QUEUES = "emag_offers,emag_orders"
 # What the issue asks of the reaper in tests; the heartbeat beats every SYNC_REAP_AFTER / 6.
@@ -44,10 +44,14 @@ def database_environment() -> dict[str, str]:
     return {"DATABASE_URL": "", "SQLITE_PATH": str(db["NAME"])}
 
 
-def child_environment(broker_url: str, **overrides: object) -> dict[str, str]:
-    """Return the environment of a worker or beat: test database, Redis, quick reaping."""
+def child_environment(broker_url: str, sandbox, **overrides: object) -> dict[str, str]:
+    """Return the environment of a worker or beat: test database, Redis, quick reaping.
+
+    Every sandbox account points at `sandbox` (a running one, from `start_in_thread`).
+    """
     env = dict(os.environ)
     env.update(database_environment())
+    env.update(sandbox_environment(sandbox))
     env.update(
         MAGFLOW_SKIP_DOTENV="1",
         DJANGO_SETTINGS_MODULE="magflow.settings",
@@ -97,15 +101,7 @@ class CeleryProcess:
 
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path):
         self.log_path = log_path
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = start_logged(args, env, log_path)
         _running.add(self)
 
     def __enter__(self) -> "CeleryProcess":

@@ -187,6 +187,31 @@ def live_sandbox(monkeypatch, settings, fast_retries):
 
 
 @pytest.fixture
+def clock():
+    """Return a clock at the order tests' fixed NOW, for a sandbox and a sync to share."""
+    from tests.orders_support import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def order_history_sandbox(live_sandbox, settings, clock):
+    """Start a sandbox on `clock` (unless given another) whose every order a first sync reads.
+
+    Call it with the Sandbox's keyword arguments; it returns the Sandbox.
+    """
+    from tests.orders_support import ALL_HISTORY_DAYS
+
+    def start(**sandbox_options):
+        settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
+        sandbox_options.setdefault("clock", clock)
+        sandbox, _ = live_sandbox(**sandbox_options)
+        return sandbox
+
+    return start
+
+
+@pytest.fixture
 def subprocess_env(settings):
     """Return a function building the environment of a child process that shares the test DB.
 

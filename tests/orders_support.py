@@ -11,6 +11,8 @@ from emag_sync.services.order_pages import order_page_write
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 # A fixed "now" for the sandbox and the sync alike: 12:30 in Bucharest (summer time).
 NOW = datetime(2025, 9, 15, 9, 30, tzinfo=UTC)
+# The sandbox places orders over the last 120 days; a first sync reading this far reaches all.
+ALL_HISTORY_DAYS = 121
 
 
 class Clock:

@@ -32,7 +32,6 @@ from tests.celery_processes import (
     CeleryProcess,
     child_environment,
     require_redis,
-    sandbox_environment,
     send,
     start_worker,
     wait_until,
@@ -115,10 +114,10 @@ def stack(django_db_setup, tmp_path_factory):
     worker_port, web_port, prometheus_port = free_port(), free_port(), free_port()
     env = child_environment(
         broker_url,
+        sandbox,
         PROMETHEUS_MULTIPROC_DIR=folder,
         METRICS_TOKEN=TOKEN,
         METRICS_WORKER_PORT=worker_port,
-        **sandbox_environment(sandbox),
     )
     worker = start_worker(env, logs / "worker.log", concurrency=2, name="metrics")
     web = CeleryProcess(

@@ -10,24 +10,16 @@ from emag_sync.client import EmagClient
 from emag_sync.models import Order, SyncRun
 from emag_sync.services.order_acknowledge import orders_acknowledge
 from emag_sync.services.order_sync import order_sync
-from tests.orders_support import NOW, Clock, orders_by_id
+from tests.orders_support import orders_by_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ALL_HISTORY_DAYS = 121
-
 
 @pytest.fixture
-def clock():
-    return Clock(NOW)
-
-
-@pytest.fixture
-def synced(live_sandbox, settings, clock):
+def synced(order_history_sandbox, clock):
     """Return a sandbox whose orders (main 300, fbe 150) are all stored locally."""
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 300, "fbe": 150}, offers={"main": 30, "fbe": 30}, clock=clock
+    sandbox = order_history_sandbox(
+        orders={"main": 300, "fbe": 150}, offers={"main": 30, "fbe": 30}
     )
     for account in ("main", "fbe"):
         order_sync(account=account, clock=clock)

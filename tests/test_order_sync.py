@@ -16,17 +16,17 @@ from emag_sync.client import EmagClient, EmagServerError
 from emag_sync.models import Order, OrderLine, OrderStatusChange, SyncRun, SyncState
 from emag_sync.services.order_sync import order_sync
 from emag_sync.services.order_windows import month_windows
-from tests.orders_support import BUCHAREST, NOW, Clock, local_text, order_writes, orders_by_id
+from tests.orders_support import (
+    ALL_HISTORY_DAYS,
+    BUCHAREST,
+    NOW,
+    Clock,
+    local_text,
+    order_writes,
+    orders_by_id,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The sandbox places orders over the last 120 days; this reaches all of them.
-ALL_HISTORY_DAYS = 121
-
-
-@pytest.fixture
-def clock():
-    return Clock(NOW)
 
 
 @pytest.fixture
@@ -103,11 +103,10 @@ def test_500_orders_per_account_sync_completely_over_http(live_sandbox, settings
 
 
 def test_a_second_run_with_no_changes_makes_at_most_two_requests_per_type_and_writes_nothing(
-    live_sandbox, settings, clock, requests_by_type
+    order_history_sandbox, clock, requests_by_type
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 500, "fbe": 500}, offers={"main": 20, "fbe": 20}, clock=clock
+    sandbox = order_history_sandbox(
+        orders={"main": 500, "fbe": 500}, offers={"main": 20, "fbe": 20}
     )
     for account in ("main", "fbe"):
         order_sync(account=account, clock=clock)
@@ -134,12 +133,9 @@ def test_a_second_run_with_no_changes_makes_at_most_two_requests_per_type_and_wr
 
 
 def test_after_the_sandbox_changes_20_statuses_the_next_run_updates_exactly_those_20(
-    live_sandbox, settings, clock
+    order_history_sandbox, clock
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 500}, offers={"main": 40}, accounts=["main"], clock=clock
-    )
+    sandbox = order_history_sandbox(orders={"main": 500}, offers={"main": 40}, accounts=["main"])
     order_sync(account="main", clock=clock)
     clock.advance(minutes=5)
     chosen = movable(sandbox, statuses=(0, 1, 2, 3, 4))[::7][:20]
@@ -177,13 +173,10 @@ def test_the_first_run_reads_the_configured_days_back_and_sets_the_cursor(live_s
 
 
 def test_an_order_changed_in_the_same_second_as_the_cursor_is_still_read(
-    live_sandbox, settings, clock
+    order_history_sandbox, settings, clock
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
     settings.EMAG_ORDERS_OVERLAP_MINUTES = 0  # only the inclusive bound can save it
-    sandbox, _ = live_sandbox(
-        orders={"main": 120}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+    sandbox = order_history_sandbox(orders={"main": 120}, offers={"main": 20}, accounts=["main"])
     first, second = movable(sandbox)[:2]
     clock.advance(minutes=1)
     sandbox.move_order("main", first["id"], NEXT_STATUS[first["status"]])
@@ -199,11 +192,8 @@ def test_an_order_changed_in_the_same_second_as_the_cursor_is_still_read(
     assert stored()[second["id"]].status == NEXT_STATUS[second["status"]]
 
 
-def test_orders_on_the_edge_between_two_month_windows_are_read(live_sandbox, settings, clock):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 150}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+def test_orders_on_the_edge_between_two_month_windows_are_read(order_history_sandbox, clock):
+    sandbox = order_history_sandbox(orders={"main": 150}, offers={"main": 20}, accounts=["main"])
     windows = month_windows(NOW - timedelta(days=ALL_HISTORY_DAYS), NOW, BUCHAREST)
     edges = [before for _, before in windows]  # inner edges and the run's end
     edge_orders = sandbox.orders("main")[: len(edges)]
@@ -219,11 +209,8 @@ def test_orders_on_the_edge_between_two_month_windows_are_read(live_sandbox, set
     assert OrderStatusChange.objects.filter(order__emag_id=edge_orders[0]["id"]).count() == 1
 
 
-def test_re_reading_the_overlap_creates_no_duplicates(live_sandbox, settings, clock):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 200}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+def test_re_reading_the_overlap_creates_no_duplicates(order_history_sandbox, clock):
+    sandbox = order_history_sandbox(orders={"main": 200}, offers={"main": 20}, accounts=["main"])
     order_sync(account="main", clock=clock)
     changed = movable(sandbox)[:3]
     for order in changed:
@@ -243,13 +230,10 @@ def test_re_reading_the_overlap_creates_no_duplicates(live_sandbox, settings, cl
 
 
 def test_an_order_changed_during_the_run_neither_hides_others_nor_is_lost(
-    live_sandbox, settings, clock, monkeypatch
+    order_history_sandbox, settings, clock, monkeypatch
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
     settings.EMAG_PAGE_CONCURRENCY = 1  # page 2 is asked for after page 1 was answered
-    sandbox, _ = live_sandbox(
-        orders={"main": 400}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+    sandbox = order_history_sandbox(orders={"main": 400}, offers={"main": 20}, accounts=["main"])
     existing = {order["id"] for order in sandbox.orders("main")}
     moved = []
     read = EmagClient.read_orders
@@ -283,12 +267,11 @@ def test_an_order_changed_during_the_run_neither_hides_others_nor_is_lost(
 
 
 def test_an_order_changed_in_the_hour_repeated_when_daylight_saving_ends_is_read(
-    live_sandbox, settings
+    order_history_sandbox,
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
     # 26 October 2025: Bucharest goes from 04:00 summer time back to 03:00 at 01:00 UTC.
     clock = Clock(datetime(2025, 10, 26, 0, 40, tzinfo=UTC))  # 03:40, first pass
-    sandbox, _ = live_sandbox(
+    sandbox = order_history_sandbox(
         orders={"main": 60}, offers={"main": 20}, accounts=["main"], clock=clock
     )
     first, second = movable(sandbox)[:2]
@@ -308,12 +291,9 @@ def test_an_order_changed_in_the_hour_repeated_when_daylight_saving_ends_is_read
 
 
 def test_a_cursor_in_the_future_reads_nothing_new_breaks_nothing_and_comes_back(
-    live_sandbox, settings, clock
+    order_history_sandbox, clock
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 100}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+    sandbox = order_history_sandbox(orders={"main": 100}, offers={"main": 20}, accounts=["main"])
     order_sync(account="main", clock=clock)
     SyncState.objects.filter(account="main", mode="incremental").update(
         cursor=NOW + timedelta(days=30)
@@ -371,12 +351,9 @@ def test_full_mode_re_reads_orders_created_since_a_date_without_moving_the_curso
 
 
 def test_an_interrupted_full_run_resumes_after_its_last_stored_window(
-    live_sandbox, settings, clock, monkeypatch
+    order_history_sandbox, clock, monkeypatch
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 300}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+    sandbox = order_history_sandbox(orders={"main": 300}, offers={"main": 20}, accounts=["main"])
     counts = []
     count = EmagClient.count_orders
 
@@ -400,12 +377,9 @@ def test_an_interrupted_full_run_resumes_after_its_last_stored_window(
 
 
 def test_an_unreachable_emag_ends_the_run_partial_and_keeps_the_cursor(
-    live_sandbox, settings, clock
+    order_history_sandbox, clock
 ):
-    settings.EMAG_ORDERS_INITIAL_DAYS = ALL_HISTORY_DAYS
-    sandbox, _ = live_sandbox(
-        orders={"main": 100}, offers={"main": 20}, accounts=["main"], clock=clock
-    )
+    sandbox = order_history_sandbox(orders={"main": 100}, offers={"main": 20}, accounts=["main"])
     order_sync(account="main", clock=clock)
     cursor = SyncState.objects.get(account="main", mode="incremental").cursor
     sandbox.inject_fault("main", "http_503", action="order/read", count=None)

@@ -9,12 +9,9 @@ from emag_sync.models import EmagRequestLog, Offer, Order, SyncState
 from emag_sync.sandbox.faults import TRANSIENT_KINDS
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.order_sync import order_sync
-from tests.orders_support import orders_by_id
+from tests.orders_support import ALL_HISTORY_DAYS, orders_by_id
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-# The sandbox places orders over the last 120 days; this reaches all of them.
-ALL_HISTORY_DAYS = 121
 
 
 def mirror_matches(sandbox, account):

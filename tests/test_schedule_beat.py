@@ -9,7 +9,6 @@ from emag_sync.models import SyncKind, SyncRun, SyncStatus
 from tests.celery_processes import (
     child_environment,
     require_redis,
-    sandbox_environment,
     start_beat,
     start_worker,
     wait_until,
@@ -40,7 +39,7 @@ def test_beat_with_the_database_scheduler_triggers_at_least_two_syncs(live_sandb
         kwargs=json.dumps({"account": "main", "mode": "incremental", "max_pages": 1}),
         expire_seconds=INTERVAL_SECONDS,
     )
-    env = child_environment(broker_url, **sandbox_environment(server))
+    env = child_environment(broker_url, server)
 
     with (
         start_worker(env, tmp_path / "worker.log", concurrency=2),

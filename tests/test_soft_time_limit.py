@@ -12,10 +12,9 @@ from emag_sync.models import Order, OrderStatus, SyncKind, SyncRun, SyncState, S
 from emag_sync.services import offer_sync as offer_stream
 from emag_sync.services import order_acknowledge as acknowledge_stream
 from emag_sync.services import order_sync as order_stream
+from tests.orders_support import ALL_HISTORY_DAYS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ALL_HISTORY_DAYS = 121
 
 
 def time_runs_out_at_call(number: int, write):

@@ -8,9 +8,7 @@ from emag_sync.services import table_statistics
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.order_sync import order_sync
 from emag_sync.services.table_statistics import GrowthAnalyzer
-
-# The sandbox places orders over the last 120 days; this reaches all of them.
-ALL_HISTORY_DAYS = 121
+from tests.orders_support import ALL_HISTORY_DAYS
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from tests.celery_processes import (
     TEST_REAP_AFTER,
     child_environment,
     require_redis,
-    sandbox_environment,
     send,
     start_worker,
     wait_until,
@@ -36,7 +35,7 @@ def test_a_sigkilled_worker_s_run_is_reaped_in_time_and_the_next_run_resumes_it(
     sandbox.inject_fault(
         "main", "timeout", count=None, action="product_offer/read", slow_seconds=0.3
     )
-    env = child_environment(broker_url, EMAG_PAGE_CONCURRENCY=1, **sandbox_environment(server))
+    env = child_environment(broker_url, server, EMAG_PAGE_CONCURRENCY=1)
     with start_worker(env, tmp_path / "doomed.log", concurrency=1, name="doomed") as doomed:
         send(sync_products_task, broker_url, kwargs={"account": "main", "mode": "full"})
         run = wait_until(

@@ -34,7 +34,6 @@ from emag_sync.tasks import (
 from tests.celery_processes import (
     child_environment,
     require_redis,
-    sandbox_environment,
     send,
     start_worker,
     wait_until,
@@ -70,10 +69,10 @@ def webhook():
 def worker(django_db_setup, broker_url, sandbox, webhook, tmp_path_factory):
     env = child_environment(
         broker_url,
+        sandbox,
         ALERT_WEBHOOK_URL=webhook.url,
         # One page in flight at a time, so slowed pages make a run last predictably long.
         EMAG_PAGE_CONCURRENCY=1,
-        **sandbox_environment(sandbox),
     )
     with start_worker(env, tmp_path_factory.mktemp("worker") / "worker.log") as process:
         yield process
