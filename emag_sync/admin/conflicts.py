@@ -222,7 +222,9 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             raise PermissionDenied
         resolution = request.POST.get("resolution")
         if resolution not in RESOLUTION_WORDS:
-            self.message_user(request, "Choose “Accept eMAG” or “Keep local”.", messages.ERROR)
+            self.message_user(
+                request, gettext("Choose “Accept eMAG” or “Keep local”."), messages.ERROR
+            )
         else:
             conflict = get_object_or_404(Conflict, pk=conflict_id)
             self._resolve(request, Conflict.objects.filter(pk=conflict.pk), resolution)

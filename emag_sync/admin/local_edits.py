@@ -1,9 +1,10 @@
 """Local edits: every local value in one list, with who set it and eMAG's value beside it."""
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from emag_sync.admin.bases import OfferRecordAdmin
 from emag_sync.admin.display import account_tag, field_value
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import LocalEdit
@@ -11,7 +12,7 @@ from emag_sync.services.local_edits import emag_value, local_edit_clear
 
 
 @admin.register(LocalEdit)
-class LocalEditAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class LocalEditAdmin(CheckedSelectionMixin, OfferRecordAdmin):
     """Every local value in one list, with who set it; dropping one restores eMAG's."""
 
     list_display = [
@@ -27,39 +28,21 @@ class LocalEditAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     search_fields = ["offer__part_number"]
     ordering = ["-edited_at", "-id"]
     actions = ["drop_local_values"]
-    show_facets = admin.ShowFacets.NEVER
-
-    class Media:
-        css = {"all": ["emag_sync/admin.css"]}
 
     def get_queryset(self, request):
         # emag_value reads the offer's columns and, for a description or a handling time, its
         # payload: loaded with the edit rather than one query per row.
         return super().get_queryset(request).select_related("offer", "edited_by")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="offer", ordering="offer__part_number")
-    def offer_link(self, edit):
-        url = reverse("admin:emag_sync_offer_change", args=[edit.offer_id])
-        return format_html('<a href="{}">{}</a>', url, edit.offer.part_number or edit.offer.emag_id)
-
-    @admin.display(description="account", ordering="offer__account")
+    @admin.display(description=_("account"), ordering="offer__account")
     def account_badge(self, edit):
         return account_tag(edit.offer.account)
 
-    @admin.display(description="local value")
+    @admin.display(description=_("local value"))
     def local(self, edit):
         return field_value(edit.field, edit.value, edit.offer.currency)
 
-    @admin.display(description="eMAG value")
+    @admin.display(description=_("eMAG value"))
     def emag(self, edit):
         return field_value(edit.field, emag_value(edit.offer, edit.field), edit.offer.currency)
 
@@ -68,8 +51,13 @@ class LocalEditAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return request.user.has_perm("emag_sync.change_offer")
 
     @admin.action(
-        description="Drop the selected local values (eMAG's apply again)", permissions=["drop"]
+        description=_("Drop the selected local values (eMAG's apply again)"),
+        permissions=["drop"],
     )
     def drop_local_values(self, request, queryset):
         dropped = sum(local_edit_clear(offer=edit.offer, field=edit.field) for edit in queryset)
-        self.message_user(request, f"Dropped {dropped} local value(s).")
+        self.message_user(
+            request,
+            ngettext("Dropped %(count)d local value.", "Dropped %(count)d local values.", dropped)
+            % {"count": dropped},
+        )

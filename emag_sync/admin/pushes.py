@@ -1,9 +1,10 @@
 """Pushes: every send of local values to eMAG, with its outcome and eMAG's messages."""
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from emag_sync.admin.bases import OfferRecordAdmin
 from emag_sync.admin.display import account_tag
 from emag_sync.admin.filters import AccountFilter
 from emag_sync.models import OfferPush, PushState
@@ -11,7 +12,7 @@ from emag_sync.services.push_outbox import outbox_retry
 
 
 @admin.register(OfferPush)
-class OfferPushAdmin(admin.ModelAdmin):
+class OfferPushAdmin(OfferRecordAdmin):
     """Each push of each offer: fields and values, who set them, the run, the outcome."""
 
     list_display = [
@@ -30,28 +31,13 @@ class OfferPushAdmin(admin.ModelAdmin):
     search_fields = ["offer__part_number"]
     ordering = ["-requested_at", "-id"]
     actions = ["retry_rejected"]
-    show_facets = admin.ShowFacets.NEVER
     list_select_related = ["offer", "requested_by"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="offer", ordering="offer__part_number")
-    def offer_link(self, push):
-        url = reverse("admin:emag_sync_offer_change", args=[push.offer_id])
-        return format_html('<a href="{}">{}</a>', url, push.offer.part_number or push.offer.emag_id)
-
-    @admin.display(description="account", ordering="account")
+    @admin.display(description=_("account"), ordering="account")
     def account_badge(self, push):
         return account_tag(push.account)
 
-    @admin.display(description="eMAG's messages")
+    @admin.display(description=_("eMAG's messages"))
     def emag_messages(self, push):
         return "; ".join(push.messages) or "—"
 
@@ -59,10 +45,18 @@ class OfferPushAdmin(admin.ModelAdmin):
         # Sending again spends the account's request budget, like a sync.
         return request.user.has_perm("emag_sync.run_sync")
 
-    @admin.action(description="Send the selected rejected pushes again", permissions=["retry"])
+    @admin.action(description=_("Send the selected rejected pushes again"), permissions=["retry"])
     def retry_rejected(self, request, queryset):
         queued = outbox_retry(
             pushes=queryset.filter(state=PushState.REJECTED).select_related("offer"),
             user=request.user,
         )
-        self.message_user(request, f"Queued {queued} push(es) for the next push to eMAG.")
+        self.message_user(
+            request,
+            ngettext(
+                "Queued %(count)d push for the next push to eMAG.",
+                "Queued %(count)d pushes for the next push to eMAG.",
+                queued,
+            )
+            % {"count": queued},
+        )

@@ -1,10 +1,12 @@
 """Sync runs, checkpoints and the eMAG request log: read-only records of what syncs did."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from emag_sync.admin.bases import ReadOnlyAdmin
 from emag_sync.admin.dashboard import CANCEL_PERMISSION, SyncDashboard
 from emag_sync.admin.display import (
     account_tag,
@@ -19,24 +21,6 @@ from emag_sync.models import EmagRequestLog, SyncRun, SyncState
 from emag_sync.selectors import sync_run_request_log
 
 REQUEST_LOG_SHOWN = 200
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by syncs: viewable, never added, changed or deleted by hand."""
-
-    show_facets = admin.ShowFacets.NEVER
-
-    class Media:
-        css = {"all": ["emag_sync/admin.css"]}
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SyncRun)
@@ -68,7 +52,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     change_form_template = "admin/emag_sync/syncrun/change_form.html"
     fieldsets = [
         (
-            "Run",
+            _("Run"),
             {
                 "fields": [
                     ("account_badge", "kind", "mode", "conflict_strategy"),
@@ -78,7 +62,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             },
         ),
         (
-            "Progress",
+            _("Progress"),
             {
                 "fields": [
                     ("pages_done", "pages_total", "progress", "resumed_from_page"),
@@ -87,7 +71,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             },
         ),
         (
-            "Offers written",
+            _("Offers written"),
             {
                 "fields": [
                     ("items_created", "items_updated", "items_unchanged"),
@@ -96,11 +80,11 @@ class SyncRunAdmin(ReadOnlyAdmin):
             },
         ),
         (
-            "eMAG API",
+            _("eMAG API"),
             {"fields": [("requests", "throttled", "retries"), "pages_second_chance"]},
         ),
         (
-            "Timing",
+            _("Timing"),
             {
                 "fields": [
                     ("created_at", "started_at", "finished_at", "heartbeat_at"),
@@ -108,50 +92,19 @@ class SyncRunAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Errors", {"fields": ["errors_json"]}),
+        (_("Errors"), {"fields": ["errors_json"]}),
         (
-            "Warnings",
+            _("Warnings"),
             {
-                "description": "Items stored with a field eMAG sent in a shape that could not "
-                "be read; the field is left empty and the item's payload kept whole.",
+                "description": _(
+                    "Items stored with a field eMAG sent in a shape that could not be read; "
+                    "the field is left empty and the item's payload kept whole."
+                ),
                 "fields": ["warnings_json"],
             },
         ),
     ]
-    readonly_fields = [
-        "account_badge",
-        "kind",
-        "mode",
-        "conflict_strategy",
-        "status_badge",
-        "triggered_by_label",
-        "cancel_requested",
-        "parameters_json",
-        "pages_done",
-        "pages_total",
-        "progress",
-        "resumed_from_page",
-        "items_total",
-        "items_seen",
-        "items_created",
-        "items_updated",
-        "items_unchanged",
-        "items_failed",
-        "items_warned",
-        "items_missing",
-        "requests",
-        "throttled",
-        "retries",
-        "pages_second_chance",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "heartbeat_at",
-        "run_duration",
-        "throughput",
-        "errors_json",
-        "warnings_json",
-    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_urls(self):
         # The dashboard lives under the runs it shows: /admin/emag_sync/syncrun/dashboard/.
