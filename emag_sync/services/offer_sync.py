@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from emag_sync.client import EmagClient, EmagError, is_permanent
 from emag_sync.models import (
@@ -82,7 +83,7 @@ OFFER_FILTERS = INTEGER_FILTERS | TEXT_FILTERS
 
 
 # A limited full pass could not tell a missing offer from an unread one; refused, not ignored.
-MAX_PAGES_INCREMENTAL_ONLY = (
+MAX_PAGES_INCREMENTAL_ONLY = gettext_lazy(
     "max_pages applies to incremental syncs only: a full sync reads every page (it marks the "
     "offers eMAG no longer returns as missing) and a selective one reads what it names; for "
     "a shorter run use mode incremental with max_pages, or run_async true against timeouts"
@@ -95,22 +96,26 @@ def validate_offer_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
     for key, value in (filters or {}).items():
         if key not in OFFER_FILTERS:
             raise SyncOptionsError(
-                f"unknown filter {key!r}; allowed: {', '.join(sorted(OFFER_FILTERS))}"
+                gettext("unknown filter %(key)r; allowed: %(allowed)s")
+                % {"key": key, "allowed": ", ".join(sorted(OFFER_FILTERS))}
             )
         if key in INTEGER_FILTERS:
             try:
                 number = int(str(value).strip())
             except ValueError:
                 raise SyncOptionsError(
-                    f"filter {key} must be a whole number, got {value!r}"
+                    gettext("filter %(key)s must be a whole number, got %(value)r")
+                    % {"key": key, "value": value}
                 ) from None
             if number < 0:
-                raise SyncOptionsError(f"filter {key} must not be negative")
+                raise SyncOptionsError(
+                    gettext("filter %(key)s must not be negative") % {"key": key}
+                )
             clean[key] = number
         else:
             text = str(value).strip()
             if not text:
-                raise SyncOptionsError(f"filter {key} must not be empty")
+                raise SyncOptionsError(gettext("filter %(key)s must not be empty") % {"key": key})
             clean[key] = text
     return clean
 
@@ -131,17 +136,20 @@ class OfferSyncOptions:
 
     def validate(self) -> "OfferSyncOptions":
         if self.mode not in SyncMode.values:
-            raise SyncOptionsError(f"unknown mode {self.mode!r}")
+            raise SyncOptionsError(gettext("unknown mode %(mode)r") % {"mode": self.mode})
         if self.conflict_strategy not in ConflictStrategy.values:
-            raise SyncOptionsError(f"unknown conflict strategy {self.conflict_strategy!r}")
+            raise SyncOptionsError(
+                gettext("unknown conflict strategy %(strategy)r")
+                % {"strategy": self.conflict_strategy}
+            )
         if self.max_pages is not None and self.max_pages < 1:
-            raise SyncOptionsError("max_pages must be at least 1")
+            raise SyncOptionsError(gettext("max_pages must be at least 1"))
         if self.max_pages is not None and self.mode != SyncMode.INCREMENTAL:
-            raise SyncOptionsError(MAX_PAGES_INCREMENTAL_ONLY)
+            raise SyncOptionsError(str(MAX_PAGES_INCREMENTAL_ONLY))
         self.filters = validate_offer_filters(self.filters)
         self.emag_ids = [int(emag_id) for emag_id in self.emag_ids]
         if any(emag_id <= 0 for emag_id in self.emag_ids):
-            raise SyncOptionsError("ids must be positive")
+            raise SyncOptionsError(gettext("ids must be positive"))
         self.skus = [sku.strip() for sku in self.skus if sku.strip()]
         if self.mode == SyncMode.SELECTIVE and not (self.filters or self.emag_ids or self.skus):
             raise SyncOptionsError("a selective sync needs filters, ids or SKUs")

@@ -32,6 +32,7 @@ from django.db import connections
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from emag_sync.accounts import EmagAccount
 from emag_sync.client import EmagClient, EmagError, is_permanent
@@ -129,7 +130,7 @@ def order_sync(
 def order_sync_request(*, mode: str, since: date | None) -> RunRequest:
     """Return what an order sync is claimed with (here or queued by a trigger)."""
     if mode not in ORDER_SYNC_MODES:
-        raise SyncOptionsError(f"unknown order sync mode {mode!r}")
+        raise SyncOptionsError(gettext("unknown order sync mode %(mode)r") % {"mode": mode})
     return RunRequest(
         kind=SyncKind.ORDERS,
         mode=mode,

@@ -25,6 +25,7 @@ from django.db import (
 )
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from emag_sync.models import ACTIVE_STATUSES, SyncKind, SyncMode, SyncRun, SyncStatus
 from emag_sync.observability import metrics
@@ -73,8 +74,22 @@ class SyncAlreadyRunning(Exception):
 
     def __init__(self, account: str, kind: str, run: SyncRun | None):
         self.account, self.kind, self.run = account, kind, run
-        where = f" (run #{run.pk}, {run.status})" if run else ""
-        super().__init__(f"a {kind} sync of account {account!r} is already running{where}")
+        if run is None:
+            message = gettext("a %(kind)s sync of account %(account)r is already running")
+        else:
+            message = gettext(
+                "a %(kind)s sync of account %(account)r is already running (run #%(run)s, "
+                "%(status)s)"
+            )
+        super().__init__(
+            message
+            % {
+                "kind": kind,
+                "account": account,
+                "run": run and run.pk,
+                "status": run and run.status,
+            }
+        )
 
 
 class SyncRunLost(Exception):

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.api.conftest import API
+from tests.factories import make_run
 
 pytestmark = pytest.mark.i18n
 
@@ -63,3 +64,20 @@ def test_drf_own_messages_use_its_shipped_romanian(api):
     assert english.json()["mode"] == ['"sometimes" is not a valid choice.']
     assert romanian.json()["mode"] != english.json()["mode"]
     assert "sometimes" in romanian.json()["mode"][0]
+
+
+@pytest.mark.django_db
+def test_a_sync_refused_because_one_runs_says_so_in_each_language_with_the_same_run(
+    api, queued_tasks
+):
+    busy = make_run("main", status="running")
+    body = {"account_type": "main", "run_async": True}
+
+    romanian = api.post(SYNC, body, format="json", HTTP_ACCEPT_LANGUAGE="ro")
+    english = api.post(SYNC, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert romanian.status_code == english.status_code == 409
+    assert romanian.json()["run_ids"] == english.json()["run_ids"] == [busy.pk]
+    assert "is already running" in english.json()["detail"]
+    assert "rulează deja" in romanian.json()["detail"]
+    assert queued_tasks == []
