@@ -74,22 +74,25 @@ class SyncAlreadyRunning(Exception):
 
     def __init__(self, account: str, kind: str, run: SyncRun | None):
         self.account, self.kind, self.run = account, kind, run
-        if run is None:
-            message = gettext("a %(kind)s sync of account %(account)r is already running")
-        else:
-            message = gettext(
-                "a %(kind)s sync of account %(account)r is already running (run #%(run)s, "
-                "%(status)s)"
-            )
-        super().__init__(
-            message
-            % {
-                "kind": kind,
-                "account": account,
-                "run": run and run.pk,
-                "status": run and run.status,
+        # In English: workers and commands log it; `explained` is the reader's version.
+        where = f" (run #{run.pk}, {run.status})" if run else ""
+        super().__init__(f"a {kind} sync of account {account!r} is already running{where}")
+
+    def explained(self) -> str:
+        """Return the refusal in the active language, for a person reading an answer."""
+        if self.run is None:
+            return gettext("a %(kind)s sync of account %(account)r is already running") % {
+                "kind": self.kind,
+                "account": self.account,
             }
-        )
+        return gettext(
+            "a %(kind)s sync of account %(account)r is already running (run #%(run)s, %(status)s)"
+        ) % {
+            "kind": self.kind,
+            "account": self.account,
+            "run": self.run.pk,
+            "status": self.run.status,
+        }
 
 
 class SyncRunLost(Exception):

@@ -239,7 +239,7 @@ class V1ProductSyncView(SyncTriggerMixin, V1View):
         try:
             runs = offer_syncs_start(data, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
-            return _refused(str(busy), status.HTTP_409_CONFLICT)
+            return _refused(busy.explained(), status.HTTP_409_CONFLICT)
         except SyncOptionsError as error:
             return _refused(f"Invalid sync configuration: {error}")
         notes = f" {ITEMS_PER_PAGE_NOTE}" if data["items_per_page"] != 100 else ""

@@ -67,7 +67,7 @@ SYNC_BUSY_ANSWER = OpenApiResponse(SyncBusyOutput, description="An account is al
 
 def sync_busy_response(busy: SyncAlreadyRunning) -> Response:
     """Return the 409 answer to a sync request while an account's sync is queued or running."""
-    body = {"detail": str(busy), "run_ids": [busy.run.pk] if busy.run else []}
+    body = {"detail": busy.explained(), "run_ids": [busy.run.pk] if busy.run else []}
     return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
 
 
