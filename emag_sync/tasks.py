@@ -15,6 +15,7 @@ Task hygiene, per task below:
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +28,11 @@ from emag_sync.accounts import ACCOUNT_ALIASES, ALL_ACCOUNTS, resolve_account_na
 from emag_sync.models import SyncRun, SyncStatus
 from emag_sync.services.cleanup import sync_history_cleanup
 from emag_sync.services.health import health_check_run
+from emag_sync.services.offer_push import offers_push
 from emag_sync.services.offer_sync import OfferSyncOptions, offer_sync
 from emag_sync.services.order_acknowledge import orders_acknowledge
 from emag_sync.services.order_sync import order_sync
+from emag_sync.services.push_outbox import push_work_exists
 from emag_sync.services.sync_runs import SyncAlreadyRunning, SyncRunLost
 
 logger = logging.getLogger(__name__)
@@ -96,20 +99,57 @@ def _finished(run: SyncRun, run_id: int | None, *, retry_when_idle: bool = True)
     return {"run_id": run.pk, "account": run.account, "status": run.status}
 
 
-def _already_running(stream: str, account: str, skipped: Exception) -> dict:
-    logger.info("%s of %s not started: %s", stream, account, skipped)
-    holder = getattr(skipped, "run", None)
-    return {"account": account, "already_running": holder.pk if holder else None}
+def _sync_task(name: str, *, soft_seconds: int | None = None, writes_to_emag: bool = False):
+    """Declare a per-account sync task: bound, no result kept, its time limits and retry rule.
+
+    Every stream but the offer sync (whose full mode walks the whole catalogue) fits in the
+    short limit, SYNC_ORDERS_TIME_LIMIT, the default.
+
+    A stream that writes to eMAG is acknowledged on receipt (a redelivery must never write
+    twice; the next tick redoes a lost one) and retried only when the database went away,
+    never when eMAG refused. A read stream is acknowledged late (its run claim makes a second
+    delivery harmless) and also retried when eMAG was unreachable for the whole run.
+    """
+    return shared_task(
+        bind=True,
+        name=name,
+        ignore_result=True,
+        acks_late=not writes_to_emag,
+        **_limits(soft_seconds or settings.SYNC_ORDERS_TIME_LIMIT),
+        **(DATABASE_RETRY_POLICY if writes_to_emag else RETRY_POLICY),
+    )
 
 
-@shared_task(
-    bind=True,
-    name="emag_sync.sync_products",
-    ignore_result=True,
-    acks_late=True,
-    **_limits(settings.SYNC_OFFERS_TIME_LIMIT),
-    **RETRY_POLICY,
-)
+def _account_run(
+    task: Task,
+    stream: str,
+    kwargs: dict[str, Any],
+    start: Callable[[str], SyncRun | dict],
+) -> dict:
+    """Fan out when asked for every account, else start this account's run and report it.
+
+    `start` gets who triggered the run and returns the finished run, or an answer when it had
+    no reason to start one. A run refused because another holds the claim is reported, not raised.
+    """
+    account = kwargs["account"]
+    kwargs = {**kwargs, "triggered_by": _trigger(task, kwargs.get("triggered_by"))}
+    fanned_out = _fan_out(task, account, kwargs)
+    if fanned_out is not None:
+        return {"fanned_out": fanned_out}
+    try:
+        run = start(kwargs["triggered_by"])
+    except (SyncAlreadyRunning, SyncRunLost) as skipped:
+        logger.info("%s of %s not started: %s", stream, account, skipped)
+        holder = getattr(skipped, "run", None)
+        return {"account": account, "already_running": holder.pk if holder else None}
+    if isinstance(run, dict):
+        return run
+    # Only a task that retries when eMAG was unreachable asks for a retry of an idle run.
+    retry_when_idle = SyncRunUnavailable in getattr(task, "autoretry_for", ())
+    return _finished(run, kwargs.get("run_id"), retry_when_idle=retry_when_idle)
+
+
+@_sync_task("emag_sync.sync_products", soft_seconds=settings.SYNC_OFFERS_TIME_LIMIT)
 def sync_products_task(
     self,
     account: str = ALL_ACCOUNTS,
@@ -124,48 +164,29 @@ def sync_products_task(
     triggered_by: str | None = None,
 ) -> dict:
     """Sync offers of one account (or all); a queued run (run_id) is taken over."""
-    triggered_by = _trigger(self, triggered_by)
-    fanned_out = _fan_out(
+    options: dict[str, Any] = {
+        "mode": mode,
+        "conflict_strategy": conflict_strategy,
+        "max_pages": max_pages,
+        "include_inactive": include_inactive,
+        "filters": filters,
+        "ids": ids,
+        "skus": skus,
+    }
+    return _account_run(
         self,
-        account,
-        {
-            "mode": mode,
-            "conflict_strategy": conflict_strategy,
-            "max_pages": max_pages,
-            "include_inactive": include_inactive,
-            "filters": filters,
-            "ids": ids,
-            "skus": skus,
-            "run_id": run_id,
-            "triggered_by": triggered_by,
-        },
+        "Offer sync",
+        {**options, "account": account, "run_id": run_id, "triggered_by": triggered_by},
+        lambda trigger: offer_sync(
+            account=account,
+            options=OfferSyncOptions.from_values(**options),
+            run_id=run_id,
+            triggered_by=trigger,
+        ),
     )
-    if fanned_out is not None:
-        return {"fanned_out": fanned_out}
-    options = OfferSyncOptions.from_values(
-        mode=mode,
-        conflict_strategy=conflict_strategy,
-        max_pages=max_pages,
-        include_inactive=include_inactive,
-        filters=filters,
-        ids=ids,
-        skus=skus,
-    )
-    try:
-        run = offer_sync(account=account, options=options, run_id=run_id, triggered_by=triggered_by)
-    except (SyncAlreadyRunning, SyncRunLost) as skipped:
-        return _already_running("Offer sync", account, skipped)
-    return _finished(run, run_id)
 
 
-@shared_task(
-    bind=True,
-    name="emag_sync.sync_orders",
-    ignore_result=True,
-    acks_late=True,
-    **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
-    **RETRY_POLICY,
-)
+@_sync_task("emag_sync.sync_orders")
 def sync_orders_task(
     self,
     account: str = ALL_ACCOUNTS,
@@ -175,82 +196,59 @@ def sync_orders_task(
     triggered_by: str | None = None,
 ) -> dict:
     """Sync orders of one account (or all); `since` is an ISO 8601 time with its zone."""
-    triggered_by = _trigger(self, triggered_by)
-    fanned_out = _fan_out(
+    return _account_run(
         self,
-        account,
-        {"mode": mode, "since": since, "run_id": run_id, "triggered_by": triggered_by},
-    )
-    if fanned_out is not None:
-        return {"fanned_out": fanned_out}
-    try:
-        run = order_sync(
+        "Order sync",
+        {
+            "account": account,
+            "mode": mode,
+            "since": since,
+            "run_id": run_id,
+            "triggered_by": triggered_by,
+        },
+        lambda trigger: order_sync(
             account=account,
             mode=mode,
             since=_aware_datetime(since),
-            triggered_by=triggered_by,
+            triggered_by=trigger,
             run_id=run_id,
-        )
-    except (SyncAlreadyRunning, SyncRunLost) as skipped:
-        return _already_running("Order sync", account, skipped)
-    return _finished(run, run_id)
+        ),
+    )
 
 
-@shared_task(
-    bind=True,
-    name="emag_sync.acknowledge_orders",
-    ignore_result=True,
-    acks_late=False,  # acknowledging writes to eMAG: a lost tick is redone by the next one
-    **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
-    **DATABASE_RETRY_POLICY,
-)
+@_sync_task("emag_sync.acknowledge_orders", writes_to_emag=True)
 def acknowledge_orders_task(
-    self,
-    account: str = ALL_ACCOUNTS,
-    run_id: int | None = None,
-    triggered_by: str | None = None,
+    self, account: str = ALL_ACCOUNTS, run_id: int | None = None, triggered_by: str | None = None
 ) -> dict:
     """Acknowledge new orders of one account (or all) on eMAG."""
-    triggered_by = _trigger(self, triggered_by)
-    fanned_out = _fan_out(self, account, {"run_id": run_id, "triggered_by": triggered_by})
-    if fanned_out is not None:
-        return {"fanned_out": fanned_out}
-    try:
-        run = orders_acknowledge(account=account, triggered_by=triggered_by, run_id=run_id)
-    except (SyncAlreadyRunning, SyncRunLost) as skipped:
-        return _already_running("Order acknowledgement", account, skipped)
-    return _finished(run, run_id, retry_when_idle=False)
+    return _account_run(
+        self,
+        "Order acknowledgement",
+        {"account": account, "run_id": run_id, "triggered_by": triggered_by},
+        lambda trigger: orders_acknowledge(account=account, triggered_by=trigger, run_id=run_id),
+    )
 
 
-@shared_task(
-    bind=True,
-    name="emag_sync.push_offers",
-    ignore_result=True,
-    # A push writes to eMAG: acknowledged on receipt, never run twice by a redelivery (a
-    # lost message loses nothing: the outbox keeps every edit for the next tick).
-    acks_late=False,
-    **_limits(settings.SYNC_ORDERS_TIME_LIMIT),
-    **DATABASE_RETRY_POLICY,
-)
+# A lost push message loses nothing: the outbox keeps every edit for the next tick.
+@_sync_task("emag_sync.push_offers", writes_to_emag=True)
 def push_offers_task(
     self, account: str = ALL_ACCOUNTS, run_id: int | None = None, triggered_by: str | None = None
 ) -> dict:
     """Send the outbox of one account (or all) to eMAG; an empty outbox starts no run."""
-    from emag_sync.services.offer_push import offers_push
-    from emag_sync.services.push_outbox import push_work_exists
 
-    triggered_by = _trigger(self, triggered_by)
-    fanned_out = _fan_out(self, account, {"run_id": run_id, "triggered_by": triggered_by})
-    if fanned_out is not None:
-        return {"fanned_out": fanned_out}
-    if run_id is None and not push_work_exists(account=account):
-        return {"account": account, "nothing_to_push": True}
-    try:
-        run = offers_push(account=account, triggered_by=triggered_by, run_id=run_id)
-    except (SyncAlreadyRunning, SyncRunLost) as skipped:
-        # The running push takes new pending edits before it ends; the schedule drains the rest.
-        return _already_running("Offer push", account, skipped)
-    return _finished(run, run_id, retry_when_idle=False)
+    def push(trigger: str) -> SyncRun | dict:
+        if run_id is None and not push_work_exists(account=account):
+            return {"account": account, "nothing_to_push": True}
+        # A push already running takes new pending edits before it ends (reported below as
+        # already running); the schedule drains the rest.
+        return offers_push(account=account, triggered_by=trigger, run_id=run_id)
+
+    return _account_run(
+        self,
+        "Offer push",
+        {"account": account, "run_id": run_id, "triggered_by": triggered_by},
+        push,
+    )
 
 
 @shared_task(
