@@ -39,6 +39,7 @@ from tenacity import (
 
 from emag_sync.accounts import EmagAccount
 from emag_sync.observability import metrics
+from emag_sync.payloads.offers import PRICE_FIELDS
 from emag_sync.ratelimit import RateLimiter, bucket_for, get_rate_limiter
 
 logger = logging.getLogger(__name__)
@@ -229,7 +230,7 @@ class OfferUpdate:
     def as_payload(self) -> dict[str, Any]:
         """Return the item as the light offer/save body holds it (only the fields set)."""
         item: dict[str, Any] = {"id": self.emag_id}
-        for name in ("sale_price", "recommended_price", "min_sale_price", "max_sale_price"):
+        for name in PRICE_FIELDS:
             amount = getattr(self, name)
             if amount is not None:
                 # A string keeps the exact decimal value: no float on the way.

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.utils import translation
 
 from emag_sync.models import Offer, Order, OrderStatus
+from emag_sync.payloads.offers import PRICE_FIELDS
 
 OFFER_CSV_COLUMNS = [
     "account",
@@ -24,10 +25,7 @@ OFFER_CSV_COLUMNS = [
     "part_number_key",
     "name",
     "brand",
-    "sale_price",
-    "recommended_price",
-    "min_sale_price",
-    "max_sale_price",
+    *PRICE_FIELDS,
     "currency",
     "general_stock",
     "estimated_stock",

@@ -22,6 +22,10 @@ from emag_sync.payloads.values import (
 
 T = TypeVar("T")
 
+# An offer's four prices, by their wire names (also the Offer fields holding them), in the
+# order eMAG documents them; the currency is a separate field.
+PRICE_FIELDS = ("sale_price", "recommended_price", "min_sale_price", "max_sale_price")
+
 # Fields that move with the competition, not with the seller's data: kept current on every
 # sync, but left out of the change history, which would otherwise be mostly noise.
 COMPETITION_FIELDS = frozenset(

@@ -17,6 +17,7 @@ from emag_sync.models import (
     Offer,
     OfferChange,
 )
+from emag_sync.payloads.offers import PRICE_FIELDS
 from emag_sync.payloads.values import MONEY_QUANTUM
 from emag_sync.selectors import offer_current_push
 from emag_sync.services.local_edits import LocalEditError, local_edits_check
@@ -54,10 +55,7 @@ OFFER_LIST_FIELDS = [
     "part_number_key",
     "name",
     "brand",
-    "sale_price",
-    "recommended_price",
-    "min_sale_price",
-    "max_sale_price",
+    *PRICE_FIELDS,
     "currency",
     "vat_id",
     "status",
