@@ -52,7 +52,7 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -112,6 +112,13 @@ class RunRequest:
     mode: str
     parameters: dict[str, Any] = field(default_factory=dict)
     conflict_strategy: str = ConflictStrategy.EMAG_PRIORITY
+
+    def claim(self, *, account: str, triggered_by: str, queued: bool = False) -> SyncRun:
+        """Claim the run this request describes for one account; raise SyncAlreadyRunning."""
+        # The request's fields are the claim's own (kind, mode, parameters, conflict strategy).
+        return sync_run_claim(
+            account=account, triggered_by=triggered_by, queued=queued, **asdict(self)
+        )
 
 
 @dataclass
@@ -220,14 +227,7 @@ def stream_run(
     if run_id is not None:
         run = sync_run_start(run_id=run_id)
     else:
-        run = sync_run_claim(
-            account=emag_account.name,
-            kind=request.kind,
-            mode=request.mode,
-            conflict_strategy=request.conflict_strategy,
-            parameters=request.parameters,
-            triggered_by=triggered_by,
-        )
+        run = request.claim(account=emag_account.name, triggered_by=triggered_by)
     calls = CallCollector()
     client = EmagClient(emag_account, rate_limiter=get_rate_limiter(), on_call=calls)
     outcome = RunOutcome()

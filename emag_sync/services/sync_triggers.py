@@ -24,7 +24,6 @@ from emag_sync.services.sync_engine import RunRequest, side_by_side
 from emag_sync.services.sync_runs import (
     SyncAlreadyRunning,
     SyncRunLost,
-    sync_run_claim,
     sync_run_task_send,
 )
 
@@ -36,19 +35,11 @@ def queued_runs_claim(
 ) -> list[SyncRun]:
     """Claim a queued run of a stream for every account, or none; raise SyncAlreadyRunning.
 
-    `sync_run_claim` claims one run; this claims one per account in one transaction.
+    `RunRequest.claim` claims one run; this claims one per account in one transaction.
     """
     with transaction.atomic():
         return [
-            sync_run_claim(
-                account=account,
-                kind=request.kind,
-                mode=request.mode,
-                conflict_strategy=request.conflict_strategy,
-                parameters=request.parameters,
-                triggered_by=triggered_by,
-                queued=True,
-            )
+            request.claim(account=account, triggered_by=triggered_by, queued=True)
             for account in accounts
         ]
 
