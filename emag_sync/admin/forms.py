@@ -48,6 +48,13 @@ def _status_choices(labels: Mapping[int, StrOrPromise]) -> list[tuple[str, StrOr
     ]
 
 
+def _stock_filter(label: StrOrPromise, help_text: StrOrPromise) -> forms.IntegerField:
+    """Return an optional exact-stock filter, bounded as eMAG's integer filters are."""
+    return forms.IntegerField(
+        label=label, required=False, min_value=0, max_value=MAX_STOCK_FILTER, help_text=help_text
+    )
+
+
 class SyncRequestForm(forms.Form):
     """Everything an offer sync can be asked to do, each option explained where it is set."""
 
@@ -123,19 +130,12 @@ class SyncRequestForm(forms.Form):
         max_length=32,
         help_text=_("Selective filter: eMAG's product key (part_number_key), exactly."),
     )
-    general_stock = forms.IntegerField(
-        label=_("Stock"),
-        required=False,
-        min_value=0,
-        max_value=MAX_STOCK_FILTER,
-        help_text=_("Selective filter: offers whose stock eMAG reports as exactly this number."),
+    general_stock = _stock_filter(
+        _("Stock"), _("Selective filter: offers whose stock eMAG reports as exactly this number.")
     )
-    estimated_stock = forms.IntegerField(
-        label=_("Estimated stock"),
-        required=False,
-        min_value=0,
-        max_value=MAX_STOCK_FILTER,
-        help_text=_("Selective filter: offers whose estimated stock is exactly this number."),
+    estimated_stock = _stock_filter(
+        _("Estimated stock"),
+        _("Selective filter: offers whose estimated stock is exactly this number."),
     )
     validation_status = forms.ChoiceField(
         label=_("Validation status"),
