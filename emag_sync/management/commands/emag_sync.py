@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -208,50 +209,23 @@ class Command(BaseCommand):
             )
         except SyncOptionsError as error:
             raise CommandError(str(error), returncode=EXIT_USAGE) from None
-        self._run_each(
-            accounts,
-            lambda account, on_progress: offer_sync(
-                account=account,
-                options=sync_options,
-                triggered_by="cli",
-                on_progress=on_progress,
-            ),
-            as_json=options["json"],
-        )
+        self._run_each(accounts, partial(offer_sync, options=sync_options), as_json=options["json"])
 
     def _orders(self, options: dict) -> None:
         self._run_each(
             self._accounts(options),
-            lambda account, on_progress: order_sync(
-                account=account,
-                mode=options["mode"],
-                since=options["since"],
-                triggered_by="cli",
-                on_progress=on_progress,
-            ),
+            partial(order_sync, mode=options["mode"], since=options["since"]),
             as_json=options["json"],
         )
 
     def _acknowledge(self, options: dict) -> None:
-        self._run_each(
-            self._accounts(options),
-            lambda account, on_progress: orders_acknowledge(
-                account=account, triggered_by="cli", on_progress=on_progress
-            ),
-            as_json=options["json"],
-        )
+        self._run_each(self._accounts(options), orders_acknowledge, as_json=options["json"])
 
     def _push(self, options: dict) -> None:
         accounts = self._accounts(options)
         if options["dry_run"]:
             return self._push_preview(accounts, as_json=options["json"])
-        self._run_each(
-            accounts,
-            lambda account, on_progress: offers_push(
-                account=account, triggered_by="cli", on_progress=on_progress
-            ),
-            as_json=options["json"],
-        )
+        self._run_each(accounts, offers_push, as_json=options["json"])
 
     def _push_preview(self, accounts: list[str], *, as_json: bool) -> None:
         previews = {
@@ -280,14 +254,20 @@ class Command(BaseCommand):
     def _run_each(
         self,
         accounts: list[str],
-        run_one: Callable[[str, Callable[[SyncRun], None]], SyncRun],
+        run_one: Callable[..., SyncRun],
         *,
         as_json: bool,
     ) -> None:
-        """Run one sync per account in parallel, report them, and exit with their verdict."""
+        """Run one sync per account in parallel, report them, and exit with their verdict.
+
+        `run_one` is a stream's entry service: called with `account` and `on_progress`, it is
+        triggered by "cli", its default.
+        """
         progress = _Progress(self.stdout, enabled=not as_json and self.stdout.isatty())
 
-        results = side_by_side(accounts, lambda account: run_one(account, progress.update))
+        results = side_by_side(
+            accounts, lambda account: run_one(account=account, on_progress=progress.update)
+        )
         progress.finish()
         self._report(results, as_json=as_json)
         busy = [result for result in results if isinstance(result, SyncAlreadyRunning)]
