@@ -27,7 +27,9 @@ import orjson
 import requests
 import urllib3
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
@@ -198,6 +200,24 @@ class EmagWriteUncertain(EmagError):
     def __init__(self, message: str, *, cause: EmagError) -> None:
         super().__init__(message, status_code=cause.status_code)
         self.cause = cause
+
+
+# What a failed connection test tells the seller, by failure, most specific first; the first
+# kind the error is an instance of gives the text.
+CONNECTION_TEST_TEXTS: tuple[tuple[type[EmagError], Promise], ...] = (
+    (EmagAuthError, _("Bad credentials: %(error)s (%(prefix)sUSERNAME / %(prefix)sPASSWORD).")),
+    (EmagIpNotWhitelisted, _("IP not whitelisted: %(error)s.")),
+    (EmagTimeout, _("Timeout: %(error)s.")),
+    (EmagConnectionError, _("Unreachable: %(error)s.")),
+    (
+        EmagRateLimited,
+        _("Rate limited: %(error)s; the credentials were not checked, try again shortly."),
+    ),
+    (EmagServerError, _("eMAG is failing: %(error)s.")),
+    (EmagInvalidRequest, _("eMAG called the request invalid: %(error)s.")),
+    (EmagInvalidResponse, _("Unexpected answer (is %(prefix)sAPI_URL right?): %(error)s.")),
+)
+CONNECTION_TEST_REFUSED = _("eMAG refused the request: %(error)s.")
 
 
 class ItemOutcome(StrEnum):
@@ -952,27 +972,11 @@ class EmagClient:
 
     def _explain(self, error: EmagError, env_prefix: str) -> str:
         # eMAG's own words (`error`) stay as eMAG wrote them; the frame is the reader's language.
-        if isinstance(error, EmagAuthError):
-            text = gettext("Bad credentials: %(error)s (%(prefix)sUSERNAME / %(prefix)sPASSWORD).")
-        elif isinstance(error, EmagIpNotWhitelisted):
-            text = gettext("IP not whitelisted: %(error)s.")
-        elif isinstance(error, EmagTimeout):
-            text = gettext("Timeout: %(error)s.")
-        elif isinstance(error, EmagConnectionError):
-            text = gettext("Unreachable: %(error)s.")
-        elif isinstance(error, EmagRateLimited):
-            text = gettext(
-                "Rate limited: %(error)s; the credentials were not checked, try again shortly."
-            )
-        elif isinstance(error, EmagServerError):
-            text = gettext("eMAG is failing: %(error)s.")
-        elif isinstance(error, EmagInvalidRequest):
-            text = gettext("eMAG called the request invalid: %(error)s.")
-        elif isinstance(error, EmagInvalidResponse):
-            text = gettext("Unexpected answer (is %(prefix)sAPI_URL right?): %(error)s.")
-        else:
-            text = gettext("eMAG refused the request: %(error)s.")
-        return text % {"error": error, "prefix": env_prefix}
+        text = next(
+            (text for kind, text in CONNECTION_TEST_TEXTS if isinstance(error, kind)),
+            CONNECTION_TEST_REFUSED,
+        )
+        return str(text) % {"error": error, "prefix": env_prefix}
 
     # --- secrets ------------------------------------------------------------------------------
 
