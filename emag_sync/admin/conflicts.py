@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from emag_sync.admin.display import StrOrPromise, account_tag, field_value
+from emag_sync.admin.display import StrOrPromise, account_column, field_value
 from emag_sync.admin.filters import OfferAccountFilter
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import Conflict, ConflictResolution, ConflictStatus
@@ -102,9 +102,7 @@ class ConflictAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         label = conflict.offer.part_number or conflict.offer.emag_id
         return format_html('<a href="{}" title="{}">{}</a>', url, conflict.offer.name, label)
 
-    @admin.display(description=_("account"), ordering="offer__account")
-    def account_badge(self, conflict):
-        return account_tag(conflict.offer.account)
+    account_badge = account_column("offer__account")
 
     @admin.display(description=_("base (last synced)"))
     def base(self, conflict):

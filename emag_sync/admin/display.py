@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
@@ -295,6 +296,32 @@ def json_column(field_name: str, description: StrOrPromise):
     @admin.display(description=description)
     def show(self, obj):
         return pretty_json(getattr(obj, field_name))
+
+    return show
+
+
+def account_column(field_path: str = "account"):
+    """Return a ModelAdmin display of the row's account as its tag; `offer__account` follows."""
+
+    @admin.display(description=_("account"), ordering=field_path)
+    def show(self, obj):
+        for name in field_path.split("__"):
+            obj = getattr(obj, name)
+        return account_tag(obj)
+
+    return show
+
+
+def run_column(field_name: str, description: StrOrPromise):
+    """Return a ModelAdmin display linking to the row's sync run (`field_name`), or a dash."""
+
+    @admin.display(description=description, ordering=field_name)
+    def show(self, obj):
+        run_id = getattr(obj, f"{field_name}_id")
+        if run_id is None:
+            return "—"
+        url = reverse("admin:emag_sync_syncrun_change", args=[run_id])
+        return format_html('<a href="{}">#{}</a>', url, run_id)
 
     return show
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from emag_sync.admin.bases import OfferRecordAdmin
-from emag_sync.admin.display import account_tag, field_value
+from emag_sync.admin.display import account_column, field_value
 from emag_sync.admin.selection import CheckedSelectionMixin
 from emag_sync.models import LocalEdit
 from emag_sync.services.local_edits import emag_value, local_edit_clear
@@ -34,9 +34,7 @@ class LocalEditAdmin(CheckedSelectionMixin, OfferRecordAdmin):
         # payload: loaded with the edit rather than one query per row.
         return super().get_queryset(request).select_related("offer", "edited_by")
 
-    @admin.display(description=_("account"), ordering="offer__account")
-    def account_badge(self, edit):
-        return account_tag(edit.offer.account)
+    account_badge = account_column("offer__account")
 
     @admin.display(description=_("local value"))
     def local(self, edit):

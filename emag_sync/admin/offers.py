@@ -14,7 +14,7 @@ from emag_sync.admin.display import (
     OFFER_VALIDATION_STATUS_LABELS,
     READ_WARNINGS_FIELDSET,
     VALIDATION_STATUS_LABELS,
-    account_tag,
+    account_column,
     copy_button,
     field_value,
     json_column,
@@ -275,9 +275,7 @@ class OfferAdmin(
     def short_name(self, offer):
         return offer.name if len(offer.name) <= 70 else offer.name[:67] + "…"
 
-    @admin.display(description=_("account"), ordering="account")
-    def account_badge(self, offer):
-        return account_tag(offer.account)
+    account_badge = account_column()
 
     @staticmethod
     def _local(offer, field: str):

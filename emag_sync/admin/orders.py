@@ -20,7 +20,7 @@ from emag_sync.accounts import get_accounts
 from emag_sync.admin.dashboard import TRIGGER_PERMISSION
 from emag_sync.admin.display import (
     READ_WARNINGS_FIELDSET,
-    account_tag,
+    account_column,
     account_time,
     account_time_column,
     copy_button,
@@ -30,6 +30,7 @@ from emag_sync.admin.display import (
     order_status_tag,
     order_type_label,
     read_warnings_list,
+    run_column,
 )
 from emag_sync.admin.exports import CsvExportMixin
 from emag_sync.admin.filters import AccountDateRangeFilter, AccountFilter, ReadWarningsFilter
@@ -151,12 +152,7 @@ class OrderStatusChangeInline(OrderPartInline):
     def changed(self, change):
         return account_time(change.changed_at, change.order.account)
 
-    @admin.display(description=_("run"))
-    def run_link(self, change):
-        if change.run_id is None:
-            return "—"
-        url = reverse("admin:emag_sync_syncrun_change", args=[change.run_id])
-        return format_html('<a href="{}">#{}</a>', url, change.run_id)
+    run_link = run_column("run", _("run"))
 
 
 @admin.register(Order)
@@ -298,9 +294,7 @@ class OrderAdmin(
     def emag_id_copy(self, order):
         return copy_button(order.emag_id)
 
-    @admin.display(description=_("account"), ordering="account")
-    def account_badge(self, order):
-        return account_tag(order.account)
+    account_badge = account_column()
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, order):

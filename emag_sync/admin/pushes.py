@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from emag_sync.admin.bases import OfferRecordAdmin
-from emag_sync.admin.display import account_tag
+from emag_sync.admin.display import account_column
 from emag_sync.admin.filters import AccountFilter
 from emag_sync.models import OfferPush, PushState
 from emag_sync.services.push_outbox import outbox_retry
@@ -33,9 +33,7 @@ class OfferPushAdmin(OfferRecordAdmin):
     actions = ["retry_rejected"]
     list_select_related = ["offer", "requested_by"]
 
-    @admin.display(description=_("account"), ordering="account")
-    def account_badge(self, push):
-        return account_tag(push.account)
+    account_badge = account_column()
 
     @admin.display(description=_("eMAG's messages"))
     def emag_messages(self, push):

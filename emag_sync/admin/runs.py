@@ -3,15 +3,15 @@
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.admin.bases import ReadOnlyAdmin
 from emag_sync.admin.dashboard import CANCEL_PERMISSION, SyncDashboard
 from emag_sync.admin.display import (
-    account_tag,
+    account_column,
     duration,
-    pretty_json,
+    json_column,
+    run_column,
     status_tag,
     trigger_label,
 )
@@ -110,9 +110,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         # The dashboard lives under the runs it shows: /admin/emag_sync/syncrun/dashboard/.
         return [*SyncDashboard(self.admin_site).urls(), *super().get_urls()]
 
-    @admin.display(description=_("account"), ordering="account")
-    def account_badge(self, run):
-        return account_tag(run.account)
+    account_badge = account_column()
 
     @admin.display(description=_("triggered by"), ordering="triggered_by")
     def triggered_by_label(self, run):
@@ -139,17 +137,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def throughput(self, run):
         return run.items_per_second if run.items_per_second is not None else "—"
 
-    @admin.display(description=_("parameters"))
-    def parameters_json(self, run):
-        return pretty_json(run.parameters)
-
-    @admin.display(description=_("errors"))
-    def errors_json(self, run):
-        return pretty_json(run.errors)
-
-    @admin.display(description=_("warnings (the last ones)"))
-    def warnings_json(self, run):
-        return pretty_json(run.warnings)
+    parameters_json = json_column("parameters", _("parameters"))
+    errors_json = json_column("errors", _("errors"))
+    warnings_json = json_column("warnings", _("warnings (the last ones)"))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -182,20 +172,13 @@ class EmagRequestLogAdmin(CappedCountMixin, ReadOnlyAdmin):
     list_filter = [AccountFilter, "ok"]
     list_per_page = 100
 
-    @admin.display(description=_("account"), ordering="account")
-    def account_badge(self, log):
-        return account_tag(log.account)
+    account_badge = account_column()
 
     @admin.display(description=_("call"))
     def call(self, log):
         return f"{log.resource}/{log.action}"
 
-    @admin.display(description=_("run"), ordering="run")
-    def run_link(self, log):
-        if log.run_id is None:
-            return "—"
-        url = reverse("admin:emag_sync_syncrun_change", args=[log.run_id])
-        return format_html('<a href="{}">#{}</a>', url, log.run_id)
+    run_link = run_column("run", _("run"))
 
     @admin.display(description=_("error"))
     def error_excerpt(self, log):
@@ -216,13 +199,6 @@ class SyncStateAdmin(ReadOnlyAdmin):
     ]
     list_filter = [AccountFilter, "stream", "mode"]
 
-    @admin.display(description=_("account"), ordering="account")
-    def account_badge(self, state):
-        return account_tag(state.account)
+    account_badge = account_column()
 
-    @admin.display(description=_("last run"))
-    def run_link(self, state):
-        if state.run_id is None:
-            return "—"
-        url = reverse("admin:emag_sync_syncrun_change", args=[state.run_id])
-        return format_html('<a href="{}">#{}</a>', url, state.run_id)
+    run_link = run_column("run", _("last run"))
