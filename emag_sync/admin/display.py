@@ -1,7 +1,7 @@
 """How the admin shows accounts, statuses and values: one colour per account everywhere."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -300,16 +300,24 @@ def json_column(field_name: str, description: StrOrPromise):
     return show
 
 
-def account_column(field_path: str = "account"):
-    """Return a ModelAdmin display of the row's account as its tag; `offer__account` follows."""
+def rendered_column(field_path: str, description: StrOrPromise, render: Callable[[Any], Any]):
+    """Return a sortable ModelAdmin display of a field as `render` shows it.
 
-    @admin.display(description=_("account"), ordering=field_path)
+    `field_path` may follow relations the way lookups do (`offer__account`).
+    """
+
+    @admin.display(description=description, ordering=field_path)
     def show(self, obj):
         for name in field_path.split("__"):
             obj = getattr(obj, name)
-        return account_tag(obj)
+        return render(obj)
 
     return show
+
+
+def account_column(field_path: str = "account"):
+    """Return a ModelAdmin display of the row's account as its coloured tag."""
+    return rendered_column(field_path, _("account"), account_tag)
 
 
 def run_column(field_name: str, description: StrOrPromise):

@@ -30,6 +30,7 @@ from emag_sync.admin.display import (
     order_status_tag,
     order_type_label,
     read_warnings_list,
+    rendered_column,
     run_column,
 )
 from emag_sync.admin.exports import CsvExportMixin
@@ -296,17 +297,9 @@ class OrderAdmin(
 
     account_badge = account_column()
 
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, order):
-        return order_status_tag(order.status)
-
-    @admin.display(description=_("type"), ordering="type")
-    def type_label(self, order):
-        return order_type_label(order.type)
-
-    @admin.display(description=_("total"), ordering="total")
-    def amount(self, order):
-        return money(order.total, order.currency)
+    status_badge = rendered_column("status", _("status"), order_status_tag)
+    type_label = rendered_column("type", _("type"), order_type_label)
+    amount = money_column("total", _("total"))
 
     @admin.display(description=_("lines"))
     def lines(self, order):

@@ -11,6 +11,7 @@ from emag_sync.admin.display import (
     account_column,
     duration,
     json_column,
+    rendered_column,
     run_column,
     status_tag,
     trigger_label,
@@ -112,13 +113,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     account_badge = account_column()
 
-    @admin.display(description=_("triggered by"), ordering="triggered_by")
-    def triggered_by_label(self, run):
-        return trigger_label(run.triggered_by)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, run):
-        return status_tag(run.status)
+    triggered_by_label = rendered_column("triggered_by", _("triggered by"), trigger_label)
+    status_badge = rendered_column("status", _("status"), status_tag)
 
     @admin.display(description=_("pages"))
     def pages(self, run):
