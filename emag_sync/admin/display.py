@@ -315,6 +315,16 @@ def rendered_column(field_path: str, description: StrOrPromise, render: Callable
     return show
 
 
+def copy_column(field_name: str, description: StrOrPromise):
+    """Return a ModelAdmin display of a field with a button that copies it."""
+
+    @admin.display(description=description)
+    def show(self, obj):
+        return copy_button(getattr(obj, field_name))
+
+    return show
+
+
 def account_column(field_path: str = "account"):
     """Return a ModelAdmin display of the row's account as its coloured tag."""
     return rendered_column(field_path, _("account"), account_tag)

@@ -15,7 +15,7 @@ from emag_sync.admin.display import (
     READ_WARNINGS_FIELDSET,
     VALIDATION_STATUS_LABELS,
     account_column,
-    copy_button,
+    copy_column,
     field_value,
     json_column,
     money,
@@ -258,14 +258,11 @@ class OfferAdmin(
 
     # --- changelist -----------------------------------------------------------------------
 
-    def get_changelist(self, request, **kwargs):
-        return OfferChangeList
+    changelist_class = OfferChangeList
 
-    def get_search_results(self, request, queryset, search_term):
+    def mirror_search(self, queryset, term):
         """Match a SKU's start, every word of a name, or a PNK, EAN or eMAG id exactly."""
-        if not search_term.strip():
-            return queryset, False
-        return offer_search(offers=queryset, term=search_term), False
+        return offer_search(offers=queryset, term=term)
 
     @admin.display(description=_("SKU"), ordering="part_number")
     def sku(self, offer):
@@ -413,21 +410,14 @@ class OfferAdmin(
     # --- detail ---------------------------------------------------------------------------
 
     # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
-    @admin.display(description=_("Product id on eMAG"))
-    def emag_id_copy(self, offer):
-        return copy_button(offer.emag_id)
+    emag_id_copy = copy_column("emag_id", _("Product id on eMAG"))
 
     @admin.display(description=_("Offer id on eMAG"))
     def offer_id(self, offer):
         return offer.emag_offer_id or "—"
 
-    @admin.display(description=_("SKU"))
-    def sku_copy(self, offer):
-        return copy_button(offer.part_number)
-
-    @admin.display(description=_("PNK"))
-    def pnk_copy(self, offer):
-        return copy_button(offer.part_number_key)
+    sku_copy = copy_column("part_number", _("SKU"))
+    pnk_copy = copy_column("part_number_key", _("PNK"))
 
     @admin.display(description=_("EANs"))
     def eans(self, offer):

@@ -23,7 +23,7 @@ from emag_sync.admin.display import (
     account_column,
     account_time,
     account_time_column,
-    copy_button,
+    copy_column,
     json_column,
     money,
     money_column,
@@ -278,22 +278,17 @@ class OrderAdmin(
 
     # --- changelist -----------------------------------------------------------------------
 
-    def get_changelist(self, request, **kwargs):
-        return OrderChangeList
+    changelist_class = OrderChangeList
 
-    def get_search_results(self, request, queryset, search_term):
+    def mirror_search(self, queryset, term):
         """Match an eMAG id exactly, or every word of the customer's name (any case)."""
-        if not search_term.strip():
-            return queryset, False
-        return order_search(orders=queryset, term=search_term), False
+        return order_search(orders=queryset, term=term)
 
     def export_queryset(self, queryset):
         return order_lines_prefetch(orders=queryset)
 
     # Labels start with a capital anyway, so "eMAG id" would read "EMAG id".
-    @admin.display(description=_("Order id on eMAG"))
-    def emag_id_copy(self, order):
-        return copy_button(order.emag_id)
+    emag_id_copy = copy_column("emag_id", _("Order id on eMAG"))
 
     account_badge = account_column()
 
