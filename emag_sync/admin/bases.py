@@ -20,15 +20,10 @@ else:
     ModelAdminMixin = object
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by the product: viewable, never added, changed or deleted by hand."""
+class NoHandWritesMixin:
+    """Refuse adding, changing and deleting by hand (a ModelAdmin's or an inline's)."""
 
-    show_facets = admin.ShowFacets.NEVER
-
-    class Media:
-        css = {"all": ["emag_sync/admin.css"]}
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -36,6 +31,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoHandWritesMixin, admin.ModelAdmin):
+    """Records written only by the product: viewable, never added, changed or deleted by hand."""
+
+    show_facets = admin.ShowFacets.NEVER
+
+    class Media:
+        css = {"all": ["emag_sync/admin.css"]}
 
 
 class OfferRecordAdmin(ReadOnlyAdmin):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from emag_sync.accounts import get_accounts
+from emag_sync.admin.bases import NoHandWritesMixin
 from emag_sync.admin.dashboard import TRIGGER_PERMISSION
 from emag_sync.admin.display import (
     READ_WARNINGS_FIELDSET,
@@ -72,7 +73,7 @@ class OrderChangeList(ChangeList):
             order.line_count = counts.get(order.pk, 0)
 
 
-class OrderPartInline(admin.TabularInline):
+class OrderPartInline(NoHandWritesMixin, admin.TabularInline):
     """A read-only table of an order's parts, visible to whoever may view the order."""
 
     extra = 0
@@ -88,15 +89,6 @@ class OrderPartInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return self._may_view_order(request)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(OrderPartInline):
