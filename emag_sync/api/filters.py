@@ -176,16 +176,14 @@ class OfferFilter(ApiFilterSet):
         model = Offer
         fields: list[str] = []
 
-    def filter_in_stock(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
+    # django-filter calls a filter's method only with a value: an absent or empty parameter
+    # (None) leaves the queryset alone before the method is reached.
+    def filter_in_stock(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return (
             queryset.filter(general_stock__gt=0) if value else queryset.exclude(general_stock__gt=0)
         )
 
-    def filter_missing(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
+    def filter_missing(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(missing_since__isnull=not value)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -255,9 +253,7 @@ class OrderFilter(ApiFilterSet):
         model = Order
         fields: list[str] = []
 
-    def filter_read_warnings(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
+    def filter_read_warnings(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         warned = Q(read_warnings=[])
         return queryset.exclude(warned) if value else queryset.filter(warned)
 

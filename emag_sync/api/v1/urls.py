@@ -1,32 +1,35 @@
 """URLs of /api/v1, the predecessor's contract: its paths, without trailing slashes."""
 
 from django.urls import path
+from rest_framework.views import APIView
 
-from emag_sync.api.v1 import views
+from emag_sync.api.v1.views import (
+    V1CurrentUserView,
+    V1LoginView,
+    V1ProductHistoryView,
+    V1ProductListView,
+    V1ProductStatisticsView,
+    V1ProductSyncCancelView,
+    V1ProductSyncStatusView,
+    V1ProductSyncView,
+    V1ProductTestConnectionView,
+    V1RefreshView,
+)
 
 app_name = "api_v1"
 
-urlpatterns = [
-    path("auth/login", views.V1LoginView.as_view(), name="login"),
-    path("auth/refresh-token", views.V1RefreshView.as_view(), name="refresh-token"),
-    path("users/me", views.V1CurrentUserView.as_view(), name="users-me"),
-    path("emag/products/sync", views.V1ProductSyncView.as_view(), name="products-sync"),
-    path(
-        "emag/products/sync/<int:pk>",
-        views.V1ProductSyncCancelView.as_view(),
-        name="products-sync-cancel",
-    ),
-    path("emag/products/status", views.V1ProductSyncStatusView.as_view(), name="products-status"),
-    path(
-        "emag/products/statistics",
-        views.V1ProductStatisticsView.as_view(),
-        name="products-statistics",
-    ),
-    path("emag/products/history", views.V1ProductHistoryView.as_view(), name="products-history"),
-    path("emag/products/products", views.V1ProductListView.as_view(), name="products-list"),
-    path(
-        "emag/products/test-connection",
-        views.V1ProductTestConnectionView.as_view(),
-        name="products-test-connection",
-    ),
+# (pattern, view, URL name), in the order the schema lists them.
+ROUTES: list[tuple[str, type[APIView], str]] = [
+    ("auth/login", V1LoginView, "login"),
+    ("auth/refresh-token", V1RefreshView, "refresh-token"),
+    ("users/me", V1CurrentUserView, "users-me"),
+    ("emag/products/sync", V1ProductSyncView, "products-sync"),
+    ("emag/products/sync/<int:pk>", V1ProductSyncCancelView, "products-sync-cancel"),
+    ("emag/products/status", V1ProductSyncStatusView, "products-status"),
+    ("emag/products/statistics", V1ProductStatisticsView, "products-statistics"),
+    ("emag/products/history", V1ProductHistoryView, "products-history"),
+    ("emag/products/products", V1ProductListView, "products-list"),
+    ("emag/products/test-connection", V1ProductTestConnectionView, "products-test-connection"),
 ]
+
+urlpatterns = [path(route, view.as_view(), name=name) for route, view, name in ROUTES]

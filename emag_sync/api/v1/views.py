@@ -97,6 +97,14 @@ def v1_errors(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
+def v1_schema(*, tag: str, ok, errors: tuple[int, ...], **kwargs):
+    """Return the schema decorator of a v1 operation: one 200 body and the v1 error answers.
+
+    Other extend_schema arguments (summary, description, request, parameters, auth) pass as given.
+    """
+    return extend_schema(tags=[tag], responses={200: ok, **v1_errors(*errors)}, **kwargs)
+
+
 def error_sentence(detail, prefix: str = "") -> str:
     """Flatten DRF's field -> messages into one readable line, as the predecessor's detail."""
     if isinstance(detail, Mapping):
@@ -152,11 +160,12 @@ def _token_answer(*, access: str, refresh: str) -> dict:
 class V1LoginView(V1ErrorsMixin, LoginView):
     # v2's login: no authentication, its throttles, 401 (not 403) for bad credentials.
 
-    @extend_schema(
-        tags=["auth"],
+    @v1_schema(
+        tag="auth",
         summary="Log in with a username or an email (in either field) and a password",
         request=V1LoginInput,
-        responses={200: V1TokenOutput, **v1_errors(400, 401, 422, 429)},
+        ok=V1TokenOutput,
+        errors=(400, 401, 422, 429),
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -179,12 +188,13 @@ class V1RefreshView(V1ErrorsMixin, LoginView):
     # may read it (as an access token) first. Refreshing is not a login attempt: no throttle.
     throttle_classes = []
 
-    @extend_schema(
-        tags=["auth"],
+    @v1_schema(
+        tag="auth",
         summary="Trade a refresh token (as the Bearer token, or refresh_token) for a new access",
         description="The refresh token stays valid until it expires and comes back unchanged.",
         request=V1RefreshInput,
-        responses={200: V1TokenOutput, **v1_errors(401, 422)},
+        ok=V1TokenOutput,
+        errors=(401, 422),
     )
     def post(self, request: Request) -> Response:
         body = V1RefreshInput(data=request.data if isinstance(request.data, Mapping) else {})
@@ -207,18 +217,19 @@ class V1RefreshView(V1ErrorsMixin, LoginView):
 class V1CurrentUserView(V1ErrorsMixin, APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        tags=["auth"],
+    @v1_schema(
+        tag="auth",
         summary="The logged-in user",
-        responses={200: V1UserOutput, **v1_errors(401)},
+        ok=V1UserOutput,
+        errors=(401,),
     )
     def get(self, request: Request) -> Response:
         return Response(V1UserOutput(request.user).data)
 
 
 class V1ProductSyncView(SyncTriggerMixin, V1View):
-    @extend_schema(
-        tags=["sync"],
+    @v1_schema(
+        tag="sync",
         summary="Start an offer sync (run_async false: answered when it ends)",
         description=(
             "max_pages applies to incremental syncs; with another mode it is refused (422), "
@@ -226,13 +237,11 @@ class V1ProductSyncView(SyncTriggerMixin, V1View):
             "A second trigger while an account syncs is refused with 409."
         ),
         request=V1ProductSyncInput,
-        responses={
-            200: OpenApiResponse(
-                V1SyncOutput,
-                description="Finished (run_async false) or, with status accepted, queued.",
-            ),
-            **v1_errors(400, 401, 403, 409, 422, 429),
-        },
+        ok=OpenApiResponse(
+            V1SyncOutput,
+            description="Finished (run_async false) or, with status accepted, queued.",
+        ),
+        errors=(400, 401, 403, 409, 422, 429),
     )
     def post(self, request: Request) -> Response:
         data = validated(V1ProductSyncInput, request.data)
@@ -278,14 +287,15 @@ class V1ProductSyncView(SyncTriggerMixin, V1View):
 class V1ProductSyncCancelView(V1View):
     write_permission = RUN_SYNC
 
-    @extend_schema(
-        tags=["sync"],
+    @v1_schema(
+        tag="sync",
         summary="Cancel an offer sync",
         description=(
             "A queued run is cancelled at once; a running one stops after its current page. "
             "400 when the run already ended."
         ),
-        responses={200: V1CancelOutput, **v1_errors(400, 401, 403, 404)},
+        ok=V1CancelOutput,
+        errors=(400, 401, 403, 404),
     )
     def delete(self, request: Request, pk: int) -> Response:
         run, ended_on_its_own = offer_run_cancel(pk)
@@ -302,10 +312,11 @@ class V1ProductSyncCancelView(V1View):
 class V1ProductSyncStatusView(V1View):
     read_permissions = (VIEW_SYNC_RUN,)
 
-    @extend_schema(
-        tags=["sync"],
+    @v1_schema(
+        tag="sync",
         summary="Whether an offer sync is queued or running, that sync, and the latest runs",
-        responses={200: V1StatusOutput, **v1_errors(401, 403)},
+        ok=V1StatusOutput,
+        errors=(401, 403),
     )
     def get(self, request: Request) -> Response:
         active = list(sync_run_active_list(kind=SyncKind.OFFERS))
@@ -321,10 +332,11 @@ class V1ProductSyncStatusView(V1View):
 class V1ProductStatisticsView(V1View):
     read_permissions = (VIEW_OFFER, VIEW_SYNC_RUN)
 
-    @extend_schema(
-        tags=["products"],
+    @v1_schema(
+        tag="products",
         summary="Offers per account and the latest runs",
-        responses={200: V1StatisticsOutput, **v1_errors(401, 403)},
+        ok=V1StatisticsOutput,
+        errors=(401, 403),
     )
     def get(self, request: Request) -> Response:
         statistics = offer_statistics(accounts=list(get_accounts()))
@@ -339,11 +351,12 @@ class V1ProductStatisticsView(V1View):
 class V1ProductHistoryView(V1View):
     read_permissions = (VIEW_SYNC_RUN,)
 
-    @extend_schema(
-        tags=["sync"],
+    @v1_schema(
+        tag="sync",
         summary="Offer sync runs, newest first",
         parameters=[V1HistoryQuery],
-        responses={200: V1HistoryOutput, **v1_errors(401, 403, 422)},
+        ok=V1HistoryOutput,
+        errors=(401, 403, 422),
     )
     def get(self, request: Request) -> Response:
         query = validated(V1HistoryQuery, request.query_params)
@@ -361,11 +374,12 @@ class V1ProductHistoryView(V1View):
 class V1ProductListView(V1View):
     read_permissions = (VIEW_OFFER,)
 
-    @extend_schema(
-        tags=["products"],
+    @v1_schema(
+        tag="products",
         summary="Offers, with skip and limit; search matches SKU (any part), name, PNK, EAN, id",
         parameters=[V1ProductQuery],
-        responses={200: V1ProductListOutput, **v1_errors(401, 403, 422)},
+        ok=V1ProductListOutput,
+        errors=(401, 403, 422),
     )
     def get(self, request: Request) -> Response:
         data = validated(V1ProductQuery, request.query_params)
@@ -388,8 +402,8 @@ class V1ProductListView(V1View):
 
 
 class V1ProductTestConnectionView(SyncTriggerMixin, V1View):
-    @extend_schema(
-        tags=["sync"],
+    @v1_schema(
+        tag="sync",
         summary="Test an account's connection to eMAG",
         description=(
             "200 with the account's real offer count; 400 when the account has no "
@@ -400,7 +414,8 @@ class V1ProductTestConnectionView(SyncTriggerMixin, V1View):
             OpenApiParameter("account_type", str, description="One account (default: the first).")
         ],
         request=None,
-        responses={200: V1ConnectionOutput, **v1_errors(400, 401, 403, 422, 429, 502)},
+        ok=V1ConnectionOutput,
+        errors=(400, 401, 403, 422, 429, 502),
     )
     def post(self, request: Request) -> Response:
         account = get_account(validated(ConnectionTestQuery, request.query_params)["account_type"])

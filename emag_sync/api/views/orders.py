@@ -2,7 +2,6 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +19,7 @@ from emag_sync.api.views.base import (
     not_found_as_404,
     validated,
 )
-from emag_sync.api.views.syncs import SYNC_BUSY_ANSWER, sync_busy_response, worst_status
+from emag_sync.api.views.syncs import runs_start_schema, runs_started_response, sync_busy_response
 from emag_sync.exports import order_csv_rows
 from emag_sync.models import Order, OrderStatus
 from emag_sync.selectors import order_get, order_list_with_history
@@ -71,16 +70,8 @@ class OrderDetailView(ApiView):
 
 
 class OrderSyncView(SyncTriggerMixin, ApiView):
-    @extend_schema(
-        tags=["orders"],
-        summary="Start an order sync",
-        request=OrderSyncInput,
-        responses={
-            200: SyncQueuedOutput,
-            202: SyncQueuedOutput,
-            409: SYNC_BUSY_ANSWER,
-            **error_responses(400, *READ_ERRORS, 429),
-        },
+    @runs_start_schema(
+        tag="orders", summary="Start an order sync", request=OrderSyncInput, ok=SyncQueuedOutput
     )
     def post(self, request: Request) -> Response:
         data = validated(OrderSyncInput, request.data)
@@ -96,14 +87,8 @@ class OrderSyncView(SyncTriggerMixin, ApiView):
             return sync_busy_response(busy)
         except SyncOptionsError as error:
             raise ValidationError({"run_async": [str(error)]}) from None
-        body = {
-            "status": "accepted" if data["run_async"] else worst_status(runs),
-            "message": f"Order syncs of {', '.join(data['accounts'])}.",
-            "run_ids": [run.pk for run in runs],
-            "runs": runs,
-        }
-        code = status.HTTP_202_ACCEPTED if data["run_async"] else status.HTTP_200_OK
-        return Response(SyncQueuedOutput(body).data, status=code)
+        message = f"Order syncs of {', '.join(data['accounts'])}."
+        return runs_started_response(runs, message, queued=data["run_async"])
 
 
 class OrderAcknowledgeView(ApiView):

@@ -17,11 +17,10 @@ from emag_sync.api.serializers import (
     OfferPushOutput,
     PushInput,
     SyncBusyOutput,
-    SyncQueuedOutput,
 )
 from emag_sync.api.throttles import SyncTriggerThrottle
 from emag_sync.api.views.base import RUN_SYNC, VIEW_OFFER, ApiListView, ApiView
-from emag_sync.api.views.syncs import sync_busy_response
+from emag_sync.api.views.syncs import runs_start_schema, runs_started_response, sync_busy_response
 from emag_sync.models import Offer, OfferPush
 from emag_sync.selectors import offer_current_push, push_list
 from emag_sync.services.offer_push import offer_push_now, offer_pushes_enqueue
@@ -56,8 +55,8 @@ class PushView(ApiView):
     write_permission = RUN_SYNC
     throttle_classes = [SyncTriggerThrottle]
 
-    @extend_schema(
-        tags=["push"],
+    @runs_start_schema(
+        tag="push",
         summary="Push pending local values to eMAG (or preview the requests)",
         description=(
             "Queues a push run per account (202 with their run ids); each sends the "
@@ -67,12 +66,8 @@ class PushView(ApiView):
             "takes every pending value before it ends)."
         ),
         request=PushInput,
-        responses={
-            200: PushPreviewOutput,
-            202: SyncQueuedOutput,
-            409: OpenApiResponse(SyncBusyOutput, description="An account is already pushing."),
-            **error_responses(400, *READ_ERRORS, 429),
-        },
+        ok=PushPreviewOutput,
+        busy=OpenApiResponse(SyncBusyOutput, description="An account is already pushing."),
     )
     def post(self, request: Request) -> Response:
         push_request = PushInput(data=request.data)
@@ -91,13 +86,7 @@ class PushView(ApiView):
             runs = offer_pushes_enqueue(accounts=accounts, triggered_by=request.user.get_username())
         except SyncAlreadyRunning as busy:
             return sync_busy_response(busy)
-        body = {
-            "status": "accepted",
-            "message": f"Queued pushes of {', '.join(accounts)}.",
-            "run_ids": [run.pk for run in runs],
-            "runs": runs,
-        }
-        return Response(SyncQueuedOutput(body).data, status=status.HTTP_202_ACCEPTED)
+        return runs_started_response(runs, f"Queued pushes of {', '.join(accounts)}.")
 
 
 class ProductPushView(ApiView):

@@ -71,6 +71,38 @@ def sync_busy_response(busy: SyncAlreadyRunning) -> Response:
     return Response(SyncBusyOutput(body).data, status=status.HTTP_409_CONFLICT)
 
 
+def runs_started_response(runs: list[SyncRun], message: str, *, queued: bool = True) -> Response:
+    """Return the answer listing started runs: 202 "accepted" while they are queued, else 200
+    with their worst status."""
+    body = {
+        "status": "accepted" if queued else worst_status(runs),
+        "message": message,
+        "run_ids": [run.pk for run in runs],
+        "runs": runs,
+    }
+    code = status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK
+    return Response(SyncQueuedOutput(body).data, status=code)
+
+
+def runs_start_schema(
+    *, tag: str, summary: str, request, ok, busy=SYNC_BUSY_ANSWER, description: str | None = None
+):
+    """Return the schema decorator of a request that starts runs: 200 with `ok` when answered at
+    once, 202 when queued, 409 (`busy`) when an account's run is already queued or running."""
+    return extend_schema(
+        tags=[tag],
+        summary=summary,
+        description=description,
+        request=request,
+        responses={
+            200: ok,
+            202: SyncQueuedOutput,
+            409: busy,
+            **error_responses(400, *READ_ERRORS, 429),
+        },
+    )
+
+
 def finished_sync_body(runs: list[SyncRun]) -> dict:
     """Return the answer's parts of finished syncs: worst status, message, runs and totals."""
     totals = {
@@ -115,8 +147,8 @@ def offer_syncs_start(data: dict, *, triggered_by: str) -> list[SyncRun]:
 
 
 class ProductSyncView(SyncTriggerMixin, ApiView):
-    @extend_schema(
-        tags=["sync"],
+    @runs_start_schema(
+        tag="sync",
         summary="Start an offer sync",
         description=(
             "Sync offers of one account, or of all. With run_async false (the default) the "
@@ -125,12 +157,7 @@ class ProductSyncView(SyncTriggerMixin, ApiView):
             "sync is already queued or running: then nothing is started."
         ),
         request=ProductSyncInput,
-        responses={
-            200: SyncFinishedOutput,
-            202: SyncQueuedOutput,
-            409: SYNC_BUSY_ANSWER,
-            **error_responses(400, *READ_ERRORS, 429),
-        },
+        ok=SyncFinishedOutput,
     )
     def post(self, request: Request) -> Response:
         data = validated(ProductSyncInput, request.data)
@@ -141,13 +168,9 @@ class ProductSyncView(SyncTriggerMixin, ApiView):
         except SyncOptionsError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from None
         if data["run_async"]:
-            body = {
-                "status": "accepted",
-                "message": f"Queued offer syncs of {', '.join(data['accounts'])}.",
-                "run_ids": [run.pk for run in runs],
-                "runs": runs,
-            }
-            return Response(SyncQueuedOutput(body).data, status=status.HTTP_202_ACCEPTED)
+            return runs_started_response(
+                runs, f"Queued offer syncs of {', '.join(data['accounts'])}."
+            )
         return Response(SyncFinishedOutput(finished_sync_body(runs)).data)
 
 
