@@ -72,8 +72,10 @@ def sync_busy_response(busy: SyncAlreadyRunning) -> Response:
 
 
 def runs_started_response(runs: list[SyncRun], message: str, *, queued: bool = True) -> Response:
-    """Return the answer listing started runs: 202 "accepted" while they are queued, else 200
-    with their worst status."""
+    """Return the answer listing started runs.
+
+    202 "accepted" while they are queued, else 200 with their worst status.
+    """
     body = {
         "status": "accepted" if queued else worst_status(runs),
         "message": message,
@@ -87,8 +89,11 @@ def runs_started_response(runs: list[SyncRun], message: str, *, queued: bool = T
 def runs_start_schema(
     *, tag: str, summary: str, request, ok, busy=SYNC_BUSY_ANSWER, description: str | None = None
 ):
-    """Return the schema decorator of a request that starts runs: 200 with `ok` when answered at
-    once, 202 when queued, 409 (`busy`) when an account's run is already queued or running."""
+    """Return the schema decorator of a request that starts runs.
+
+    200 with `ok` when answered at once, 202 when queued, 409 (`busy`) when an account's run
+    is already queued or running.
+    """
     return extend_schema(
         tags=[tag],
         summary=summary,
