@@ -32,7 +32,6 @@ from emag_sync.tasks import (
 )
 from tests.celery_processes import (
     child_environment,
-    require_redis,
     send,
     start_worker,
     wait_until,
@@ -44,11 +43,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 OFFERS = {"main": 250, "fbe": 180}  # 3 and 2 pages
 ORDERS = {"main": 60, "fbe": 20}
-
-
-@pytest.fixture(scope="module")
-def broker_url() -> str:
-    return require_redis()
 
 
 @pytest.fixture(scope="module")
