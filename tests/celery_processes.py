@@ -19,17 +19,11 @@ from urllib.parse import quote
 from django.db import connection
 
 from scripts.production_check import start_logged
-from tests.conftest import redis_flushed
 
 CELERY = str(Path(sys.executable).parent / "celery")
 QUEUES = "emag_offers,emag_orders"
 # What the issue asks of the reaper in tests; the heartbeat beats every SYNC_REAP_AFTER / 6.
 TEST_REAP_AFTER = 10
-
-
-def require_redis() -> str:
-    """Return the test Redis URL (flushed), or skip (fail under REQUIRE_SERVICES=1)."""
-    return redis_flushed("real Celery workers need the Redis broker")
 
 
 def database_environment() -> dict[str, str]:

@@ -133,6 +133,13 @@ def redis_url() -> Iterator[str]:
     client.close()
 
 
+@pytest.fixture(scope="module")
+def broker_url() -> str:
+    """Return the Redis URL real Celery processes share as their broker, flushed once per module,
+    or skip (fail under CI)."""
+    return redis_flushed("real Celery workers need the Redis broker")
+
+
 @pytest.fixture
 def postgres_required(settings):
     """Skip (fail under CI) unless the test database is PostgreSQL."""

@@ -31,7 +31,6 @@ from emag_sync.tasks import health_check_task, sync_orders_task, sync_products_t
 from tests.celery_processes import (
     CeleryProcess,
     child_environment,
-    require_redis,
     send,
     start_worker,
     wait_until,
@@ -104,10 +103,9 @@ def values(result: list[dict], *labels: str) -> dict[tuple, float]:
 
 
 @pytest.fixture(scope="module")
-def stack(django_db_setup, tmp_path_factory):
+def stack(django_db_setup, broker_url, tmp_path_factory):
     """Start the sandbox, a worker and a web server sharing one multiprocess folder."""
     binary = prometheus_binary()
-    broker_url = require_redis()
     folder = tmp_path_factory.mktemp("prometheus-multiproc")
     logs = tmp_path_factory.mktemp("metrics-logs")
     sandbox = start_in_thread(Sandbox(offers=OFFERS, orders=ORDERS, rate_limit=False))

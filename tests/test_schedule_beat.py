@@ -8,7 +8,6 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from emag_sync.models import SyncKind, SyncRun, SyncStatus
 from tests.celery_processes import (
     child_environment,
-    require_redis,
     start_beat,
     start_worker,
     wait_until,
@@ -26,8 +25,9 @@ def completed_offer_runs() -> list[SyncRun] | None:
     return runs if len(runs) >= 2 else None
 
 
-def test_beat_with_the_database_scheduler_triggers_at_least_two_syncs(live_sandbox, tmp_path):
-    broker_url = require_redis()
+def test_beat_with_the_database_scheduler_triggers_at_least_two_syncs(
+    broker_url, live_sandbox, tmp_path
+):
     _, server = live_sandbox(offers={"main": 150, "fbe": 10})
     every_interval, _ = IntervalSchedule.objects.get_or_create(
         every=INTERVAL_SECONDS, period=IntervalSchedule.SECONDS

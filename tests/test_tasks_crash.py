@@ -14,7 +14,6 @@ from emag_sync.tasks import sync_products_task
 from tests.celery_processes import (
     TEST_REAP_AFTER,
     child_environment,
-    require_redis,
     send,
     start_worker,
     wait_until,
@@ -28,9 +27,8 @@ REAP_SLACK_SECONDS = 2 * TEST_REAP_AFTER / 6 + 1
 
 
 def test_a_sigkilled_worker_s_run_is_reaped_in_time_and_the_next_run_resumes_it(
-    live_sandbox, tmp_path
+    broker_url, live_sandbox, tmp_path
 ):
-    broker_url = require_redis()
     sandbox, server = live_sandbox(offers={"main": OFFERS, "fbe": 10})
     sandbox.inject_fault(
         "main", "timeout", count=None, action="product_offer/read", slow_seconds=0.3

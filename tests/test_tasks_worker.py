@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from emag_sync.models import (
     AlertIncident,
-    Conflict,
     EmagRequestLog,
     HealthCheck,
     Offer,
@@ -33,22 +32,17 @@ from emag_sync.tasks import (
 )
 from tests.celery_processes import (
     child_environment,
-    require_redis,
     send,
     start_worker,
     wait_until,
 )
+from tests.factories import make_conflict, make_offer
 from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 OFFERS = {"main": 250, "fbe": 180}  # 3 and 2 pages
 ORDERS = {"main": 60, "fbe": 20}
-
-
-@pytest.fixture(scope="module")
-def broker_url() -> str:
-    return require_redis()
 
 
 @pytest.fixture(scope="module")
@@ -156,18 +150,14 @@ def test_the_cleanup_task_deletes_what_is_past_retention_and_nothing_else(worker
         kind=SyncKind.OFFERS, account="main", status=SyncStatus.COMPLETED, finished_at=now
     )
     SyncRun.objects.filter(pk=old_run.pk).update(created_at=long_ago)
-    offer = Offer.objects.create(
-        account="main", emag_id=1, content_hash=b"x", synced_at=long_ago, first_seen_at=long_ago
-    )
+    offer = make_offer(synced_at=long_ago, first_seen_at=long_ago)
     kept_change = OfferChange.objects.create(
         offer=offer, field="sale_price", old_value="1", new_value="2", run=old_run, changed_at=now
     )
     OfferChange.objects.create(
         offer=offer, field="stock", run=None, changed_at=now - timedelta(days=400)
     )
-    conflict = Conflict.objects.create(
-        offer=offer, field="sale_price", detected_in=old_run, detected_at=long_ago
-    )
+    conflict = make_conflict(offer, detected_in=old_run, detected_at=long_ago)
     SyncState.objects.create(account="main", stream="offers", mode="full", next_page=3, run=old_run)
     for created_at, run in ((long_ago, old_run), (now, recent_run)):
         EmagRequestLog.objects.create(

@@ -4,21 +4,17 @@ The same checks, world and sandbox as test_schemathesis.py: up to 25 generated r
 operation, valid and invalid; none may get a 5xx or an answer its schema does not describe.
 """
 
-from pathlib import Path
-
 import pytest
-import schemathesis
 
 from tests.api.test_schemathesis import (  # noqa: F401 (fixtures)
     GENERATED_REQUESTS,
     bearer,
     call_and_validate,
+    committed_schema,
     world,
 )
 
-schema = schemathesis.openapi.from_path(
-    Path(__file__).resolve().parents[2] / "docs" / "openapi-v1.yaml"
-)
+schema = committed_schema("openapi-v1.yaml")
 KNOWN_ID_OF = {"/api/v1/emag/products/sync/{id}": "run"}
 
 

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.utils import timezone
+from rest_framework.response import Response
 
 from emag_sync.accounts import get_accounts
 from emag_sync.models import EmagRequestLog, Offer, SyncRun
@@ -191,11 +192,15 @@ def test_sync_triggers_are_throttled_per_user(settings, api, operator, queued_ta
     assert other_user.status_code == 409  # not throttled: main is simply busy
 
 
+def cancel_a_run(api, status: str) -> tuple[SyncRun, Response]:
+    """Store an offer run with this status and ask the API to cancel it."""
+    run = make_run(status=status)
+    return run, api.delete(f"{SYNC}/{run.pk}")
+
+
 @pytest.mark.django_db
 def test_cancelling_a_queued_run_cancels_it_at_once(api):
-    run = make_run(status="queued")
-
-    response = api.delete(f"{SYNC}/{run.pk}")
+    _, response = cancel_a_run(api, "queued")
 
     assert response.status_code == 202
     assert response.json()["status"] == "cancelled"
@@ -203,9 +208,7 @@ def test_cancelling_a_queued_run_cancels_it_at_once(api):
 
 @pytest.mark.django_db
 def test_cancelling_a_running_run_asks_it_to_stop_after_its_page(api):
-    run = make_run(status="running")
-
-    response = api.delete(f"{SYNC}/{run.pk}")
+    run, response = cancel_a_run(api, "running")
 
     assert response.status_code == 202
     assert response.json()["status"] == "running"
@@ -216,9 +219,7 @@ def test_cancelling_a_running_run_asks_it_to_stop_after_its_page(api):
 @pytest.mark.django_db
 @pytest.mark.parametrize("finished", ["completed", "failed", "partial", "cancelled"])
 def test_cancelling_a_finished_run_is_a_409(api, finished):
-    run = make_run(status=finished)
-
-    response = api.delete(f"{SYNC}/{run.pk}")
+    run, response = cancel_a_run(api, finished)
 
     assert response.status_code == 409
     run.refresh_from_db()

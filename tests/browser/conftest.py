@@ -19,6 +19,13 @@ from tests.conftest import _missing_service
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WORKER_START_TIMEOUT = 30
+# Every browser test: the live server and the worker read the database from other threads and
+# processes, so the data is committed; WhiteNoise warns of the STATIC_ROOT nobody collected.
+BROWSER_TEST_MARKS = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:No directory at"),
+]
 
 
 def chromium_executable() -> str | None:

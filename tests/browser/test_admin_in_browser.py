@@ -23,13 +23,9 @@ from emag_sync.models import (
     StatusChangeSource,
     SyncRun,
 )
-from tests.browser.conftest import record_problems
+from tests.browser.conftest import BROWSER_TEST_MARKS, record_problems
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:No directory at"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 PASSWORD = "browser-test-password-1"
 # At eMAG's 3 requests/s, 15 pages of MAIN take about five seconds: long enough to watch.

@@ -11,14 +11,11 @@ from django.urls import reverse
 from emag_sync.models import LocalEdit, Offer, OfferPush, PushState
 from tests.admin_support import make_offers
 from tests.browser import test_admin_in_browser as seller_session
+from tests.browser.conftest import BROWSER_TEST_MARKS
 from tests.browser.test_admin_in_browser import log_in, wait_for_runs
 from tests.test_offer_import import BAD_ROWS, thousand_rows_csv
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:No directory at"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 CENT = Decimal("0.01")
 # Applying 997 rows writes each through the local-edit service and its outbox.

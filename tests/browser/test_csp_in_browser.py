@@ -9,13 +9,9 @@ from django_celery_beat.models import PeriodicTask
 
 from emag_sync.models import Conflict, Offer, Order, SyncRun
 from tests.admin_support import make_overlay
-from tests.browser.conftest import record_problems
+from tests.browser.conftest import BROWSER_TEST_MARKS, record_problems
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:No directory at"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 PASSWORD = "csp-browser-password-1"
 

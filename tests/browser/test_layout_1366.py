@@ -11,12 +11,9 @@ import pytest
 
 from emag_sync.models import Offer, Order
 from tests.admin_support import make_offers, make_orders, make_overlay, make_runs
+from tests.browser.conftest import BROWSER_TEST_MARKS
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:No directory at"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 WIDTH, HEIGHT = 1366, 768
 PASSWORD = "layout-test-password-1"

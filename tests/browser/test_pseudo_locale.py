@@ -15,7 +15,7 @@ from django.utils.html import strip_tags
 from django_celery_beat.models import PeriodicTask
 
 from emag_sync.models import Offer, Order, OrderLine, SyncRun
-from tests.browser.conftest import record_problems
+from tests.browser.conftest import BROWSER_TEST_MARKS, record_problems
 from tests.browser.test_admin_in_browser import (
     PASSWORD,
     card,
@@ -25,12 +25,7 @@ from tests.browser.test_admin_in_browser import (
 )
 from tests.pseudo_support import PSEUDO, browser_texts, findings, untranslated, use_pseudo_locale
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-    pytest.mark.i18n,
-    pytest.mark.filterwarnings("ignore:No directory at"),
-]
+pytestmark = [*BROWSER_TEST_MARKS, pytest.mark.i18n]
 
 # Enough pages at eMAG's 3 requests/s for the progress board to show a run under way.
 OFFERS = {"main": 600, "fbe": 100}
