@@ -135,8 +135,10 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def broker_url() -> str:
-    """Return the Redis URL real Celery processes share as their broker, flushed once per module,
-    or skip (fail under CI)."""
+    """Return the Redis broker URL real Celery processes share, flushed once per module.
+
+    Skips without Redis (fails under REQUIRE_SERVICES=1).
+    """
     return redis_flushed("real Celery workers need the Redis broker")
 
 
