@@ -96,6 +96,17 @@ class StrictBooleanFilter(django_filters.Filter):
         _describe(self, {"type": "boolean"})
 
 
+class EnglishOrderingFilter(django_filters.OrderingFilter):
+    """An ordering filter whose choice labels stay English whatever language is active.
+
+    django-filter formats its "(descending)" labels when the FilterSet class is created, so
+    they would freeze whichever language was active when this module was first imported (a
+    Romanian request, say), and the committed schema would depend on which test ran first.
+    """
+
+    descending_fmt = "%s (descending)"
+
+
 class ApiFilterSet(django_filters.FilterSet):
     """A FilterSet whose form class is built once per FilterSet class, not once per request.
 
@@ -145,7 +156,7 @@ class OfferFilter(ApiFilterSet):
         max_length=100,
         help_text="An eMAG id, EAN or PNK (exact), any part of a SKU, or part of a name.",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = EnglishOrderingFilter(
         fields=(
             ("id", "id"),
             ("emag_id", "emag_id"),
@@ -155,8 +166,7 @@ class OfferFilter(ApiFilterSet):
             ("general_stock", "general_stock"),
             ("synced_at", "synced_at"),
         ),
-        # Fixed English labels: django-filter translates its default labels when this module is
-        # imported, so the schema's text would depend on the language active at start-up.
+        # Fixed English labels, for the reason EnglishOrderingFilter gives.
         field_labels={
             name: name.replace("_", " ").capitalize()
             for name in (

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
+from emag_sync.api.filters import EnglishOrderingFilter
 from tests.api.conftest import client_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -82,3 +84,14 @@ def test_the_served_v1_schema_lists_the_predecessors_endpoints_and_nothing_new()
         "/api/v1/emag/products/products",
         "/api/v1/emag/products/test-connection",
     }
+
+
+@pytest.mark.i18n
+def test_ordering_labels_stay_english_when_the_filter_is_built_under_romanian():
+    # A FilterSet's filters are built once, when its module is imported: under a Romanian
+    # request that would freeze "(descrescător)" into the labels and into the schema.
+    with translation.override("ro"):
+        ordering = EnglishOrderingFilter(fields=(("emag_id", "emag_id"),))
+
+    labels = dict(ordering.extra["choices"])
+    assert labels["-emag_id"] == "Emag id (descending)"
