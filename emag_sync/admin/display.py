@@ -276,7 +276,7 @@ def duration(seconds: float | None) -> str:
 def copy_button(value: Any) -> SafeString:
     """Show a value with a button that copies it to the clipboard (see static copy.js)."""
     if value in (None, ""):
-        return format_html('<span class="mf-muted">—</span>')
+        return format_html('<span class="mf-muted">{}</span>', "—")
     return format_html(
         '<span class="mf-copyable"><code>{}</code>'
         '<button type="button" class="mf-copy" data-copy="{}" title="{}">{}</button></span>',

@@ -10,7 +10,7 @@ from emag_sync.api.views import auth, conflicts, health, orders, products, pushe
 
 app_name = "api"
 
-# (pattern, view, URL name), in the order the schema lists them.
+# One row a route: (pattern, view, URL name).
 ROUTES: list[tuple[str, type[APIView], str]] = [
     ("auth/login", auth.LoginView, "login"),
     ("auth/refresh", auth.RefreshView, "refresh"),

@@ -18,7 +18,7 @@ from emag_sync.api.v1.views import (
 
 app_name = "api_v1"
 
-# (pattern, view, URL name), in the order the schema lists them.
+# One row a route: (pattern, view, URL name).
 ROUTES: list[tuple[str, type[APIView], str]] = [
     ("auth/login", V1LoginView, "login"),
     ("auth/refresh-token", V1RefreshView, "refresh-token"),
