@@ -2,9 +2,9 @@
 
 django-import-export reads the file, previews it row by row with each row's errors, and
 runs the import; this module only tells it how a row finds its offer and what the row
-changes. Nothing is saved by django-import-export's own model save: a row's values are
-checked and written by the local-edit service (`offer_local_update`), so eMAG's rules apply
-and every accepted value enters the push outbox.
+changes. Nothing is saved by django-import-export's own model save: each row's values are
+checked with eMAG's rules as it is read, and the accepted ones are written together at the
+end by the local-edit service (`offers_local_values_write`), entering the push outbox.
 
 A row names its offer by `part_number` (the seller's SKU) or `emag_id`, plus `account`
 where a SKU is in several accounts; the other columns are the API's names of the pushable
@@ -27,7 +27,7 @@ from emag_sync.services.local_edits import (
     LocalEditError,
     emag_value,
     local_edits_check,
-    offer_local_update,
+    offers_local_values_write,
 )
 
 # Column (the API's name) -> editable field. The export's columns, so an exported file
@@ -146,6 +146,7 @@ class OfferLocalValuesResource(resources.ModelResource):
         offers = offer_local_values_prefetch(
             Offer.objects.filter(Q(part_number__in=part_numbers) | Q(emag_id__in=emag_ids))
         )
+        self.values_to_write: dict[Offer, dict[str, Any]] = {}
         self.offers_by_sku: dict[str, list[Offer]] = {}
         self.offers_by_id: dict[int, list[Offer]] = {}
         for offer in offers:
@@ -224,10 +225,16 @@ class OfferLocalValuesResource(resources.ModelResource):
         return not import_validation_errors and not getattr(instance, "import_edits", None)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        """Write the row's values as local edits (never a model save); nothing in a preview."""
+        """Keep the row's checked values for `after_import` (never a model save)."""
         if self._is_dry_run(kwargs):
             return
-        offer_local_update(offer=instance, edits=instance.import_edits, user=kwargs.get("user"))
+        # An offer named by two rows ends with the later row's values, as if applied in turn.
+        self.values_to_write.setdefault(instance, {}).update(instance.import_edits)
+
+    def after_import(self, dataset, result, **kwargs):
+        """Write every accepted row's values at once: a few queries for the whole file."""
+        if self.values_to_write:
+            offers_local_values_write(values_by_offer=self.values_to_write, user=kwargs.get("user"))
 
     def after_import_row(self, row, row_result, **kwargs):
         offer = row_result.instance

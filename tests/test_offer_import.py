@@ -57,7 +57,7 @@ def confirm(client, preview):
     return client.post(PROCESS_URL, {**form.initial, "confirm": "Confirm import"})
 
 
-# About 15 s: each of the 997 rows is written through the local-edit service and the outbox.
+# About 4 s: 1,000 rows read, checked and previewed, then the 997 good ones written at once.
 @pytest.mark.slow
 def test_a_thousand_row_file_previews_its_three_bad_rows_and_applies_the_rest(
     admin_client, thousand_offers
@@ -87,6 +87,30 @@ def test_a_thousand_row_file_previews_its_three_bad_rows_and_applies_the_rest(
     assert len(prices) == 997 and 400 not in prices and 999 not in prices
     assert prices[1] == "21.2500" and prices[1000] == "26.2500"
     assert OfferPush.objects.filter(state=PushState.PENDING).count() == 997
+
+
+def test_an_offer_named_by_two_rows_ends_with_the_later_rows_values(admin_client, offers):
+    content = (
+        "part_number,sale_price,general_stock\n"
+        "MAIN-SKU-00001,30,7\n"
+        "MAIN-SKU-00002,31,\n"
+        "MAIN-SKU-00001,32,\n"
+    )
+    preview = upload(admin_client, content.encode())
+    assert not preview.context["result"].has_validation_errors()
+
+    confirm(admin_client, preview)
+
+    edits = LocalEdit.objects.filter(offer__part_number="MAIN-SKU-00001")
+    assert dict(edits.values_list("field", "value")) == {
+        "sale_price": "32.0000",
+        "general_stock": 7,
+    }
+    assert OfferPush.objects.get(offer__part_number="MAIN-SKU-00001").values == {
+        "sale_price": "32.0000",
+        "general_stock": 7,
+    }
+    assert OfferPush.objects.filter(state=PushState.PENDING).count() == 2
 
 
 def test_a_romanian_file_reads_semicolons_and_decimal_commas(admin_client, offers):

@@ -1,7 +1,8 @@
 """The outbox: one pending push per offer, written with the edit, coalesced, and settled safely."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from emag_sync.client import ItemOutcome, OfferSaveResult
 from emag_sync.models import Conflict, ConflictStatus, LocalEdit, OfferPush, PushState, SyncKind
@@ -10,6 +11,7 @@ from emag_sync.services.local_edits import (
     local_edit_clear,
     local_edit_set,
     offer_local_update,
+    offers_local_values_write,
 )
 from emag_sync.services.push_outbox import (
     outbox_retry,
@@ -19,6 +21,7 @@ from emag_sync.services.push_outbox import (
     pushes_unfinished,
 )
 from emag_sync.services.sync_runs import sync_run_claim
+from tests.factories import make_offer
 from tests.push_support import offer_payload, stored_offer, sync_page
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +74,61 @@ def test_a_reverted_or_cleared_edit_drops_its_field_and_an_empty_push_goes(offer
     assert pending().values == {"general_stock": 7}
     local_edit_clear(offer=offer, field="general_stock")
 
+    assert not OfferPush.objects.exists()
+
+
+def write_prices(offers, price: str) -> int:
+    """Give the offers a local sale price and stock in one batch; return the queries it took."""
+    with CaptureQueriesContext(connection) as queries:
+        offers_local_values_write(
+            values_by_offer={offer: {"sale_price": price, "general_stock": 3} for offer in offers}
+        )
+    return len(queries)
+
+
+def test_a_batch_of_local_values_takes_as_many_queries_for_50_offers_as_for_5():
+    few = [make_offer() for _ in range(5)]
+    many = [make_offer() for _ in range(50)]
+
+    assert write_prices(many, "120.0000") == write_prices(few, "120.0000")
+    assert LocalEdit.objects.count() == 110
+    assert OfferPush.objects.filter(state=PushState.PENDING).count() == 55
+
+
+def test_a_batch_coalesces_into_pending_pushes_and_opens_one_for_the_others():
+    waiting, sent, fresh = make_offer(), make_offer(), make_offer()
+    local_edit_set(offer=waiting, field="handling_time", value=2)
+    local_edit_set(offer=sent, field="sale_price", value="90")
+    OfferPush.objects.filter(offer=sent).update(state=PushState.APPLIED)
+
+    write_prices([waiting, sent, fresh], "120.0000")
+
+    pushes = {push.offer_id: push for push in OfferPush.objects.filter(state=PushState.PENDING)}
+    assert pushes[waiting.pk].values == {
+        "handling_time": 2,
+        "sale_price": "120.0000",
+        "general_stock": 3,
+    }
+    assert pushes[sent.pk].values == pushes[fresh.pk].values == {
+        "sale_price": "120.0000",
+        "general_stock": 3,
+    }
+    # Each offer keeps one current push: the new one; the applied push became history.
+    current = OfferPush.objects.filter(is_current=True)
+    assert sorted(current.values_list("offer_id", flat=True)) == sorted(pushes)
+    assert OfferPush.objects.get(offer=sent, state=PushState.APPLIED).is_current is False
+
+
+def test_a_batch_meeting_emags_values_drops_the_edits_and_their_pending_fields():
+    offers = [make_offer(), make_offer()]
+    write_prices(offers, "120.0000")
+
+    # 100.0000 and stock 5 are what eMAG holds (the factory's values).
+    offers_local_values_write(
+        values_by_offer={offer: {"sale_price": "100.0000", "general_stock": 5} for offer in offers}
+    )
+
+    assert not LocalEdit.objects.exists()
     assert not OfferPush.objects.exists()
 
 

@@ -23,7 +23,7 @@ from emag_sync.services.local_edits import (
     LocalEditError,
     emag_value,
     local_edits_check,
-    offer_local_update,
+    offers_local_values_write,
 )
 
 CENT = Decimal("0.01")
@@ -56,6 +56,8 @@ class BulkChangeRow:
     old: Any
     new: Any
     error: str = ""
+    # The new value as a local edit stores it (checked with eMAG's rules), when it changes.
+    stored: Any = None
 
     @property
     def changes(self) -> bool:
@@ -89,20 +91,16 @@ def bulk_change_apply(
     """Apply a bulk change to the offers the preview showed; return (changed, refused rows).
 
     Values are computed again from what the offers hold now (another edit may have landed
-    since the preview) and each is written through the local-edit service, in one
+    since the preview) and all are written through the local-edit service at once, in one
     transaction: refused offers are left as they are, the others change and are queued for
     the next push.
     """
     with transaction.atomic():
         offers = Offer.objects.filter(pk__in=list(offer_ids)).select_for_update(of=("self",))
         rows = bulk_change_rows(offers=offers, field=field, operation=operation, amount=amount)
-        changed = 0
-        for row in rows:
-            if not row.changes:
-                continue
-            offer_local_update(offer=row.offer, edits={field: row.new}, user=user)
-            changed += 1
-    return changed, [row for row in rows if row.error]
+        changing = {row.offer: {field: row.stored} for row in rows if row.changes}
+        offers_local_values_write(values_by_offer=changing, user=user)
+    return len(changing), [row for row in rows if row.error]
 
 
 def bulk_change_check(*, field: str, operation: str, amount: Decimal) -> None:
@@ -133,14 +131,14 @@ def _row(*, offer: Offer, local: dict, field: str, operation: str, amount: Decim
     if new == old:
         return BulkChangeRow(offer, old, new)
     try:
-        local_edits_check(
+        stored = local_edits_check(
             offer=offer,
             edits={field: str(new) if field in MONEY_FIELDS else new},
             current_local={name: value for name, value in local.items() if name in MONEY_FIELDS},
-        )
+        )[field]
     except LocalEditError as error:
         return BulkChangeRow(offer, old, new, error.message)
-    return BulkChangeRow(offer, old, new)
+    return BulkChangeRow(offer, old, new, stored=stored)
 
 
 def _number(field: str, value: Any) -> Decimal | int | None:

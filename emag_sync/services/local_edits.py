@@ -333,26 +333,8 @@ def local_edit_set(
     push in the same transaction.
     """
     normalized = local_edits_check(offer=offer, edits={field: value})[field]
-    return _local_value_write(offer=offer, field=field, normalized=normalized, user=user)
-
-
-def _local_value_write(*, offer: Offer, field: str, normalized: Any, user) -> LocalEdit | None:
-    """Store a checked local value and queue it (or, equal to eMAG's, drop the edit)."""
-    from emag_sync.services.push_outbox import outbox_forget, outbox_record
-
-    if normalized == emag_value(offer, field):
-        LocalEdit.objects.filter(offer=offer, field=field).delete()
-        _close_conflicts(offer_ids=[offer.pk], field=field, resolution=ConflictResolution.CONVERGED)
-        outbox_forget(offer=offer, fields=[field])
-        return None
-    edit, _ = LocalEdit.objects.update_or_create(
-        offer=offer,
-        field=field,
-        defaults={"value": normalized, "edited_by": user, "edited_at": timezone.now()},
-    )
-    if field in PUSHABLE_FIELDS:
-        outbox_record(offer=offer, values={field: normalized}, user=user)
-    return edit
+    offers_local_values_write(values_by_offer={offer: {field: normalized}}, user=user)
+    return LocalEdit.objects.filter(offer=offer, field=field).first()
 
 
 @transaction.atomic
@@ -383,18 +365,7 @@ def offer_local_update(
     values are checked together first (eMAG's rules between prices see them all).
     """
     normalized = local_edits_check(offer=offer, edits=edits or {})
-    for field, value in normalized.items():
-        if value is None:
-            local_edit_clear(offer=offer, field=field)
-            # Dropping the local value takes eMAG's: a conflict over it has nothing left.
-            _close_conflicts(
-                offer_ids=[offer.pk],
-                field=field,
-                resolution=ConflictResolution.ACCEPT_EMAG,
-                user=user,
-            )
-        else:
-            _local_value_write(offer=offer, field=field, normalized=value, user=user)
+    offers_local_values_write(values_by_offer={offer: normalized}, user=user)
     local_columns = {
         name: value
         for name, value in (local_data or {}).items()
@@ -404,6 +375,55 @@ def offer_local_update(
         # Only these columns: a whole-row save could put back eMAG values a sync just wrote.
         Offer.objects.filter(pk=offer.pk).update(**local_columns)
     return offer
+
+
+@transaction.atomic
+def offers_local_values_write(
+    *, values_by_offer: Mapping[Offer, Mapping[str, Any]], user: User | None = None
+) -> None:
+    """Write checked local values of many offers in a few queries, whatever their count.
+
+    `values_by_offer` holds what `local_edits_check` returned for each offer. Per field: None
+    drops the local value (its open conflicts end as eMAG's); a value equal to eMAG's drops
+    it too (they end converged); any other value is stored and, if pushable, queued.
+    """
+    from emag_sync.services.push_outbox import outbox_forget_many, outbox_record_many
+
+    now = timezone.now()
+    stored: list[LocalEdit] = []
+    pushed: dict[Offer, dict[str, Any]] = {}
+    dropped: dict[tuple[str, str], list[int]] = {}  # (field, resolution) -> offer ids
+    forgotten: dict[int, set[str]] = {}
+    for offer, values in values_by_offer.items():
+        for field, value in values.items():
+            if value is None or value == emag_value(offer, field):
+                resolution: str = (
+                    ConflictResolution.ACCEPT_EMAG
+                    if value is None
+                    else ConflictResolution.CONVERGED
+                )
+                dropped.setdefault((field, resolution), []).append(offer.pk)
+                forgotten.setdefault(offer.pk, set()).add(field)
+                continue
+            stored.append(
+                LocalEdit(offer=offer, field=field, value=value, edited_by=user, edited_at=now)
+            )
+            if field in PUSHABLE_FIELDS:
+                pushed.setdefault(offer, {})[field] = value
+    for (field, ending), offer_ids in dropped.items():
+        LocalEdit.objects.filter(field=field, offer_id__in=offer_ids).delete()
+        # Dropping the local value by hand takes eMAG's (the seller decided); meeting eMAG's
+        # value is nobody's decision.
+        by = user if ending == ConflictResolution.ACCEPT_EMAG else None
+        _close_conflicts(offer_ids=offer_ids, field=field, resolution=ending, user=by)
+    LocalEdit.objects.bulk_create(
+        stored,
+        update_conflicts=True,
+        unique_fields=["offer", "field"],
+        update_fields=["value", "edited_by", "edited_at"],
+    )
+    outbox_forget_many(fields_by_offer=forgotten)
+    outbox_record_many(values_by_offer=pushed, user=user)
 
 
 def _close_conflicts(

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from emag_sync.client import ItemOutcome, OfferSaveResult
@@ -47,55 +48,95 @@ SUPERSEDED = "not applied by eMAG (read back); a newer edit of the offer is sent
 
 def outbox_record(*, offer: Offer, values: Mapping[str, Any], user=None) -> OfferPush:
     """Queue checked local values of an offer for the next push, into its one pending push."""
-    unknown = set(values) - PUSHABLE_FIELDS
-    if unknown:
-        raise ValueError(f"not pushable: {sorted(unknown)}")
+    _check_pushable(values)
+    with transaction.atomic():
+        pending = _record_one(offer, values, user, timezone.now())
+        push_soon(account=offer.account)
+    return pending
+
+
+def outbox_record_many(*, values_by_offer: Mapping[Offer, Mapping[str, Any]], user=None) -> None:
+    """Queue checked local values of many offers, each into its one pending push.
+
+    A few queries whatever the count: the pending pushes are locked and coalesced together,
+    and the offers without one get theirs in one insert.
+    """
+    for values in values_by_offer.values():
+        _check_pushable(values)
+    if not values_by_offer:
+        return
     now = timezone.now()
     with transaction.atomic():
-        pending = _pending_for_update(offer.pk)
-        if pending is None:
-            try:
-                with transaction.atomic():
-                    _retire_current(offer_ids=[offer.pk])
-                    pending = OfferPush.objects.create(
+        pending = {
+            push.offer_id: push
+            for push in OfferPush.objects.select_for_update().filter(
+                offer_id__in=[offer.pk for offer in values_by_offer], state=PushState.PENDING
+            )
+        }
+        for offer, values in values_by_offer.items():
+            if offer.pk in pending:
+                _merge(pending[offer.pk], values, user, now)
+        OfferPush.objects.bulk_update(pending.values(), ["values", "requested_by", "requested_at"])
+        opening = {o: v for o, v in values_by_offer.items() if o.pk not in pending}
+        try:
+            with transaction.atomic():
+                _retire_current(offer_ids=[offer.pk for offer in opening])
+                OfferPush.objects.bulk_create(
+                    OfferPush(
                         offer=offer,
                         account=offer.account,
                         values=dict(values),
                         requested_by=user,
                         requested_at=now,
                     )
-            except IntegrityError:
-                # Another transaction opened it meanwhile: coalesce into theirs.
-                pending = _pending_for_update(offer.pk)
-                if pending is None:
-                    raise
-                _coalesce(pending, values, user, now)
-        else:
-            _coalesce(pending, values, user, now)
-        push_soon(account=offer.account)
-    return pending
+                    for offer, values in opening.items()
+                )
+        except IntegrityError:
+            # Another transaction opened one of them meanwhile: one by one, coalescing.
+            for offer, values in opening.items():
+                _record_one(offer, values, user, now)
+        for account in {offer.account for offer in values_by_offer}:
+            push_soon(account=account)
 
 
 def outbox_forget(*, offer: Offer, fields: Iterable[str]) -> None:
     """Drop fields from an offer's pending push (a revert or a clear); an empty push goes."""
-    fields = set(fields) & PUSHABLE_FIELDS
-    if not fields:
+    outbox_forget_many(fields_by_offer={offer.pk: fields})
+
+
+def outbox_forget_many(*, fields_by_offer: Mapping[int, Iterable[str]]) -> None:
+    """Drop fields from offers' pending pushes (by offer id); a push left empty goes."""
+    forgotten = {
+        offer_id: set(fields) & PUSHABLE_FIELDS for offer_id, fields in fields_by_offer.items()
+    }
+    forgotten = {offer_id: fields for offer_id, fields in forgotten.items() if fields}
+    if not forgotten:
         return
     with transaction.atomic():
-        pending = _pending_for_update(offer.pk)
-        if pending is None or not fields & pending.values.keys():
-            return
-        remaining = {name: value for name, value in pending.values.items() if name not in fields}
-        if remaining:
-            pending.values = remaining
-            pending.save(update_fields=["values"])
-        else:
-            # Never sent, nothing to say about it: an outbox entry, not yet a record. The
+        kept: list[OfferPush] = []
+        emptied: list[OfferPush] = []
+        for pending in OfferPush.objects.select_for_update().filter(
+            offer_id__in=list(forgotten), state=PushState.PENDING
+        ):
+            fields = forgotten[pending.offer_id]
+            if not fields & pending.values.keys():
+                continue
+            pending.values = {
+                name: value for name, value in pending.values.items() if name not in fields
+            }
+            (kept if pending.values else emptied).append(pending)
+        OfferPush.objects.bulk_update(kept, ["values"])
+        if emptied:
+            # Never sent, nothing to say about it: an outbox entry, not yet a record. Each
             # offer's previous push (if any) is what its state shows again.
-            pending.delete()
-            previous = OfferPush.objects.filter(offer_id=offer.pk).order_by("-id").first()
-            if previous is not None:
-                OfferPush.objects.filter(pk=previous.pk).update(is_current=True)
+            OfferPush.objects.filter(pk__in=[push.pk for push in emptied]).delete()
+            previous = (
+                OfferPush.objects.filter(offer_id__in=[push.offer_id for push in emptied])
+                .values("offer_id")
+                .annotate(latest=Max("id"))
+                .values_list("latest", flat=True)
+            )
+            OfferPush.objects.filter(pk__in=list(previous)).update(is_current=True)
 
 
 def outbox_retry(*, pushes: Iterable[OfferPush], user=None) -> int:
@@ -129,11 +170,40 @@ def _pending_for_update(offer_id: int) -> OfferPush | None:
     )
 
 
-def _coalesce(pending: OfferPush, values: Mapping[str, Any], user, now) -> None:
+def _check_pushable(values: Mapping[str, Any]) -> None:
+    unknown = set(values) - PUSHABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not pushable: {sorted(unknown)}")
+
+
+def _record_one(offer: Offer, values: Mapping[str, Any], user, now) -> OfferPush:
+    """Coalesce values into the offer's pending push, opening one if there is none."""
+    pending = _pending_for_update(offer.pk)
+    if pending is None:
+        try:
+            with transaction.atomic():
+                _retire_current(offer_ids=[offer.pk])
+                return OfferPush.objects.create(
+                    offer=offer,
+                    account=offer.account,
+                    values=dict(values),
+                    requested_by=user,
+                    requested_at=now,
+                )
+        except IntegrityError:
+            # Another transaction opened it meanwhile: coalesce into theirs.
+            pending = _pending_for_update(offer.pk)
+            if pending is None:
+                raise
+    _merge(pending, values, user, now)
+    pending.save(update_fields=["values", "requested_by", "requested_at"])
+    return pending
+
+
+def _merge(pending: OfferPush, values: Mapping[str, Any], user, now) -> None:
     pending.values = {**pending.values, **values}
     pending.requested_by = user or pending.requested_by
     pending.requested_at = now
-    pending.save(update_fields=["values", "requested_by", "requested_at"])
 
 
 def push_soon(*, account: str) -> None:
