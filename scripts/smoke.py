@@ -19,6 +19,7 @@ import subprocess  # nosec B404
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -118,6 +119,28 @@ def api_call(
         return json.loads(answer.read())
 
 
+def sync_when_free(base_url: str, token: str, wait_seconds: float = 60) -> dict:
+    """Run an incremental sync of main, waiting while another run holds its offer stream.
+
+    The schedule's own runs (the hourly incremental, at minute 23) can hold it: the API then
+    answers 409, and a seller's script waits as this does.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return api_call(
+                base_url,
+                "POST",
+                "/emag/products/sync",
+                {"account_type": "main", "mode": "incremental", "max_pages": 2, "run_async": False},
+                token=token,
+            )
+        except urllib.error.HTTPError as error:
+            if error.code != 409 or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 def api_walkthrough(base_url: str) -> None:
     """Run the predecessor's walkthrough: login, test both accounts, sync, statistics, list."""
     token = api_call(
@@ -129,13 +152,7 @@ def api_walkthrough(base_url: str) -> None:
         )
         if not check["ok"] or check["total_products"] != EXPECTED_OFFERS[account]:
             raise AssertionError(f"test-connection of {account}: {check}")
-    sync = api_call(
-        base_url,
-        "POST",
-        "/emag/products/sync",
-        {"account_type": "main", "mode": "incremental", "max_pages": 2, "run_async": False},
-        token=token,
-    )
+    sync = sync_when_free(base_url, token)
     if sync["status"] != "completed" or sync["totals"]["processed"] != 200:
         raise AssertionError(f"incremental sync: {sync['status']}, {sync['totals']}")
     statistics = api_call(base_url, "GET", "/emag/products/statistics", token=token)

@@ -126,7 +126,9 @@ class MakeRun:
             capture_output=True,
             text=True,
             timeout=60,
-            check=True,
+        )
+        assert result.returncode == 0, (
+            f"manage.py shell exited {result.returncode}:\n{result.stderr[-4000:]}"
         )
         return result.stdout.strip().splitlines()[-1]
 
@@ -224,11 +226,19 @@ def test_a_killed_worker_and_sandbox_come_back_the_web_never_stops_and_a_lost_ru
     # Both came back working: the restarted sandbox serves the same catalogue.
     with socket.create_connection(("127.0.0.1", app.sandbox_port), timeout=5):
         pass
+    # The schedule's hourly incremental (minute 23) may hold main's offer stream: wait for it.
     count = app.manage(
+        "import time\n"
         "from emag_sync.services.sync_triggers import offer_syncs_run\n"
         "from emag_sync.services.offer_sync import OfferSyncOptions\n"
-        "[run] = offer_syncs_run(accounts=['main'], options=OfferSyncOptions(mode='full'),"
+        "from emag_sync.services.sync_runs import SyncAlreadyRunning\n"
+        "for _ in range(40):\n"
+        "    try:\n"
+        "        [run] = offer_syncs_run(accounts=['main'], options=OfferSyncOptions(mode='full'),"
         " triggered_by='test')\n"
+        "        break\n"
+        "    except SyncAlreadyRunning:\n"
+        "        time.sleep(1)\n"
         "print(run.status, run.items_seen, run.items_created)"
     )
     assert count == "completed 1274 0"
