@@ -109,10 +109,9 @@ def test_a_batch_coalesces_into_pending_pushes_and_opens_one_for_the_others():
         "sale_price": "120.0000",
         "general_stock": 3,
     }
-    assert pushes[sent.pk].values == pushes[fresh.pk].values == {
-        "sale_price": "120.0000",
-        "general_stock": 3,
-    }
+    written = {"sale_price": "120.0000", "general_stock": 3}
+    assert pushes[sent.pk].values == written
+    assert pushes[fresh.pk].values == written
     # Each offer keeps one current push: the new one; the applied push became history.
     current = OfferPush.objects.filter(is_current=True)
     assert sorted(current.values_list("offer_id", flat=True)) == sorted(pushes)
